@@ -1,0 +1,145 @@
+"""Organizations, users, memberships, invitations, API tokens, login throttling."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import clock
+from core.extensions import db
+from core.types import UTCDateTime
+
+ACCREDITATION_STATUSES = ("pending", "accredited", "rejected", "blocked")
+MEMBER_ROLES = ("admin", "member")
+
+
+class Organization(db.Model):
+    """A legal entity or individual entrepreneur, identified by its INN."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    inn: Mapped[str] = mapped_column(String(12), unique=True)
+    kpp: Mapped[str | None] = mapped_column(String(9))
+    ogrn: Mapped[str | None] = mapped_column(String(15))
+    region_code: Mapped[str] = mapped_column(String(2))
+    is_sme: Mapped[bool] = mapped_column(default=False)
+    is_customer: Mapped[bool] = mapped_column(default=False)
+    is_supplier: Mapped[bool] = mapped_column(default=False)
+    accreditation_status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    accreditation_reason: Mapped[str | None] = mapped_column(Text)
+    accreditation_decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organization")
+
+    @property
+    def is_accredited(self) -> bool:
+        return self.accreditation_status == "accredited"
+
+    @property
+    def roles(self) -> list[str]:
+        return [
+            r for r, on in (("customer", self.is_customer), ("supplier", self.is_supplier)) if on
+        ]
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in; acts on behalf of one of its organizations at a time."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    is_operator: Mapped[bool] = mapped_column(default=False)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    # Changes when the password changes: invalidates sessions and reset links.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return not self.disabled
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class Membership(db.Model):
+    """A user's place in an organization."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organization: Mapped[Organization] = relationship(back_populates="memberships")
+
+
+class Invitation(db.Model):
+    """An organization admin's invitation of an email address."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    organization: Mapped[Organization] = relationship()
+
+
+class ApiToken(db.Model):
+    """An integrator's bearer token: shown once, stored as a SHA-256 hash."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+    organization: Mapped[Organization] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed logins per account and per client address, for backoff."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "account" or "address"
+    key: Mapped[str] = mapped_column(String(254))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,280 @@
+"""Pure domain rules for Russian organization identifiers and account security."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+__all__ = [
+    "COMMON_PASSWORDS",
+    "PASSWORD_MAX_LENGTH",
+    "PASSWORD_MIN_DISTINCT",
+    "PASSWORD_MIN_LENGTH",
+    "RuleViolation",
+    "TOKEN_PREFIX",
+    "check_inn",
+    "check_kpp",
+    "check_ogrn",
+    "check_org_identifiers",
+    "hash_token",
+    "lockout_seconds",
+    "new_token_text",
+    "password_problems",
+]
+
+
+class RuleViolation(ValueError):
+    """A business rule was broken; the message is a user-facing English sentence."""
+
+
+# --- Organization identifiers -------------------------------------------------
+
+# ASCII digits only: str.isdigit() would also accept e.g. Arabic-Indic or superscript digits.
+_INN_RE = re.compile(r"[0-9]{10}|[0-9]{12}")
+_KPP_RE = re.compile(r"[0-9]{4}[0-9A-Z]{2}[0-9]{3}")
+_OGRN_RE = re.compile(r"[0-9]{13}|[0-9]{15}")
+
+_INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+INN_REQUIRED_MESSAGE = "INN is required."
+INN_LENGTH_MESSAGE = "INN must be 10 digits (organization) or 12 digits (individual entrepreneur)."
+INN_DIGITS_MESSAGE = "INN must contain digits only."
+INN_CHECKSUM_MESSAGE = "INN checksum is wrong: check the digits."
+
+KPP_REQUIRED_MESSAGE = "KPP is required."
+KPP_FORMAT_MESSAGE = "KPP must be 9 characters: 4 digits, 2 digits or Latin letters, then 3 digits."
+KPP_REQUIRED_FOR_ORG_MESSAGE = "KPP is required for an organization."
+KPP_FORBIDDEN_FOR_IP_MESSAGE = "An individual entrepreneur has no KPP: leave it empty."
+
+OGRN_REQUIRED_MESSAGE = "OGRN is required."
+OGRN_LENGTH_MESSAGE = "OGRN must be 13 digits (OGRN) or 15 digits (OGRNIP)."
+OGRN_DIGITS_MESSAGE = "OGRN must contain digits only."
+OGRN_CHECKSUM_MESSAGE = "OGRN checksum is wrong: check the digits."
+OGRN_FOR_ORG_MESSAGE = "An organization's OGRN must be 13 digits."
+OGRN_FOR_IP_MESSAGE = "An individual entrepreneur's OGRNIP must be 15 digits."
+
+
+def _weighted_control(digits: str, weights: tuple[int, ...]) -> int:
+    """Return the FNS control digit: weighted sum mod 11 mod 10."""
+    return sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10
+
+
+def _inn_checksum_ok(digits: str) -> bool:
+    """Tell whether a 10- or 12-digit INN has correct control digit(s)."""
+    if len(digits) == 10:
+        return _weighted_control(digits, _INN10_WEIGHTS) == int(digits[9])
+    first = _weighted_control(digits, _INN12_WEIGHTS_1)
+    second = _weighted_control(digits, _INN12_WEIGHTS_2)
+    return first == int(digits[10]) and second == int(digits[11])
+
+
+def _ogrn_checksum_ok(digits: str) -> bool:
+    """Tell whether a 13-digit OGRN or 15-digit OGRNIP has a correct control digit."""
+    if len(digits) == 13:
+        return int(digits[:12]) % 11 % 10 == int(digits[12])
+    return int(digits[:14]) % 13 % 10 == int(digits[14])
+
+
+def _is_ascii_digits(value: str) -> bool:
+    """Tell whether value is non-empty and made of ASCII digits only."""
+    return value != "" and all("0" <= ch <= "9" for ch in value)
+
+
+def check_inn(value: str) -> str:
+    """Validate an INN (10 or 12 digits with FNS checksum) and return its digits."""
+    inn = (value or "").strip()
+    if not inn:
+        raise RuleViolation(INN_REQUIRED_MESSAGE)
+    if not _INN_RE.fullmatch(inn):
+        if len(inn) in (10, 12) and not _is_ascii_digits(inn):
+            raise RuleViolation(INN_DIGITS_MESSAGE)
+        raise RuleViolation(INN_LENGTH_MESSAGE)
+    if not _inn_checksum_ok(inn):
+        raise RuleViolation(INN_CHECKSUM_MESSAGE)
+    return inn
+
+
+def check_kpp(value: str) -> str:
+    """Validate a KPP (NNNNPPNNN, P = digit or A-Z) and return it upper-cased."""
+    kpp = (value or "").strip().upper()
+    if not kpp:
+        raise RuleViolation(KPP_REQUIRED_MESSAGE)
+    if not _KPP_RE.fullmatch(kpp):
+        raise RuleViolation(KPP_FORMAT_MESSAGE)
+    return kpp
+
+
+def check_ogrn(value: str) -> str:
+    """Validate an OGRN (13 digits) or OGRNIP (15 digits) with checksum; return digits."""
+    ogrn = (value or "").strip()
+    if not ogrn:
+        raise RuleViolation(OGRN_REQUIRED_MESSAGE)
+    if not _OGRN_RE.fullmatch(ogrn):
+        if len(ogrn) in (13, 15) and not _is_ascii_digits(ogrn):
+            raise RuleViolation(OGRN_DIGITS_MESSAGE)
+        raise RuleViolation(OGRN_LENGTH_MESSAGE)
+    if not _ogrn_checksum_ok(ogrn):
+        raise RuleViolation(OGRN_CHECKSUM_MESSAGE)
+    return ogrn
+
+
+def _problem(check, value: str) -> str | None:
+    """The message of a failed check, or None."""
+    try:
+        check(value)
+    except RuleViolation as exc:
+        return str(exc)
+    return None
+
+
+def _kpp_problem(kind: str | None, kpp: str) -> str | None:
+    if kind == "organization" and not kpp:
+        return KPP_REQUIRED_FOR_ORG_MESSAGE
+    if kind == "entrepreneur" and kpp:
+        return KPP_FORBIDDEN_FOR_IP_MESSAGE
+    return _problem(check_kpp, kpp) if kpp else None
+
+
+def _ogrn_problem(kind: str | None, ogrn: str) -> str | None:
+    if not ogrn:
+        return None
+    problem = _problem(check_ogrn, ogrn)
+    if problem:
+        return problem
+    if kind == "organization" and len(ogrn) != 13:
+        return OGRN_FOR_ORG_MESSAGE
+    if kind == "entrepreneur" and len(ogrn) != 15:
+        return OGRN_FOR_IP_MESSAGE
+    return None
+
+
+def check_org_identifiers(inn: str, kpp: str | None, ogrn: str | None) -> dict[str, str]:
+    """Check INN/KPP/OGRN together; return {field: message} for every problem found."""
+    inn_clean = (inn or "").strip()
+    # The kind is inferred from the shape even when the checksum is wrong, so the
+    # other fields still get useful feedback in the same round trip.
+    kind: str | None = None
+    if _is_ascii_digits(inn_clean):
+        kind = {10: "organization", 12: "entrepreneur"}.get(len(inn_clean))
+    problems = {
+        "inn": _problem(check_inn, inn_clean),
+        "kpp": _kpp_problem(kind, (kpp or "").strip()),
+        "ogrn": _ogrn_problem(kind, (ogrn or "").strip()),
+    }
+    return {field: message for field, message in problems.items() if message}
+
+
+# --- Passwords ------------------------------------------------------------------
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+PASSWORD_MIN_DISTINCT = 5
+_EMAIL_LOCAL_MIN_LENGTH = 3
+
+# Very common passwords (lower case). Short ones are also caught by the length rule,
+# but keeping them here makes the message more helpful.
+COMMON_PASSWORDS: frozenset[str] = frozenset(
+    {
+        "123456",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "12345678910",
+        "0987654321",
+        "1111111111",
+        "password",
+        "password1",
+        "password12",
+        "password123",
+        "password1234",
+        "passw0rd123",
+        "qwerty",
+        "qwerty123",
+        "qwerty1234",
+        "qwerty12345",
+        "qwerty123456",
+        "qwertyuiop",
+        "1q2w3e4r5t",
+        "1q2w3e4r5t6y",
+        "1qaz2wsx3edc",
+        "zaq12wsxcde3",
+        "asdfghjkl1",
+        "iloveyou123",
+        "letmein123",
+        "welcome123",
+        "admin12345",
+        "administrator",
+        "changeme123",
+        "йцукенгшщз",
+        "пароль12345",
+    }
+)
+
+PASSWORD_TOO_SHORT_MESSAGE = f"Password must be at least {PASSWORD_MIN_LENGTH} characters long."
+PASSWORD_TOO_LONG_MESSAGE = f"Password must be at most {PASSWORD_MAX_LENGTH} characters long."
+PASSWORD_DIGITS_ONLY_MESSAGE = "Password must not consist of digits only."
+PASSWORD_CONTAINS_EMAIL_MESSAGE = "Password must not contain your email name."
+PASSWORD_COMMON_MESSAGE = "Password is too common: choose a less predictable one."
+PASSWORD_FEW_DISTINCT_MESSAGE = (
+    f"Password must contain at least {PASSWORD_MIN_DISTINCT} different characters."
+)
+
+
+def password_problems(password: str, email: str = "") -> list[str]:
+    """Return every strength-policy problem of a password (empty list when acceptable)."""
+    password = password or ""
+    problems: list[str] = []
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(PASSWORD_TOO_SHORT_MESSAGE)
+    if len(password) > PASSWORD_MAX_LENGTH:
+        problems.append(PASSWORD_TOO_LONG_MESSAGE)
+    if password.isdigit():
+        problems.append(PASSWORD_DIGITS_ONLY_MESSAGE)
+    local_part = (email or "").strip().rpartition("@")[0]  # "" when there is no "@"
+    folded = password.casefold()
+    if len(local_part) >= _EMAIL_LOCAL_MIN_LENGTH and local_part.casefold() in folded:
+        problems.append(PASSWORD_CONTAINS_EMAIL_MESSAGE)
+    if folded in COMMON_PASSWORDS:
+        problems.append(PASSWORD_COMMON_MESSAGE)
+    if len(set(password)) < PASSWORD_MIN_DISTINCT:
+        problems.append(PASSWORD_FEW_DISTINCT_MESSAGE)
+    return problems
+
+
+# --- Login throttling -----------------------------------------------------------
+
+
+def lockout_seconds(
+    failures: int, threshold: int, base_seconds: int = 30, cap_seconds: int = 3600
+) -> int:
+    """Return how long to lock a login after consecutive failures (exponential backoff)."""
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    if base_seconds < 0 or cap_seconds < 0:
+        raise ValueError("base_seconds and cap_seconds must not be negative")
+    if failures < threshold or base_seconds == 0:
+        return 0
+    exponent = failures - threshold
+    # With base_seconds >= 1, 2 ** cap.bit_length() already exceeds the cap; this
+    # avoids building huge integers for absurd failure counts.
+    if exponent >= cap_seconds.bit_length():
+        return cap_seconds
+    return min(base_seconds * 2**exponent, cap_seconds)
+
+
+# --- API tokens ----------------------------------------------------------------
+
+TOKEN_PREFIX = "tnd_"
+
+
+def new_token_text() -> str:
+    """A fresh bearer token: a recognisable prefix and 256 random bits."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(plaintext: str) -> str:
+    """Storage hash of a token; tokens are 256-bit random, so plain SHA-256 is enough."""
+    return hashlib.sha256(plaintext.encode()).hexdigest()

@@ -1,0 +1,208 @@
+"""marshmallow schemas for every account input and output."""
+
+from __future__ import annotations
+
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+from accounts.models import MEMBER_ROLES
+from accounts.regions import REGIONS_BY_CODE, region_name
+from accounts.rules import RuleViolation, check_kpp, check_org_identifiers, password_problems
+
+ROLES = ("customer", "supplier")
+
+
+class _Input(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    @pre_load
+    def strip_strings(self, data, **kwargs):
+        if not isinstance(data, dict):
+            raise ValidationError("Expected an object.")
+        return {
+            k: v.strip() if isinstance(v, str) and k != "password" else v for k, v in data.items()
+        }
+
+
+def _email():
+    return fields.Email(required=True, validate=validate.Length(max=254))
+
+
+def _password():
+    return fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class OrganizationFieldsMixin(_Input):
+    org_name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    inn = fields.String(required=True, validate=validate.Length(max=12))
+    kpp = fields.String(load_default="", validate=validate.Length(max=9))
+    ogrn = fields.String(load_default="", validate=validate.Length(max=15))
+    region_code = fields.String(
+        required=True, validate=validate.OneOf(sorted(REGIONS_BY_CODE), error="Choose a region.")
+    )
+    is_sme = fields.Boolean(load_default=False)
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(ROLES)),
+        required=True,
+        validate=validate.Length(min=1, error="Choose customer, supplier or both."),
+    )
+
+    @validates_schema
+    def identifiers(self, data, **kwargs):
+        if "inn" not in data:
+            return
+        problems = check_org_identifiers(data["inn"], data.get("kpp"), data.get("ogrn"))
+        if problems:
+            raise ValidationError({k: [v] for k, v in problems.items()})
+
+    @post_load
+    def normalize(self, data, **kwargs):
+        if data.get("kpp"):
+            data["kpp"] = data["kpp"].upper()
+        data["roles"] = sorted(set(data["roles"]))
+        return data
+
+
+class RegistrationSchema(OrganizationFieldsMixin):
+    """An organization and its first user."""
+
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    email = _email()
+    password = _password()
+
+    @validates_schema
+    def strong_password(self, data, **kwargs):
+        if "password" in data:
+            problems = password_problems(data["password"], data.get("email", ""))
+            if problems:
+                raise ValidationError({"password": problems})
+
+
+class OrganizationUpdateSchema(_Input):
+    """The profile fields an admin may change (not the INN)."""
+
+    org_name = fields.String(
+        validate=validate.Length(min=2, max=300), data_key="name", attribute="name"
+    )
+    kpp = fields.String(validate=validate.Length(max=9))
+    ogrn = fields.String(validate=validate.Length(max=15))
+    region_code = fields.String(validate=validate.OneOf(sorted(REGIONS_BY_CODE)))
+    is_sme = fields.Boolean()
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(ROLES)), validate=validate.Length(min=1)
+    )
+
+    @validates_schema
+    def kpp_format(self, data, **kwargs):
+        if data.get("kpp"):
+            try:
+                check_kpp(data["kpp"])
+            except RuleViolation as exc:
+                raise ValidationError({"kpp": [str(exc)]}) from None
+
+
+class LoginSchema(_Input):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    password = _password()
+    remember = fields.Boolean(load_default=False)
+
+
+class EmailSchema(_Input):
+    email = _email()
+
+
+class NewPasswordSchema(_Input):
+    password = _password()
+
+
+class InviteSchema(_Input):
+    email = _email()
+    role = fields.String(load_default="member", validate=validate.OneOf(MEMBER_ROLES))
+
+
+class AcceptInviteSchema(_Input):
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    password = _password()
+
+
+class TokenCreateSchema(_Input):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class AccreditationDecisionSchema(_Input):
+    decision = fields.String(required=True, validate=validate.OneOf(("accredit", "reject")))
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class SwitchOrgSchema(_Input):
+    org_id = fields.Integer(required=True, strict=False)
+
+
+# -- outputs ----------------------------------------------------------------------------
+
+
+class OrganizationSchema(Schema):
+    """An organization as the API shows it to its members and the operator."""
+
+    id = fields.Integer()
+    name = fields.String()
+    inn = fields.String()
+    kpp = fields.String(allow_none=True)
+    ogrn = fields.String(allow_none=True)
+    region_code = fields.String()
+    region_name = fields.Function(lambda o: region_name(o.region_code))
+    is_sme = fields.Boolean()
+    roles = fields.List(fields.String())
+    accreditation_status = fields.String()
+    accreditation_reason = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class MembershipOutSchema(Schema):
+    organization = fields.Nested(
+        OrganizationSchema, only=("id", "name", "inn", "accreditation_status", "roles")
+    )
+    role = fields.String()
+
+
+class MeSchema(Schema):
+    """The calling user and where it can act."""
+
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    is_operator = fields.Boolean()
+    memberships = fields.List(fields.Nested(MembershipOutSchema))
+    active_organization_id = fields.Integer(allow_none=True)
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String()
+    organization_id = fields.Integer()
+    created_at = fields.AwareDateTime()
+    last_used_at = fields.AwareDateTime(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
+
+
+class TokenCreatedSchema(Schema):
+    """A new token: the plaintext appears in this answer only."""
+
+    token = fields.String()
+    details = fields.Nested(TokenSchema)
+
+
+class RegionSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String()

@@ -1,0 +1,590 @@
+"""Account use cases: registration, confirmation, login, accreditation, members, API tokens.
+
+Services flush; the entrypoint commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from accounts.models import ApiToken, Invitation, LoginThrottle, Membership, Organization, User
+from accounts.rules import (
+    TOKEN_PREFIX,
+    hash_token,
+    lockout_seconds,
+    new_token_text,
+    password_problems,
+)
+from audit.service import record
+from core import clock
+from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
+from core.extensions import db
+from notifications.service import queue_mail
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so timing does not reveal which emails exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+THROTTLE_MEMORY = dt.timedelta(hours=1)
+
+
+# -- passwords and signed links ---------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Verify a password in constant-ish time, also for unknown users."""
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"accounts.{purpose}")
+
+
+def make_link_token(purpose: str, payload: dict) -> str:
+    """A signed, timestamped token for a mailed link."""
+    return _serializer(purpose).dumps(payload)
+
+
+def read_link_token(purpose: str, token: str, max_age: int) -> dict:
+    """Decode a mailed link's token or refuse it with a clear reason."""
+    try:
+        return _serializer(purpose).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise Invalid("This link has expired; ask for a new one.") from None
+    except BadSignature:
+        raise Invalid("This link is not valid.") from None
+
+
+def _link(endpoint: str, **values) -> str:
+    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+
+
+def normalize_email(email: str) -> str:
+    """Emails are compared in lower case without surrounding spaces."""
+    return email.strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    """Find a user by email."""
+    return db.session.execute(
+        select(User).where(User.email == normalize_email(email))
+    ).scalar_one_or_none()
+
+
+# -- registration -----------------------------------------------------------------------
+
+
+def register(data: dict) -> tuple[Organization, User]:
+    """Register an organization with its first user (its admin); both await confirmation."""
+    problems: dict[str, str] = {}
+    if db.session.execute(select(Organization.id).where(Organization.inn == data["inn"])).first():
+        problems["inn"] = (
+            "An organization with this INN is already registered: ask its administrator "
+            "to invite you."
+        )
+    if user_by_email(data["email"]):
+        problems["email"] = "This email is already registered: log in or reset your password."
+    if problems:
+        raise Invalid("Registration refused.", problems)
+    org = Organization(
+        name=data["org_name"],
+        inn=data["inn"],
+        kpp=data.get("kpp") or None,
+        ogrn=data.get("ogrn") or None,
+        region_code=data["region_code"],
+        is_sme=data.get("is_sme", False),
+        is_customer="customer" in data["roles"],
+        is_supplier="supplier" in data["roles"],
+        accreditation_status="pending",
+    )
+    user = User(
+        email=normalize_email(data["email"]),
+        name=data["name"],
+        password_hash=hash_password(data["password"]),
+    )
+    db.session.add_all([org, user])
+    db.session.flush()
+    db.session.add(Membership(user_id=user.id, organization_id=org.id, role="admin"))
+    record(
+        "organization.registered",
+        "organization",
+        org.id,
+        {"inn": org.inn, "name": org.name, "roles": org.roles},
+        actor_user_id=user.id,
+        actor_org_id=org.id,
+    )
+    record(
+        "user.registered",
+        "user",
+        user.id,
+        {"email": user.email},
+        actor_user_id=user.id,
+        actor_org_id=org.id,
+    )
+    send_confirmation(user)
+    return org, user
+
+
+def send_confirmation(user: User) -> None:
+    """Mail a signed, expiring confirmation link."""
+    token = make_link_token("confirm", {"u": user.id, "e": user.email})
+    queue_mail(
+        user.email,
+        "confirm_email",
+        subject="Confirm your email",
+        user_id=user.id,
+        user=user,
+        link=_link("accounts.confirm_email", token=token),
+    )
+
+
+def confirm_email(token: str) -> User:
+    """Confirm a user's email from a mailed link."""
+    data = read_link_token("confirm", token, current_app.config["EMAIL_TOKEN_MAX_AGE"])
+    user = db.session.get(User, data.get("u"))
+    if user is None or user.email != data.get("e"):
+        raise Invalid("This link is not valid.")
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = clock.now()
+        record(
+            "user.email_confirmed", "user", user.id, {"email": user.email}, actor_user_id=user.id
+        )
+    return user
+
+
+# -- login and throttling ---------------------------------------------------------------
+
+
+def _throttle(kind: str, key: str) -> LoginThrottle:
+    row = db.session.execute(
+        select(LoginThrottle).where(LoginThrottle.kind == kind, LoginThrottle.key == key)
+    ).scalar_one_or_none()
+    if row is None:
+        row = LoginThrottle(kind=kind, key=key, failures=0)
+        db.session.add(row)
+    return row
+
+
+def _refuse_if_locked(rows: list[LoginThrottle]) -> None:
+    now = clock.now()
+    waits = [
+        int((r.locked_until - now).total_seconds()) + 1
+        for r in rows
+        if r.locked_until and r.locked_until > now
+    ]
+    if waits:
+        wait = max(waits)
+        raise TooManyAttempts(
+            f"Too many failed logins. Try again in {wait} seconds or reset your password.",
+            retry_after=wait,
+        )
+
+
+def _count_failure(row: LoginThrottle, threshold: int) -> None:
+    now = clock.now()
+    if row.last_failure_at and now - row.last_failure_at > THROTTLE_MEMORY:
+        row.failures = 0
+    row.failures = (row.failures or 0) + 1
+    row.last_failure_at = now
+    wait = lockout_seconds(row.failures, threshold)
+    row.locked_until = now + dt.timedelta(seconds=wait) if wait else None
+
+
+def authenticate(email: str, password: str, address: str) -> User:
+    """Check credentials with per-account and per-address backoff.
+
+    Raises TooManyAttempts while locked (even with the right password), Unauthorized for
+    bad credentials (the failure is flushed: the caller must commit it), Forbidden for an
+    unconfirmed email or a disabled account.
+    """
+    cfg = current_app.config
+    email = normalize_email(email)
+    account = _throttle("account", email)
+    by_address = _throttle("address", address or "unknown")
+    _refuse_if_locked([account, by_address])
+    user = user_by_email(email)
+    if not check_password(user, password):
+        _count_failure(account, cfg["LOGIN_ACCOUNT_THRESHOLD"])
+        _count_failure(by_address, cfg["LOGIN_ADDRESS_THRESHOLD"])
+        db.session.flush()
+        raise Unauthorized("Wrong email or password.")
+    account.failures, account.locked_until = 0, None
+    if user.disabled:
+        raise Forbidden("This account is disabled.")
+    if not user.is_confirmed:
+        raise Forbidden("Confirm your email first: follow the link we sent you.")
+    user.last_login_at = clock.now()
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    db.session.flush()
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if the email is known (the answer never says whether it is)."""
+    user = user_by_email(email)
+    if user is None or user.disabled:
+        return
+    token = make_link_token("reset", {"u": user.id, "v": user.session_version})
+    queue_mail(
+        user.email,
+        "reset_password",
+        subject="Reset your password",
+        user_id=user.id,
+        user=user,
+        link=_link("accounts.reset_password", token=token),
+    )
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password from a reset link; the link works once."""
+    data = read_link_token("reset", token, current_app.config["RESET_TOKEN_MAX_AGE"])
+    user = db.session.get(User, data.get("u"))
+    if user is None or user.session_version != data.get("v"):
+        raise Invalid("This link has already been used or is not valid.")
+    problems = password_problems(password, user.email)
+    if problems:
+        raise Invalid("Choose a stronger password.", {"password": problems})
+    user.password_hash = hash_password(password)
+    user.session_version += 1  # logs out other sessions, voids the link
+    if user.email_confirmed_at is None:  # the link proves the mailbox
+        user.email_confirmed_at = clock.now()
+    for row in db.session.execute(
+        select(LoginThrottle).where(
+            LoginThrottle.kind == "account", LoginThrottle.key == user.email
+        )
+    ).scalars():
+        row.failures, row.locked_until = 0, None
+    record("user.password_reset", "user", user.id, {}, actor_user_id=user.id)
+    return user
+
+
+# -- organizations, membership, access --------------------------------------------------
+
+
+def membership(user: User, org_id: int) -> Membership | None:
+    """The user's membership in an organization, if any."""
+    return db.session.execute(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.organization_id == org_id
+        )
+    ).scalar_one_or_none()
+
+
+def require_member(user: User, org_id: int, admin: bool = False) -> Membership:
+    """Refuse acting for an organization the user does not belong to (or does not admin)."""
+    m = membership(user, org_id)
+    if m is None:
+        raise Forbidden("You are not a member of this organization.")
+    if admin and m.role != "admin":
+        raise Forbidden("Only an administrator of the organization can do this.")
+    return m
+
+
+def require_accredited(org: Organization | None, role: str) -> Organization:
+    """Only accredited organizations in the right role publish tenders or bid."""
+    if org is None:
+        raise Forbidden("Choose an organization first.")
+    if not org.is_accredited:
+        raise Forbidden(
+            f"{org.name} is not accredited (status: {org.accreditation_status}); "
+            "the operator must accredit it first."
+        )
+    if role not in org.roles:
+        raise Forbidden(f"{org.name} is not registered as a {role}.")
+    return org
+
+
+def update_organization(user: User, org_id: int, data: dict) -> Organization:
+    """An admin edits the organization's profile (INN is fixed once registered)."""
+    require_member(user, org_id, admin=True)
+    org = db.session.get(Organization, org_id)
+    changed = {}
+    for key in ("name", "kpp", "ogrn", "region_code", "is_sme"):
+        if key in data and getattr(org, key) != (data[key] if data[key] != "" else None):
+            changed[key] = data[key] if data[key] != "" else None
+            setattr(org, key, changed[key])
+    if "roles" in data:
+        org.is_customer = "customer" in data["roles"]
+        org.is_supplier = "supplier" in data["roles"]
+        changed["roles"] = org.roles
+    if changed:
+        record(
+            "organization.updated",
+            "organization",
+            org.id,
+            changed,
+            actor_user_id=user.id,
+            actor_org_id=org.id,
+        )
+    db.session.flush()
+    return org
+
+
+def accreditation_queue() -> list[Organization]:
+    """Organizations waiting for the operator, oldest first."""
+    return list(
+        db.session.execute(
+            select(Organization)
+            .where(Organization.accreditation_status == "pending")
+            .order_by(Organization.created_at, Organization.id)
+        ).scalars()
+    )
+
+
+def decide_accreditation(
+    operator: User, org_id: int, accredit: bool, reason: str = ""
+) -> Organization:
+    """The operator accredits or rejects (with a reason) or blocks; members are told by mail."""
+    if not operator.is_operator:
+        raise Forbidden("Only the platform operator decides accreditation.")
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("No such organization.")
+    reason = (reason or "").strip()
+    if not accredit and not reason:
+        raise Invalid("Give a reason for the rejection.", {"reason": "A reason is required."})
+    new = "accredited" if accredit else "rejected"
+    if org.accreditation_status == new:
+        raise Conflict(f"The organization is already {new}.")
+    previous = org.accreditation_status
+    org.accreditation_status = new
+    org.accreditation_reason = reason or None
+    org.accreditation_decided_at = clock.now()
+    record(
+        f"organization.{new}",
+        "organization",
+        org.id,
+        {"previous": previous, "reason": reason},
+        actor_user_id=operator.id,
+    )
+    for m in org.memberships:
+        queue_mail(
+            m.user.email,
+            "accreditation_decision",
+            subject=f"{org.name}: accreditation {new}",
+            user_id=m.user_id,
+            org=org,
+            accredited=accredit,
+            reason=reason,
+            link=_link("accounts.cabinet"),
+        )
+    db.session.flush()
+    return org
+
+
+def members(org_id: int) -> list[Membership]:
+    """Members of an organization with their users."""
+    return list(
+        db.session.execute(
+            select(Membership).where(Membership.organization_id == org_id).order_by(Membership.id)
+        ).scalars()
+    )
+
+
+def pending_invitations(org_id: int) -> list[Invitation]:
+    """Invitations not yet accepted or revoked."""
+    return list(
+        db.session.execute(
+            select(Invitation)
+            .where(
+                Invitation.organization_id == org_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .order_by(Invitation.id)
+        ).scalars()
+    )
+
+
+def invite(inviter: User, org_id: int, email: str, role: str) -> Invitation:
+    """An admin invites an email address into the organization."""
+    require_member(inviter, org_id, admin=True)
+    email = normalize_email(email)
+    existing = user_by_email(email)
+    if existing and membership(existing, org_id):
+        raise Conflict("This person is already a member.", {"email": "Already a member."})
+    inv = Invitation(organization_id=org_id, email=email, role=role, invited_by_id=inviter.id)
+    db.session.add(inv)
+    db.session.flush()
+    record(
+        "organization.member_invited",
+        "organization",
+        org_id,
+        {"email": email, "role": role},
+        actor_user_id=inviter.id,
+        actor_org_id=org_id,
+    )
+    token = make_link_token("invite", {"i": inv.id, "e": email})
+    queue_mail(
+        email,
+        "invitation",
+        subject=f"Invitation to {inv.organization.name}",
+        inviter=inviter,
+        org=inv.organization,
+        link=_link("accounts.accept_invite", token=token),
+    )
+    return inv
+
+
+def read_invitation(token: str) -> Invitation:
+    """The open invitation a mailed link points to."""
+    data = read_link_token("invite", token, current_app.config["INVITE_TOKEN_MAX_AGE"])
+    inv = db.session.get(Invitation, data.get("i"))
+    if inv is None or inv.email != data.get("e") or inv.revoked_at:
+        raise Invalid("This invitation is not valid.")
+    if inv.accepted_at:
+        raise Invalid("This invitation has already been accepted.")
+    return inv
+
+
+def accept_invitation(token: str, user: User | None, new_user: dict | None = None) -> User:
+    """Join the organization: as the logged-in user (same email) or as a new user."""
+    inv = read_invitation(token)
+    if user is None:
+        if user_by_email(inv.email):
+            raise Conflict("You already have an account: log in first, then open the link again.")
+        problems = password_problems(new_user["password"], inv.email)
+        if problems:
+            raise Invalid("Choose a stronger password.", {"password": problems})
+        user = User(
+            email=inv.email,
+            name=new_user["name"],
+            password_hash=hash_password(new_user["password"]),
+            email_confirmed_at=clock.now(),
+        )  # the link proves the mailbox
+        db.session.add(user)
+        db.session.flush()
+    elif user.email != inv.email:
+        raise Forbidden(f"This invitation is for {inv.email}; you are logged in as {user.email}.")
+    if membership(user, inv.organization_id) is None:
+        db.session.add(
+            Membership(user_id=user.id, organization_id=inv.organization_id, role=inv.role)
+        )
+    inv.accepted_at = clock.now()
+    record(
+        "organization.member_joined",
+        "organization",
+        inv.organization_id,
+        {"user_id": user.id, "email": user.email, "role": inv.role},
+        actor_user_id=user.id,
+        actor_org_id=inv.organization_id,
+    )
+    db.session.flush()
+    return user
+
+
+def remove_member(admin: User, org_id: int, user_id: int) -> None:
+    """An admin removes a member; the last admin cannot be removed."""
+    require_member(admin, org_id, admin=True)
+    target = db.session.execute(
+        select(Membership).where(
+            Membership.organization_id == org_id, Membership.user_id == user_id
+        )
+    ).scalar_one_or_none()
+    if target is None:
+        raise NotFound("No such member.")
+    if target.role == "admin":
+        admins = db.session.execute(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.organization_id == org_id, Membership.role == "admin")
+        ).scalar_one()
+        if admins <= 1:
+            raise Conflict("The last administrator cannot be removed.")
+    db.session.delete(target)
+    record(
+        "organization.member_removed",
+        "organization",
+        org_id,
+        {"user_id": user_id},
+        actor_user_id=admin.id,
+        actor_org_id=org_id,
+    )
+    db.session.flush()
+
+
+# -- API tokens -------------------------------------------------------------------------
+
+
+def create_token(user: User, org_id: int, name: str) -> tuple[ApiToken, str]:
+    """Issue a token acting for the user in one organization; the plaintext is returned once."""
+    require_member(user, org_id)
+    plaintext = new_token_text()
+    token = ApiToken(
+        user_id=user.id,
+        organization_id=org_id,
+        name=name,
+        prefix=plaintext[: len(TOKEN_PREFIX) + 6],
+        token_hash=hash_token(plaintext),
+    )
+    db.session.add(token)
+    db.session.flush()
+    record(
+        "api_token.created",
+        "api_token",
+        token.id,
+        {"name": name, "prefix": token.prefix},
+        actor_user_id=user.id,
+        actor_org_id=org_id,
+    )
+    return token, plaintext
+
+
+def user_tokens(user: User) -> list[ApiToken]:
+    """A user's tokens, newest first."""
+    return list(
+        db.session.execute(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        ).scalars()
+    )
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        record(
+            "api_token.revoked",
+            "api_token",
+            token.id,
+            {"prefix": token.prefix},
+            actor_user_id=user.id,
+            actor_org_id=token.organization_id,
+        )
+    db.session.flush()
+    return token
+
+
+def authenticate_token(plaintext: str) -> ApiToken:
+    """The live token for a bearer string, or Unauthorized."""
+    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
+        raise Unauthorized("The API token is not valid.")
+    token = db.session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext))
+    ).scalar_one_or_none()
+    if token is None or token.revoked_at is not None:
+        raise Unauthorized("The API token is not valid or has been revoked.")
+    if token.user.disabled or membership(token.user, token.organization_id) is None:
+        raise Unauthorized("The API token's user can no longer act for its organization.")
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(seconds=60):
+        token.last_used_at = now  # at most one write a minute per token
+    return token

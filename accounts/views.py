@@ -1,0 +1,580 @@
+"""Account pages (registration, login, cabinet, members, tokens, operator queue) and API."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from accounts import schemas, service
+from accounts.models import Membership, Organization, User
+from accounts.regions import REGIONS
+from core.api import API_PREFIX, require_operator, route
+from core.errors import DomainError, Forbidden, NotFound, TooManyAttempts, Unauthorized
+from core.extensions import db, login_manager
+from core.forms import parse_form
+from core.transaction import commit
+
+bp = Blueprint("accounts", __name__)
+api = Blueprint("accounts_api", __name__, url_prefix=API_PREFIX)
+
+REGION_OPTIONS = [(r.code, f"{r.code} {r.name}") for r in REGIONS]
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Session ids carry the password version, so a password change ends other sessions."""
+    uid, _, version = user_id.partition(":")
+    if not uid.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(uid))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+@bp.before_app_request
+def load_active_organization() -> None:
+    """g.org is the organization the logged-in user acts for (chosen in the header)."""
+    g.org, g.memberships = None, []
+    if not current_user.is_authenticated:
+        return
+    g.memberships = sorted(current_user.memberships, key=lambda m: m.organization.name)
+    chosen = session.get("org_id")
+    for m in g.memberships:
+        if m.organization_id == chosen:
+            g.org = m.organization
+    if g.org is None and g.memberships:
+        g.org = g.memberships[0].organization
+        session["org_id"] = g.org.id
+
+
+@bp.app_context_processor
+def inject_counts() -> dict:
+    """Values every page's header needs."""
+    return {"unread_count": 0}
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _render_form(template: str, status: int = 200, **context):
+    context.setdefault("errors", {})
+    context.setdefault("values", request.form)
+    context.setdefault("regions", REGION_OPTIONS)
+    return render_template(template, **context), status
+
+
+def _fail(template: str, exc: DomainError, **context):
+    """Re-render a form with a domain refusal, nothing stored."""
+    db.session.rollback()
+    errors = dict(exc.fields)
+    errors.setdefault("_form", []).append(exc.message)
+    return _render_form(template, exc.status, errors=errors, **context)
+
+
+def _current_membership(admin: bool = False) -> Membership:
+    if g.org is None:
+        raise Forbidden("You are not a member of any organization.")
+    return service.require_member(current_user, g.org.id, admin=admin)
+
+
+# -- registration, confirmation, login --------------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Register an organization and its administrator."""
+    if request.method == "GET":
+        return _render_form("accounts/register.html", values={})
+    data, errors = parse_form(schemas.RegistrationSchema(), request.form)
+    if errors:
+        return _render_form("accounts/register.html", 422, errors=errors)
+    try:
+        service.register(data)
+    except DomainError as exc:
+        return _fail("accounts/register.html", exc)
+    commit()
+    flash(
+        "Registered. We sent you a link to confirm your email; the operator will review "
+        "your organization.",
+        "success",
+    )
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/confirm/<token>")
+def confirm_email(token: str):
+    """Confirm an email address from the mailed link."""
+    try:
+        service.confirm_email(token)
+    except DomainError as exc:
+        return render_template(
+            "errors/error.html", code=exc.status, title="Link refused", message=exc.message
+        ), exc.status
+    commit()
+    flash("Your email is confirmed. You can log in.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+def resend_confirmation():
+    """Send the confirmation link again."""
+    if request.method == "GET":
+        return _render_form("accounts/resend.html", values={})
+    data, errors = parse_form(schemas.EmailSchema(), request.form)
+    if errors:
+        return _render_form("accounts/resend.html", 422, errors=errors)
+    user = service.user_by_email(data["email"])
+    if user and not user.is_confirmed:
+        service.send_confirmation(user)
+        commit()
+    flash("If that address awaits confirmation, a new link is on its way.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with email and password (throttled per account and per address)."""
+    if request.method == "GET":
+        return _render_form("accounts/login.html", values={})
+    data, errors = parse_form(schemas.LoginSchema(), request.form)
+    if errors:
+        return _render_form("accounts/login.html", 422, errors=errors)
+    try:
+        user = service.authenticate(data["email"], data["password"], _client_address())
+    except Unauthorized as exc:
+        commit()  # the failure counts towards the backoff
+        return _render_form("accounts/login.html", exc.status, errors={"_form": [exc.message]})
+    except TooManyAttempts as exc:
+        db.session.rollback()
+        body, status = _render_form("accounts/login.html", 429, errors={"_form": [exc.message]})
+        return body, status, {"Retry-After": str(exc.retry_after)}
+    except DomainError as exc:
+        commit()
+        return _render_form("accounts/login.html", exc.status, errors={"_form": [exc.message]})
+    commit()
+    session.clear()
+    login_user(user, remember=data["remember"])
+    flash(f"Welcome, {user.name}.", "success")
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("accounts.cabinet")
+    return redirect(target)
+
+
+@bp.post("/logout")
+def logout():
+    """Log out."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a password reset link."""
+    if request.method == "GET":
+        return _render_form("accounts/forgot.html", values={})
+    data, errors = parse_form(schemas.EmailSchema(), request.form)
+    if errors:
+        return _render_form("accounts/forgot.html", 422, errors=errors)
+    service.request_password_reset(data["email"])
+    commit()
+    flash("If the address is registered, a reset link is on its way.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from a reset link."""
+    if request.method == "GET":
+        return _render_form("accounts/reset.html", values={}, token=token)
+    data, errors = parse_form(schemas.NewPasswordSchema(), request.form)
+    if errors:
+        return _render_form("accounts/reset.html", 422, errors=errors, token=token)
+    try:
+        service.reset_password(token, data["password"])
+    except DomainError as exc:
+        return _fail("accounts/reset.html", exc, token=token)
+    commit()
+    flash("Password changed. Log in with the new one.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+# -- cabinet -----------------------------------------------------------------------------
+
+
+@bp.route("/cabinet", methods=["GET", "POST"])
+@login_required
+def cabinet():
+    """The active organization's profile; admins edit it."""
+    m = _current_membership()
+    if request.method == "GET":
+        return _render_form("accounts/cabinet.html", values=_org_values(g.org), membership=m)
+    data, errors = parse_form(schemas.OrganizationUpdateSchema(), request.form)
+    if errors:
+        return _render_form("accounts/cabinet.html", 422, errors=errors, membership=m)
+    try:
+        service.update_organization(current_user, g.org.id, data)
+    except DomainError as exc:
+        return _fail("accounts/cabinet.html", exc, membership=m)
+    commit()
+    flash("Profile saved.", "success")
+    return redirect(url_for("accounts.cabinet"))
+
+
+def _org_values(org: Organization) -> dict:
+    return {
+        "name": org.name,
+        "kpp": org.kpp or "",
+        "ogrn": org.ogrn or "",
+        "region_code": org.region_code,
+        "is_sme": org.is_sme,
+        "roles": org.roles,
+    }
+
+
+@bp.post("/switch-org")
+@login_required
+def switch_org():
+    """Choose which organization to act for."""
+    data, errors = parse_form(schemas.SwitchOrgSchema(), request.form)
+    if errors:
+        abort(400)
+    service.require_member(current_user, data["org_id"])
+    session["org_id"] = data["org_id"]
+    return redirect(
+        request.referrer if _same_site(request.referrer) else url_for("accounts.cabinet")
+    )
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url)
+
+
+@bp.get("/members")
+@login_required
+def members():
+    """Members of the active organization and open invitations."""
+    m = _current_membership()
+    return _render_form(
+        "accounts/members.html",
+        membership=m,
+        members=service.members(g.org.id),
+        invitations=service.pending_invitations(g.org.id),
+        values={},
+    )
+
+
+@bp.post("/members/invite")
+@login_required
+def invite():
+    """An admin invites someone by email."""
+    m = _current_membership()
+    data, errors = parse_form(schemas.InviteSchema(), request.form)
+    context = {
+        "membership": m,
+        "members": service.members(g.org.id),
+        "invitations": service.pending_invitations(g.org.id),
+    }
+    if errors:
+        return _render_form("accounts/members.html", 422, errors=errors, **context)
+    try:
+        service.invite(current_user, g.org.id, data["email"], data["role"])
+    except DomainError as exc:
+        return _fail("accounts/members.html", exc, **context)
+    commit()
+    flash(f"Invitation sent to {data['email']}.", "success")
+    return redirect(url_for("accounts.members"))
+
+
+@bp.post("/members/<int:user_id>/remove")
+@login_required
+def remove_member(user_id: int):
+    """An admin removes a member."""
+    _current_membership(admin=True)
+    service.remove_member(current_user, g.org.id, user_id)
+    commit()
+    flash("Member removed.", "success")
+    return redirect(url_for("accounts.members"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    """Accept an invitation: join as the logged-in user or create an account."""
+    try:
+        inv = service.read_invitation(token)
+    except DomainError as exc:
+        return render_template(
+            "errors/error.html", code=exc.status, title="Invitation refused", message=exc.message
+        ), exc.status
+    user = current_user if current_user.is_authenticated else None
+    if request.method == "GET":
+        return _render_form("accounts/accept_invite.html", inv=inv, token=token, values={})
+    new_user = None
+    if user is None:
+        new_user, errors = parse_form(schemas.AcceptInviteSchema(), request.form)
+        if errors:
+            return _render_form(
+                "accounts/accept_invite.html", 422, errors=errors, inv=inv, token=token
+            )
+    try:
+        joined = service.accept_invitation(token, user, new_user)
+    except DomainError as exc:
+        return _fail("accounts/accept_invite.html", exc, inv=inv, token=token)
+    org_id = inv.organization_id
+    commit()
+    if user is None:
+        login_user(joined)
+    session["org_id"] = org_id
+    flash("You joined the organization.", "success")
+    return redirect(url_for("accounts.cabinet"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """API tokens of the user: create (shown once), list, revoke."""
+    _current_membership()
+    created = None
+    if request.method == "POST":
+        data, errors = parse_form(schemas.TokenCreateSchema(), request.form)
+        if errors:
+            return _render_form(
+                "accounts/tokens.html",
+                422,
+                errors=errors,
+                tokens=service.user_tokens(current_user),
+                created=None,
+            )
+        _, created = service.create_token(current_user, g.org.id, data["name"])
+        commit()
+    return _render_form(
+        "accounts/tokens.html", tokens=service.user_tokens(current_user), created=created, values={}
+    )
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of the user's tokens."""
+    service.revoke_token(current_user, token_id)
+    commit()
+    flash("Token revoked.", "success")
+    return redirect(url_for("accounts.tokens"))
+
+
+# -- operator ----------------------------------------------------------------------------
+
+
+def _require_operator_page() -> None:
+    if not current_user.is_operator:
+        raise Forbidden("Only the platform operator can see this page.")
+
+
+@bp.get("/operator/accreditation")
+@login_required
+def operator_queue():
+    """The operator's accreditation queue and recent decisions."""
+    _require_operator_page()
+    return _operator_page()
+
+
+def _operator_page(status: int = 200, errors: dict | None = None):
+    recent = (
+        db.session.execute(
+            select(Organization)
+            .where(Organization.accreditation_status != "pending")
+            .order_by(Organization.accreditation_decided_at.desc())
+            .limit(50)
+        )
+        .scalars()
+        .all()
+    )
+    return _render_form(
+        "accounts/operator_queue.html",
+        status,
+        errors=errors or {},
+        queue=service.accreditation_queue(),
+        recent=recent,
+        values=request.form,
+    )
+
+
+@bp.post("/operator/accreditation/<int:org_id>")
+@login_required
+def operator_decide(org_id: int):
+    """Accredit or reject an organization."""
+    _require_operator_page()
+    data, errors = parse_form(schemas.AccreditationDecisionSchema(), request.form)
+    if errors:
+        return _operator_page(422, errors)
+    try:
+        org = service.decide_accreditation(
+            current_user, org_id, data["decision"] == "accredit", data["reason"]
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        return _operator_page(exc.status, {**exc.fields, "_form": [exc.message]})
+    commit()
+    flash(f"{org.name}: {org.accreditation_status}.", "success")
+    return redirect(url_for("accounts.operator_queue"))
+
+
+# -- API ---------------------------------------------------------------------------------
+
+
+@route(
+    api,
+    "/regions",
+    "GET",
+    summary="Federal subjects with their codes",
+    response=schemas.RegionSchema(many=True),
+    auth=False,
+    tag="reference",
+)
+def api_regions():
+    """The 89 federal subjects of the Russian Federation."""
+    return list(REGIONS)
+
+
+@route(api, "/me", "GET", summary="The calling user", response=schemas.MeSchema, tag="accounts")
+def api_me():
+    """The authenticated user, its organizations and the one it acts for."""
+    user = g.api_user
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "is_operator": user.is_operator,
+        "memberships": user.memberships,
+        "active_organization_id": g.org.id if getattr(g, "org", None) else None,
+    }
+
+
+def _visible_org(org_id: int) -> Organization:
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("No such organization.")
+    if not g.api_user.is_operator:
+        service.require_member(g.api_user, org_id)
+    return org
+
+
+@route(
+    api,
+    "/organizations/<int:org_id>",
+    "GET",
+    summary="An organization's profile",
+    response=schemas.OrganizationSchema,
+    tag="accounts",
+)
+def api_organization(org_id: int):
+    """Members and the operator see the full profile."""
+    return _visible_org(org_id)
+
+
+@route(
+    api,
+    "/organizations/<int:org_id>",
+    "PATCH",
+    summary="Edit an organization's profile",
+    body=schemas.OrganizationUpdateSchema,
+    response=schemas.OrganizationSchema,
+    tag="accounts",
+)
+def api_update_organization(org_id: int, body: dict):
+    """Only the organization's admins may edit it; the INN never changes."""
+    org = service.update_organization(g.api_user, org_id, body)
+    commit()
+    return org
+
+
+@route(
+    api,
+    "/tokens",
+    "GET",
+    summary="The user's API tokens",
+    response=schemas.TokenSchema(many=True),
+    tag="accounts",
+)
+def api_tokens():
+    """Tokens without their secrets."""
+    return service.user_tokens(g.api_user)
+
+
+@route(
+    api,
+    "/tokens",
+    "POST",
+    summary="Create an API token",
+    body=schemas.TokenCreateSchema,
+    response=schemas.TokenCreatedSchema,
+    status=201,
+    tag="accounts",
+)
+def api_create_token(body: dict):
+    """The plaintext token is in this answer only; it acts for the caller's organization."""
+    if getattr(g, "org", None) is None:
+        raise Forbidden("You are not a member of any organization.")
+    token, plaintext = service.create_token(g.api_user, g.org.id, body["name"])
+    commit()
+    return {"token": plaintext, "details": token}
+
+
+@route(
+    api,
+    "/tokens/<int:token_id>",
+    "DELETE",
+    summary="Revoke an API token",
+    status=204,
+    tag="accounts",
+)
+def api_revoke_token(token_id: int):
+    """Revoked tokens stop working at once."""
+    service.revoke_token(g.api_user, token_id)
+    commit()
+
+
+@route(
+    api,
+    "/operator/accreditation-queue",
+    "GET",
+    summary="Organizations awaiting review",
+    response=schemas.OrganizationSchema(many=True),
+    tag="operator",
+)
+def api_accreditation_queue():
+    """Operator only."""
+    require_operator()
+    return service.accreditation_queue()
+
+
+@route(
+    api,
+    "/operator/organizations/<int:org_id>/accreditation",
+    "POST",
+    summary="Accredit or reject an organization",
+    body=schemas.AccreditationDecisionSchema,
+    response=schemas.OrganizationSchema,
+    tag="operator",
+)
+def api_decide(org_id: int, body: dict):
+    """Operator only; a rejection needs a reason."""
+    org = service.decide_accreditation(
+        g.api_user, org_id, body["decision"] == "accredit", body["reason"]
+    )
+    commit()
+    return org

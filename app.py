@@ -1,0 +1,119 @@
+"""Application factory: composes the domain packages into one Flask app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from flask import Flask, jsonify
+
+import config
+from core import http, jobs
+from core.extensions import csrf, db, login_manager, migrate, socketio
+from core.jobs import Periodic
+from core.transaction import install_sqlite_pragmas
+
+ROOT = Path(__file__).resolve().parent
+
+# Periodic jobs (sweepers) declared as data; the scheduler (RQ) or the in-process runner runs them.
+PERIODIC_JOBS = (Periodic("notifications.jobs.relay_outbox", interval=60, queue="emails"),)
+
+
+def _secret_key(app: Flask) -> str:
+    """A key generated once into the instance folder (development only)."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _eventlet_patched() -> bool:
+    eventlet = sys.modules.get("eventlet")
+    return bool(eventlet and eventlet.patcher.is_monkey_patched("socket"))
+
+
+def create_app(config_overrides: dict | None = None, env: dict | None = None) -> Flask:
+    """Build the app; settings come from the environment (or `env`) and the overrides."""
+    overrides = dict(config_overrides or {})
+    environ = os.environ if env is None else env
+    app = Flask(
+        __name__,
+        instance_path=environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config.load(overrides.pop("APP_ENV", None), environ, app.instance_path))
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            install_sqlite_pragmas(db.engine)
+    _init_login(app)
+    csrf.init_app(app)
+    if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet" and not _eventlet_patched():
+        # CLI commands and RQ workers are not patched (only serve.py patches): use threads.
+        app.config["SOCKETIO_ASYNC_MODE"] = "threading"
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config.get("REDIS_URL"),
+        channel=app.config.get("SOCKETIO_CHANNEL", "tenders-socketio"),
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
+    )
+    jobs.init_app(app, PERIODIC_JOBS)
+    http.init_app(app)
+    _register_domains(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Log in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+
+def _register_domains(app: Flask) -> None:
+    import accounts.sockets  # noqa: F401  (registers the connect handler)
+    import audit.models  # noqa: F401
+    import notifications.models  # noqa: F401
+    from accounts import views as accounts_views
+    from audit.commands import audit_cli
+    from core.api import build_spec
+    from core.commands import jobs_cli
+    from demo import demo_cli
+    from notifications import views as notification_views
+    from tenders import views as tender_views
+
+    app.register_blueprint(tender_views.bp)
+    app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(accounts_views.api)
+    app.register_blueprint(notification_views.bp)
+
+    @app.get("/api/v1/openapi.json")
+    def openapi():
+        """The OpenAPI 3 document, generated from the schemas."""
+        return jsonify(build_spec())
+
+    @app.get("/healthz")
+    def healthz():
+        """Liveness probe for the load balancer."""
+        return {"status": "ok"}
+
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(demo_cli)
+
+
+if __name__ == "__main__":
+    # The web entry point is serve.py (it must patch for eventlet before any import).
+    os.execv(sys.executable, [sys.executable, str(ROOT / "serve.py"), *sys.argv[1:]])

@@ -1,0 +1,1 @@
+"""Hash-chained audit trail: one chain for the platform, one per tender."""

@@ -1,0 +1,1 @@
+"""Bids and their immutable revisions. Built by the bidding issue."""

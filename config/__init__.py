@@ -1,0 +1,153 @@
+"""Settings classes; values are read from the environment inside the factory, never at import."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(
+            f"Configuration variable {name} must be an integer, got {raw!r}"
+        ) from exc
+
+
+def database_url(url: str) -> str:
+    """Plain PostgreSQL URLs use psycopg2 (psycogreen makes it cooperative under eventlet)."""
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg2://" + url[len(plain):]
+    return url
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    NAME = "base"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    REDIS_URL: str | None = None
+    TIMEZONE = "Europe/Moscow"
+    SOCKETIO_ASYNC_MODE = "eventlet"
+    # Mail: without MAIL_SERVER, mails are written to files in instance/mail.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 10
+    MAIL_DEFAULT_SENDER = "Tenders <noreply@tenders.local>"
+    MAIL_MAX_ATTEMPTS = 8
+    # Absolute URL used in mails (links must work outside a request).
+    BASE_URL = "http://localhost:5000"
+    # Requests, cookies and sessions.
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    # Accounts.
+    EMAIL_TOKEN_MAX_AGE = 48 * 3600
+    RESET_TOKEN_MAX_AGE = 2 * 3600
+    INVITE_TOKEN_MAX_AGE = 7 * 24 * 3600
+    LOGIN_ACCOUNT_THRESHOLD = 5
+    LOGIN_ADDRESS_THRESHOLD = 20
+    # Jobs: "rq" when REDIS_URL is set, "inprocess" otherwise; tests may ask for "eager".
+    JOBS_MODE: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], instance_path: str) -> dict:
+        """Return the settings as a dict, environment values overriding class defaults."""
+        values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        sqlite_default = "sqlite:///" + str(Path(instance_path) / "tenders.sqlite3")
+        values["SQLALCHEMY_DATABASE_URI"] = (
+            env.get("DATABASE_URL") or values["SQLALCHEMY_DATABASE_URI"] or sqlite_default
+        )
+        values["REDIS_URL"] = env.get("REDIS_URL") or values["REDIS_URL"] or None
+        values["SECRET_KEY"] = env.get("SECRET_KEY") or values["SECRET_KEY"]
+        values["TIMEZONE"] = env.get("TIMEZONE") or values["TIMEZONE"]
+        values["SOCKETIO_ASYNC_MODE"] = (
+            env.get("SOCKETIO_ASYNC_MODE") or values["SOCKETIO_ASYNC_MODE"]
+        )
+        values["BASE_URL"] = (env.get("BASE_URL") or values["BASE_URL"]).rstrip("/")
+        values["JOBS_MODE"] = env.get("JOBS_MODE") or values["JOBS_MODE"]
+        for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
+            if env.get(name):
+                values[name] = env[name]
+        values["MAIL_PORT"] = _int(env, "MAIL_PORT", values["MAIL_PORT"])
+        values["MAIL_USE_TLS"] = _bool(env.get("MAIL_USE_TLS"), values["MAIL_USE_TLS"])
+        values["MAIL_USE_SSL"] = _bool(env.get("MAIL_USE_SSL"), values["MAIL_USE_SSL"])
+        values["MAX_CONTENT_LENGTH"] = _int(env, "MAX_CONTENT_LENGTH", values["MAX_CONTENT_LENGTH"])
+        values["SQLALCHEMY_DATABASE_URI"] = database_url(values["SQLALCHEMY_DATABASE_URI"])
+        return values
+
+
+class DevelopmentConfig(BaseConfig):
+    """Local development and the embedded demo: SQLite, in-process jobs."""
+
+    NAME = "development"
+    DEBUG = False
+    SECRET_KEY = None  # generated once into instance/secret_key when not given
+
+
+class TestConfig(BaseConfig):
+    """The test suite: eager jobs, fast password hashing is NOT used (real argon2)."""
+
+    NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    JOBS_MODE = "eager"
+    SOCKETIO_ASYNC_MODE = "threading"
+    BASE_URL = "http://localhost"
+
+
+class ProductionConfig(BaseConfig):
+    """Production: secrets and services must come from the environment."""
+
+    NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], instance_path: str) -> dict:
+        values = super().from_env(env, instance_path)
+        if not env.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set in production")
+        if not env.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL must be set in production")
+        return values
+
+
+CONFIGS = {c.NAME: c for c in (DevelopmentConfig, TestConfig, ProductionConfig)}
+
+
+def load(name: str | None, env: Mapping[str, str] | None, instance_path: str) -> dict:
+    """Build the settings for the named environment (APP_ENV, default development)."""
+    env = os.environ if env is None else env
+    name = name or env.get("APP_ENV") or "development"
+    try:
+        cls = CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"Unknown APP_ENV {name!r}; use one of {sorted(CONFIGS)}") from None
+    return cls.from_env(env, instance_path)

@@ -1,0 +1,1 @@
+"""Shared infrastructure every domain may import; it imports no domain."""

@@ -1,0 +1,217 @@
+"""JSON API plumbing: authentication, schema-validated input and output, one error format,
+and the OpenAPI document generated from the same schemas."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, abort, g, jsonify, request, session
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from marshmallow import Schema, ValidationError, fields
+from wtforms import ValidationError as WTFValidationError
+
+from core.errors import Invalid, Unauthorized
+from core.extensions import csrf
+
+API_PREFIX = "/api/v1"
+_routes: list[dict] = []
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class ErrorSchema(Schema):
+    """The one error format of the API."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+def error_body(code: str, message: str, field_errors: dict | None = None) -> dict:
+    """The JSON of an error answer."""
+    return {"error": {"code": code, "message": message, "fields": field_errors or {}}}
+
+
+def flatten_messages(messages) -> dict[str, list[str]]:
+    """marshmallow's nested messages as {"field.sub": [messages]}."""
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(value, list) and value and not all(isinstance(v, str) for v in value):
+            for v in value:
+                walk(prefix, v)
+        else:
+            out.setdefault(prefix or "_schema", []).extend(
+                value if isinstance(value, list) else [str(value)]
+            )
+
+    walk("", messages)
+    return out
+
+
+def _authenticate(unsafe: bool) -> None:
+    """Bearer token, or the browser session (then unsafe methods need the CSRF header)."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
+        from accounts.service import authenticate_token  # the API's one account dependency
+
+        api_token = authenticate_token(token.strip())
+        g.api_user, g.org, g.api_token = api_token.user, api_token.organization, api_token
+        return
+    if not current_user.is_authenticated:
+        raise Unauthorized("Authentication required: send an API token or log in.")
+    if unsafe:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except (CSRFError, WTFValidationError):
+            raise Unauthorized(
+                "Missing or invalid X-CSRFToken header for a session request."
+            ) from None
+    g.api_user = current_user._get_current_object()
+
+
+def _load(schema: Schema, data) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise Invalid("The request has invalid fields.", flatten_messages(exc.messages)) from None
+
+
+def route(
+    bp: Blueprint,
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    body: type[Schema] | Schema | None = None,
+    query: type[Schema] | Schema | None = None,
+    response: type[Schema] | Schema | None = None,
+    status: int = 200,
+    auth: bool = True,
+    tag: str = "default",
+) -> Callable:
+    """Declare an API endpoint; the view gets `body` / `query` dicts and returns data."""
+
+    def as_schema(s):
+        return s() if isinstance(s, type) else s
+
+    body_s, query_s, resp_s = as_schema(body), as_schema(query), as_schema(response)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(**kwargs):
+            if auth:
+                _authenticate(unsafe=method not in ("GET", "HEAD"))
+            if body_s is not None:
+                if not request.is_json:
+                    raise Invalid("Send a JSON body with Content-Type: application/json.")
+                payload = request.get_json(silent=True)
+                if not isinstance(payload, dict):
+                    raise Invalid("The body must be a JSON object.")
+                kwargs["body"] = _load(body_s, payload)
+            if query_s is not None:
+                kwargs["query"] = _load(query_s, request.args.to_dict())
+            result = view(**kwargs)
+            if status == 204:
+                return "", 204
+            return jsonify(resp_s.dump(result) if resp_s is not None else result), status
+
+        csrf.exempt(wrapper)  # session calls are checked against X-CSRFToken in _authenticate
+        bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
+        _routes.append(
+            {
+                "path": (bp.url_prefix or "") + rule,
+                "method": method.lower(),
+                "summary": summary,
+                "doc": (view.__doc__ or "").strip(),
+                "body": body_s,
+                "query": query_s,
+                "response": resp_s,
+                "status": status,
+                "auth": auth,
+                "tag": tag,
+            }
+        )
+        return wrapper
+
+    return decorator
+
+
+def _openapi_path(rule: str) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", r"{\1}", rule)
+
+
+def build_spec() -> dict:
+    """The OpenAPI 3 document of every declared endpoint, from their schemas."""
+    spec = APISpec(
+        title="Tenders API",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "Requests for proposals, bids and results. Errors always have the "
+            'shape {"error": {"code", "message", "fields"}}.'
+        },
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", schema=ErrorSchema)
+    paths: dict[str, dict] = {}
+    for r in _routes:
+        path = _openapi_path(r["path"])
+        op: dict = {"summary": r["summary"], "tags": [r["tag"]], "responses": {}}
+        if r["doc"]:
+            op["description"] = r["doc"]
+        params = re.findall(r"{([a-zA-Z_]+)}", path)
+        op["parameters"] = [
+            {"in": "path", "name": p, "required": True, "schema": {"type": "integer"}}
+            for p in params
+        ]
+        if r["query"] is not None:
+            op["parameters"].append({"in": "query", "schema": r["query"]})
+        if r["body"] is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": r["body"]}},
+            }
+        ok: dict = {"description": "OK"}
+        if r["response"] is not None:
+            ok["content"] = {"application/json": {"schema": r["response"]}}
+        op["responses"][str(r["status"])] = ok
+        errors = {"422": "Invalid input", "404": "Not found"}
+        if r["auth"]:
+            op["security"] = [{"bearer": []}]
+            errors.update({"401": "Not authenticated", "403": "Not allowed"})
+        for code, text in errors.items():
+            op["responses"][code] = {
+                "description": text,
+                "content": {"application/json": {"schema": "Error"}},
+            }
+        paths.setdefault(path, {})[r["method"]] = op
+    for path, ops in paths.items():
+        spec.path(path=path, operations=ops)
+    return spec.to_dict()
+
+
+def require_operator() -> None:
+    """API endpoints for the platform operator."""
+    if not getattr(g, "api_user", None) or not g.api_user.is_operator:
+        abort(403)
+
+
+def active_org_id() -> int | None:
+    """The organization the API caller acts for."""
+    org = getattr(g, "org", None)
+    return org.id if org is not None else session.get("org_id")

@@ -1,0 +1,25 @@
+"""HTML forms are validated by the same marshmallow schemas as the API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields
+from werkzeug.datastructures import MultiDict
+
+from core.api import flatten_messages
+
+
+def parse_form(schema: Schema, form: MultiDict) -> tuple[dict, dict[str, list[str]]]:
+    """Load a submitted form: (data, {}) when valid, ({}, field errors) otherwise."""
+    raw: dict = {}
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if isinstance(field, fields.List):
+            raw[key] = [v for v in form.getlist(key) if v != ""]
+        elif isinstance(field, fields.Boolean):
+            raw[key] = key in form and form.get(key) not in ("", "0", "false", "off")
+        elif key in form:
+            raw[key] = form.get(key)
+    try:
+        return schema.load(raw), {}
+    except ValidationError as exc:
+        return {}, flatten_messages(exc.messages)

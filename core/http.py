@@ -1,0 +1,117 @@
+"""Security headers and error answers that leak nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from core import clock
+from core.api import API_PREFIX, error_body
+from core.errors import DomainError, TooManyAttempts
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+TITLES = {
+    400: "Bad request",
+    401: "Not logged in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported type",
+    422: "Invalid input",
+    429: "Too many attempts",
+    500: "Internal error",
+}
+
+
+def _wants_json() -> bool:
+    return (
+        request.path.startswith(API_PREFIX) or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    """An error as JSON for the API, as a page otherwise."""
+    if _wants_json():
+        resp = jsonify(error_body(code, message, fields))
+    else:
+        resp = render_template(
+            "errors/error.html", code=status, title=TITLES.get(status, "Error"), message=message
+        )
+    return resp, status
+
+
+def init_app(app: Flask) -> None:
+    """Register security headers and error handlers."""
+
+    @app.template_filter("localtime")
+    def localtime(moment):
+        """A UTC moment in the platform's time zone, with the zone named."""
+        if moment is None:
+            return ""
+        local = clock.local(moment, app.config["TIMEZONE"])
+        return local.strftime("%d.%m.%Y %H:%M:%S ") + (local.tzname() or app.config["TIMEZONE"])
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.path.startswith(API_PREFIX) or request.endpoint in {
+            "accounts.tokens",
+            "accounts.login",
+            "accounts.register",
+        }:
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        resp, status = error_response(exc.status, exc.code, exc.message, exc.fields)
+        if isinstance(exc, TooManyAttempts):
+            resp = app.make_response((resp, status))
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp, status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return error_response(
+            400,
+            "csrf",
+            f"The form's security token is missing or stale "
+            f"({exc.description}). Reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        code = (exc.name or "error").lower().replace(" ", "_")
+        message = exc.description or TITLES.get(status, "Error")
+        if status == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+            message = f"The request is larger than the {limit // (1024 * 1024)} MB limit."
+        return error_response(status, code, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(
+            500,
+            "internal",
+            "Something went wrong on our side; it has been logged. Nothing you sent was stored.",
+        )

@@ -1,0 +1,70 @@
+"""Commit once per entrypoint; side effects (emits, job enqueues) run only after the commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from core.extensions import db
+
+log = logging.getLogger(__name__)
+
+_HOOKS = "after_commit_hooks"
+
+
+def after_commit(fn: Callable, *args, **kwargs) -> None:
+    """Run fn(*args, **kwargs) once the current transaction has committed."""
+    db.session.info.setdefault(_HOOKS, []).append((fn, args, kwargs))
+
+
+def commit() -> None:
+    """Commit the request's (or job's) unit of work, then run the after-commit hooks."""
+    session = db.session
+    session.commit()
+    hooks = session.info.pop(_HOOKS, [])
+    for fn, args, kwargs in hooks:
+        try:
+            fn(*args, **kwargs)
+        except Exception:  # a side effect must never undo what is stored
+            log.exception("after-commit hook %s failed", getattr(fn, "__name__", fn))
+
+
+def rollback() -> None:
+    """Roll back and forget the pending side effects."""
+    db.session.rollback()
+    db.session.info.pop(_HOOKS, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_hooks(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_HOOKS, None)
+
+
+def lock(model, pk):
+    """Load a row and lock it until the end of the transaction (no-op lock on SQLite,
+    whose write transactions are already exclusive: BEGIN IMMEDIATE)."""
+    return db.session.execute(
+        select(model).where(model.id == pk).with_for_update()
+    ).scalar_one_or_none()
+
+
+def install_sqlite_pragmas(engine) -> None:
+    """SQLite: foreign keys, WAL, busy timeout, and BEGIN IMMEDIATE for every transaction."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if not str(engine.url.database or "").startswith(":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

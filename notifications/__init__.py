@@ -1,0 +1,1 @@
+"""Notifications: outgoing mail (outbox) now; subscriptions and the inbox later."""

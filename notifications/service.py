@@ -1,0 +1,141 @@
+"""Queueing mail in the outbox and delivering it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import uuid
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from core import clock, jobs
+from core.extensions import db
+from notifications.models import OutgoingEmail
+from notifications.rules import next_state, retry_delay
+
+# A pending mail whose job should have run this long ago is handed to the queue again.
+STALE_AFTER = 120
+
+
+def queue_mail(
+    to: str,
+    template: str,
+    *,
+    subject: str,
+    user_id: int | None = None,
+    headers: dict | None = None,
+    **context,
+) -> OutgoingEmail:
+    """Render mail/<template>.txt and .html and store the mail; it is sent after the commit."""
+    context.setdefault("base_url", current_app.config["BASE_URL"])
+    mail = OutgoingEmail(
+        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain="tenders.local"),
+        user_id=user_id,
+        to_addr=to,
+        subject=subject,
+        text_body=render_template(f"mail/{template}.txt", subject=subject, **context),
+        html_body=render_template(f"mail/{template}.html", subject=subject, **context),
+        headers=headers or {},
+        kind=template,
+        next_attempt_at=clock.now(),
+    )
+    db.session.add(mail)
+    db.session.flush()
+    jobs.enqueue("notifications.jobs.send_email", mail.id, queue="emails", job_id=f"mail:{mail.id}")
+    return mail
+
+
+def build_message(mail: OutgoingEmail) -> EmailMessage:
+    """The MIME message of a stored mail (multipart text + HTML)."""
+    msg = EmailMessage()
+    msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    msg["To"] = mail.to_addr
+    msg["Subject"] = mail.subject
+    msg["Message-ID"] = mail.message_id
+    msg["Date"] = format_datetime(mail.created_at)
+    for name, value in (mail.headers or {}).items():
+        msg[name] = value
+    msg.set_content(mail.text_body)
+    msg.add_alternative(mail.html_body, subtype="html")
+    return msg
+
+
+def transmit(msg: EmailMessage) -> None:
+    """Hand a message to SMTP, or write it to instance/mail when no server is configured."""
+    cfg = current_app.config
+    if not cfg.get("MAIL_SERVER"):
+        folder = Path(current_app.instance_path) / "mail"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = msg["Message-ID"].strip("<>").replace("@", "_")
+        (folder / f"{name}.eml").write_bytes(bytes(msg))
+        return
+    smtp_class = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
+    with smtp_class(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"]) as smtp:
+        if cfg["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if cfg.get("MAIL_USERNAME"):
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+        smtp.send_message(msg)
+
+
+def deliver(mail_id: int) -> str | None:
+    """Try to send one mail; returns its new status (None if there is no such mail).
+
+    Sending is idempotent: a mail already sent is not sent again, and every try carries the
+    same Message-ID, so a retry after a crash between sending and recording is recognisable.
+    """
+    mail = db.session.execute(
+        select(OutgoingEmail).where(OutgoingEmail.id == mail_id).with_for_update()
+    ).scalar_one_or_none()
+    if mail is None or mail.status != "pending":
+        return mail.status if mail else None
+    try:
+        transmit(build_message(mail))
+    except (OSError, smtplib.SMTPException) as exc:
+        mail.attempts += 1
+        mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        mail.status = next_state(mail.attempts, current_app.config["MAIL_MAX_ATTEMPTS"])
+        if mail.status == "pending":
+            mail.next_attempt_at = clock.now() + retry_delay(mail.attempts)
+            jobs.enqueue(
+                "notifications.jobs.send_email",
+                mail.id,
+                queue="emails",
+                job_id=f"mail:{mail.id}",
+                at=mail.next_attempt_at,
+            )
+        return mail.status
+    mail.attempts += 1
+    mail.status = "sent"
+    mail.sent_at = clock.now()
+    mail.last_error = None
+    return mail.status
+
+
+def stale_mail_ids(limit: int = 500) -> list[int]:
+    """Pending mails whose job is overdue (lost in a Redis outage, or never enqueued)."""
+    cutoff = clock.now() - dt.timedelta(seconds=STALE_AFTER)
+    return list(
+        db.session.execute(
+            select(OutgoingEmail.id)
+            .where(OutgoingEmail.status == "pending", OutgoingEmail.next_attempt_at <= cutoff)
+            .order_by(OutgoingEmail.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def retry_failed(mail_id: int) -> OutgoingEmail | None:
+    """Operator: put a failed mail back in the queue."""
+    mail = db.session.get(OutgoingEmail, mail_id)
+    if mail is None or mail.status != "failed":
+        return None
+    mail.status = "pending"
+    mail.attempts = 0
+    mail.next_attempt_at = clock.now()
+    jobs.enqueue("notifications.jobs.send_email", mail.id, queue="emails", job_id=f"mail:{mail.id}")
+    return mail

@@ -1,0 +1,1 @@
+"""Positions (items) of lots, and evaluation rules. Built by the tenders and results issues."""

@@ -1,0 +1,47 @@
+"""Start the web process: the Flask-SocketIO server on eventlet (default) or threading.
+
+eventlet must patch the standard library before anything else is imported, and psycopg2
+must be made green with psycogreen; so this module, not app.py, is the web entry point.
+RQ workers never come through here: they do not monkey-patch.
+"""
+
+import os
+
+ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet")
+if ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+    from psycogreen.eventlet import patch_psycopg
+
+    patch_psycopg()
+
+import argparse  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse --host/--port, build the app and serve it."""
+    parser = argparse.ArgumentParser(description="Run the tenders web process.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    args = parser.parse_args(argv)
+
+    from app import create_app
+    from core.extensions import socketio
+    from core.jobs import InProcessBackend
+
+    app = create_app()
+    backend = app.extensions["jobs"]
+    if isinstance(backend, InProcessBackend):
+        backend.start()  # embedded default: jobs and sweepers run in this process
+    print(
+        f"Tenders is running at http://{args.host}:{args.port}/ "
+        f"(async mode {app.config['SOCKETIO_ASYNC_MODE']}, jobs {app.config['JOBS_MODE']}, "
+        f"database {app.config['SQLALCHEMY_DATABASE_URI'].split('://')[0]})",
+        flush=True,
+    )
+    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Supplier keys, canonical payloads, signature verification, platform receipts."""

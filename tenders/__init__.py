@@ -1,0 +1,1 @@
+"""Tenders (requests for proposals): notices, lots, lifecycle. Built by the tenders issue."""

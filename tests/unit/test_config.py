@@ -1,0 +1,40 @@
+"""Settings come from the environment given to the factory, never from import time."""
+
+import pytest
+
+import config
+
+
+def test_defaults_use_sqlite_in_instance_folder(tmp_path):
+    values = config.load("development", {}, str(tmp_path))
+    assert values["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/tenders.sqlite3"
+    assert values["REDIS_URL"] is None
+    assert values["TIMEZONE"] == "Europe/Moscow"
+    assert values["SOCKETIO_ASYNC_MODE"] == "eventlet"
+
+
+def test_environment_overrides(tmp_path):
+    env = {"DATABASE_URL": "postgres://db/x", "REDIS_URL": "redis://r:6379/0",
+           "TIMEZONE": "Asia/Yekaterinburg", "MAIL_PORT": "2525", "MAIL_USE_TLS": "yes",
+           "SOCKETIO_ASYNC_MODE": "threading"}
+    values = config.load("development", env, str(tmp_path))
+    assert values["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://db/x"
+    assert values["REDIS_URL"] == "redis://r:6379/0"
+    assert values["TIMEZONE"] == "Asia/Yekaterinburg"
+    assert values["MAIL_PORT"] == 2525 and values["MAIL_USE_TLS"] is True
+    assert values["SOCKETIO_ASYNC_MODE"] == "threading"
+
+
+def test_production_requires_secrets(tmp_path):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        config.load("production", {"DATABASE_URL": "postgresql://x/y"}, str(tmp_path))
+    values = config.load("production", {"DATABASE_URL": "postgresql://x/y", "SECRET_KEY": "k"},
+                         str(tmp_path))
+    assert values["SESSION_COOKIE_SECURE"] is True
+
+
+def test_bad_values_are_named(tmp_path):
+    with pytest.raises(RuntimeError, match="MAIL_PORT"):
+        config.load("development", {"MAIL_PORT": "twenty-five"}, str(tmp_path))
+    with pytest.raises(RuntimeError, match="APP_ENV"):
+        config.load("staging", {}, str(tmp_path))
