@@ -56,7 +56,7 @@ class OrganizationFieldsMixin(_Input):
         validate=validate.Length(min=1, error="Choose customer, supplier or both."),
     )
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def identifiers(self, data, **kwargs):
         if "inn" not in data:
             return
@@ -79,7 +79,7 @@ class RegistrationSchema(OrganizationFieldsMixin):
     email = _email()
     password = _password()
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def strong_password(self, data, **kwargs):
         if "password" in data:
             problems = password_problems(data["password"], data.get("email", ""))
@@ -101,7 +101,7 @@ class OrganizationUpdateSchema(_Input):
         fields.String(validate=validate.OneOf(ROLES)), validate=validate.Length(min=1)
     )
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def kpp_format(self, data, **kwargs):
         if data.get("kpp"):
             try:
@@ -167,10 +167,18 @@ class OrganizationSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
+class OrganizationBriefSchema(Schema):
+    """An organization in a list of memberships."""
+
+    id = fields.Integer()
+    name = fields.String()
+    inn = fields.String()
+    roles = fields.List(fields.String())
+    accreditation_status = fields.String()
+
+
 class MembershipOutSchema(Schema):
-    organization = fields.Nested(
-        OrganizationSchema, only=("id", "name", "inn", "accreditation_status", "roles")
-    )
+    organization = fields.Nested(OrganizationBriefSchema)
     role = fields.String()
 
 

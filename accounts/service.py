@@ -11,7 +11,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from accounts.models import ApiToken, Invitation, LoginThrottle, Membership, Organization, User
@@ -50,8 +50,17 @@ def check_password(user: User | None, password: str) -> bool:
         return False
 
 
+class _ClockSigner(TimestampSigner):
+    """Link timestamps and expiry follow the platform clock (movable in tests)."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"accounts.{purpose}")
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=f"accounts.{purpose}", signer=_ClockSigner
+    )
 
 
 def make_link_token(purpose: str, payload: dict) -> str:

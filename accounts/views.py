@@ -220,7 +220,7 @@ def reset_password(token: str):
 @login_required
 def cabinet():
     """The active organization's profile; admins edit it."""
-    m = _current_membership()
+    m = _current_membership(admin=request.method == "POST")
     if request.method == "GET":
         return _render_form("accounts/cabinet.html", values=_org_values(g.org), membership=m)
     data, errors = parse_form(schemas.OrganizationUpdateSchema(), request.form)
@@ -282,7 +282,7 @@ def members():
 @login_required
 def invite():
     """An admin invites someone by email."""
-    m = _current_membership()
+    m = _current_membership(admin=True)
     data, errors = parse_form(schemas.InviteSchema(), request.form)
     context = {
         "membership": m,

@@ -16,7 +16,8 @@ from marshmallow import Schema, ValidationError, fields
 from wtforms import ValidationError as WTFValidationError
 
 from core.errors import Invalid, Unauthorized
-from core.extensions import csrf
+from core.extensions import csrf, db
+from core.transaction import commit
 
 API_PREFIX = "/api/v1"
 _routes: list[dict] = []
@@ -69,6 +70,8 @@ def _authenticate(unsafe: bool) -> None:
         from accounts.service import authenticate_token  # the API's one account dependency
 
         api_token = authenticate_token(token.strip())
+        if db.session.dirty:
+            commit()  # the token's last-used time, before (and whatever) the call does
         g.api_user, g.org, g.api_token = api_token.user, api_token.organization, api_token
         return
     if not current_user.is_authenticated:
@@ -154,6 +157,13 @@ def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", r"{\1}", rule)
 
 
+def _schema_ref(schema: Schema):
+    """Schemas are referenced by class (one component each); lists wrap them in an array."""
+    if schema.many:
+        return {"type": "array", "items": type(schema)}
+    return type(schema)
+
+
 def build_spec() -> dict:
     """The OpenAPI 3 document of every declared endpoint, from their schemas."""
     spec = APISpec(
@@ -188,7 +198,7 @@ def build_spec() -> dict:
             }
         ok: dict = {"description": "OK"}
         if r["response"] is not None:
-            ok["content"] = {"application/json": {"schema": r["response"]}}
+            ok["content"] = {"application/json": {"schema": _schema_ref(r["response"])}}
         op["responses"][str(r["status"])] = ok
         errors = {"422": "Invalid input", "404": "Not found"}
         if r["auth"]:

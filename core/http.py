@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -62,6 +62,13 @@ def init_app(app: Flask) -> None:
             return ""
         local = clock.local(moment, app.config["TIMEZONE"])
         return local.strftime("%d.%m.%Y %H:%M:%S ") + (local.tzname() or app.config["TIMEZONE"])
+
+    @app.before_request
+    def refuse_oversized():
+        """Refuse a declared oversized body before authentication or parsing."""
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit and (request.content_length or 0) > limit:
+            abort(413)
 
     @app.after_request
     def security_headers(resp):

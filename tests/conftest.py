@@ -172,29 +172,42 @@ def app(database_url, smtp_server, workdir):
         db.engine.dispose()
 
 
+def _scope():
+    """Sessions per app context (as in the app); one more for the test body itself."""
+    from flask_sqlalchemy.session import _app_ctx_id
+
+    try:
+        return _app_ctx_id()
+    except RuntimeError:
+        return "test-body"
+
+
 @pytest.fixture()
 def db(app):
-    """Each test runs in a transaction rolled back at its end; commits become savepoints."""
+    """Each test runs in a transaction rolled back at its end; commits become savepoints.
+
+    No app context stays pushed during the test: requests of the test client get their own,
+    as in production (a shared one would share `g` between requests).
+    """
     from core.extensions import db as _db
-    from flask_sqlalchemy.session import _app_ctx_id
 
     original = _db.session
     with app.app_context():
         connection = _db.engine.connect()
-        outer = connection.begin()
-        _db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
-            scopefunc=_app_ctx_id,
-        )
-        try:
-            yield _db
-        finally:
-            _db.session.remove()
-            _db.session = original
-            if outer.is_active:
-                outer.rollback()
-            connection.close()
-            clock.reset()
+    outer = connection.begin()
+    _db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_scope,
+    )
+    try:
+        yield _db
+    finally:
+        _db.session.remove()
+        _db.session = original
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+        clock.reset()
 
 
 @pytest.fixture()

@@ -1,0 +1,174 @@
+"""Who may not do what: every refusal answers 4xx and changes nothing."""
+
+import pytest
+from sqlalchemy import select
+
+from accounts.models import ApiToken, Organization
+from accounts.service import create_token, require_accredited, revoke_token
+from core.errors import Forbidden
+from core.transaction import commit
+from tests.e2e.helpers import csrf_of, login
+from tests.factories import PASSWORD, make_org, make_user
+
+
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_unconfirmed_user_cannot_log_in(client, db):
+    user = make_user(make_org(), email_confirmed_at=None)
+    resp = login(client, user.email)
+    assert resp.status_code == 403
+    assert client.get("/cabinet").status_code == 302  # still anonymous
+
+
+def test_unaccredited_organization_cannot_publish_or_bid(app, db):
+    pending = make_org(accreditation_status="pending")
+    rejected = make_org(accreditation_status="rejected")
+    supplier_only = make_org(is_customer=False)
+    for org, role in ((pending, "supplier"), (rejected, "customer"), (supplier_only, "customer")):
+        with pytest.raises(Forbidden):
+            require_accredited(org, role)
+    assert require_accredited(make_org(), "supplier")
+
+
+def test_someone_elses_organization(app, client, db):
+    mine, theirs = make_org(), make_org(name="OOO Chuzhie")
+    user = make_user(mine)
+    with app.test_request_context():
+        _, token = create_token(user, mine.id, "t")
+        commit()
+    headers = _bearer(token)
+    assert client.get(f"/api/v1/organizations/{theirs.id}", headers=headers).status_code == 403
+    resp = client.patch(f"/api/v1/organizations/{theirs.id}", json={"name": "Hacked"},
+                        headers=headers)
+    assert resp.status_code == 403
+    assert resp.get_json()["error"]["code"] == "forbidden"
+    db.session.refresh(theirs)
+    assert theirs.name == "OOO Chuzhie"
+    # Through the pages: switching to a foreign organization is refused.
+    login(client, user.email)
+    resp = client.post("/switch-org", data={"org_id": theirs.id,
+                                            "csrf_token": csrf_of(client, "/cabinet")})
+    assert resp.status_code == 403
+
+
+def test_member_who_is_not_admin_cannot_edit_or_invite(app, client, db):
+    org = make_org()
+    make_user(org)
+    member = make_user(org, role="member")
+    login(client, member.email)
+    token = csrf_of(client, "/members")
+    assert client.post("/members/invite", data={"email": "x@example.test",
+                                                "csrf_token": token}).status_code == 403
+    assert client.post("/cabinet", data={"name": "New name", "csrf_token": token}
+                       ).status_code == 403
+
+
+def test_bad_and_revoked_tokens(app, client, db):
+    org = make_org()
+    user = make_user(org)
+    with app.test_request_context():
+        api_token, plaintext = create_token(user, org.id, "t")
+        token_id = api_token.id
+        commit()
+    assert client.get("/api/v1/me", headers=_bearer(plaintext)).status_code == 200
+    for bad in ("tnd_" + "x" * 43, "nonsense", plaintext + "x"):
+        resp = client.get("/api/v1/me", headers=_bearer(bad))
+        assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "unauthorized"
+    assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
+    assert client.get("/api/v1/me").status_code == 401
+    with app.test_request_context():
+        revoke_token(db.session.get(type(user), user.id), token_id)
+        commit()
+    assert client.get("/api/v1/me", headers=_bearer(plaintext)).status_code == 401
+
+
+def test_token_stops_when_membership_ends(app, client, db):
+    org = make_org()
+    user = make_user(org)
+    with app.test_request_context():
+        _, plaintext = create_token(user, org.id, "t")
+        commit()
+    for m in list(user.memberships):
+        db.session.delete(m)
+    db.session.flush()
+    assert client.get("/api/v1/me", headers=_bearer(plaintext)).status_code == 401
+
+
+def test_cannot_revoke_someone_elses_token(app, client, db):
+    org = make_org()
+    owner, other = make_user(org), make_user(org)
+    with app.test_request_context():
+        token, _ = create_token(owner, org.id, "t")
+        _, other_plain = create_token(other, org.id, "o")
+        token_id = token.id
+        commit()
+    resp = client.delete(f"/api/v1/tokens/{token_id}", headers=_bearer(other_plain))
+    assert resp.status_code == 404
+    assert db.session.get(ApiToken, token_id).revoked_at is None
+
+
+def test_missing_csrf_token_is_refused(client, db):
+    user = make_user(make_org())
+    resp = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert resp.status_code == 400 and "security token" in resp.get_data(as_text=True)
+    login(client, user.email)
+    resp = client.post("/tokens", data={"name": "no csrf"})
+    assert resp.status_code == 400
+    # A logged-in browser calling the API needs the X-CSRFToken header for writes.
+    assert client.post("/api/v1/tokens", json={"name": "x"}).status_code == 401
+    token = csrf_of(client, "/tokens")
+    resp = client.post("/api/v1/tokens", json={"name": "x"}, headers={"X-CSRFToken": token})
+    assert resp.status_code == 201
+
+
+def test_sixth_wrong_password_is_throttled(client, db):
+    user = make_user(make_org())
+    for attempt in range(5):
+        resp = login(client, user.email, "wrong-password-1")
+        assert resp.status_code == 401, attempt
+    resp = login(client, user.email, "wrong-password-1")
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0
+    # Locked: even the right password is refused until the backoff ends.
+    assert login(client, user.email).status_code == 429
+
+
+def test_throttle_backs_off_and_expires(client, db):
+    import datetime as dt
+
+    from core import clock
+
+    user = make_user(make_org())
+    for _ in range(5):
+        login(client, user.email, "wrong-password-1")
+    clock.advance(dt.timedelta(seconds=31))
+    assert login(client, user.email, "wrong-password-1").status_code == 401  # 6th: longer lock
+    assert login(client, user.email).status_code == 429
+    clock.advance(dt.timedelta(seconds=61))
+    assert login(client, user.email).status_code == 302
+
+
+def test_per_address_throttle_stops_password_spraying(app, client, db):
+    org = make_org()
+    users = [make_user(org) for _ in range(app.config["LOGIN_ADDRESS_THRESHOLD"] + 1)]
+    for u in users[:-1]:
+        assert login(client, u.email, "wrong-password-1", address="198.51.100.9").status_code == 401
+    resp = login(client, users[-1].email, address="198.51.100.9")
+    assert resp.status_code == 429
+    assert login(client, users[-1].email, address="198.51.100.10").status_code == 302
+
+
+def test_operator_pages_and_api_are_for_operators_only(app, client, db):
+    org = make_org(accreditation_status="pending")
+    user = make_user(make_org())
+    login(client, user.email)
+    assert client.get("/operator/accreditation").status_code == 403
+    assert client.get("/operator/mail").status_code == 403
+    token = csrf_of(client, "/cabinet")
+    resp = client.post(f"/operator/accreditation/{org.id}",
+                       data={"decision": "accredit", "csrf_token": token})
+    assert resp.status_code == 403
+    assert db.session.execute(
+        select(Organization.accreditation_status).where(Organization.id == org.id)
+    ).scalar_one() == "pending"

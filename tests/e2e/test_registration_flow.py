@@ -1,0 +1,108 @@
+"""From registration to an API call, through a real SMTP server, on the test database."""
+
+import re
+
+from sqlalchemy import func, select
+
+from accounts.models import ApiToken, Organization, User
+from tests.e2e.helpers import csrf_of, login, post_form
+from tests.factories import make_user
+
+REGISTRATION = {
+    "org_name": "OOO Romashka",
+    "inn": "5012123454",
+    "kpp": "501201001",
+    "ogrn": "1025000123422",
+    "region_code": "50",
+    "roles": ["supplier"],
+    "is_sme": "1",
+    "name": "Roman Romashkin",
+    "email": "Roman@Romashka.example",
+    "password": "Very-long-secret-7",
+}
+
+
+def test_register_confirm_accredit_login_token_api(app, db, mailbox):
+    user_client, operator_client = app.test_client(), app.test_client()
+    operator = make_user(is_operator=True)
+
+    resp = post_form(user_client, "/register", "/register", REGISTRATION)
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    email = "roman@romashka.example"
+    org = db.session.execute(select(Organization).where(Organization.inn == "5012123454")).scalar_one()
+    assert org.accreditation_status == "pending" and org.roles == ["supplier"] and org.is_sme
+
+    # Not confirmed yet: login refused.
+    resp = login(user_client, email, REGISTRATION["password"])
+    assert resp.status_code == 403 and "Confirm your email" in resp.get_data(as_text=True)
+
+    link = mailbox.link(email, "/confirm/")
+    assert user_client.get(link).status_code == 302
+    assert db.session.execute(select(User).where(User.email == email)).scalar_one().is_confirmed
+
+    # The operator accredits from the queue; the members are told by mail.
+    assert login(operator_client, operator.email).status_code == 302
+    queue = operator_client.get("/operator/accreditation").get_data(as_text=True)
+    assert "OOO Romashka" in queue
+    resp = post_form(operator_client, "/operator/accreditation",
+                     f"/operator/accreditation/{org.id}", {"decision": "accredit"})
+    assert resp.status_code == 302
+    db.session.refresh(org)
+    assert org.accreditation_status == "accredited"
+    [decision] = mailbox.to(email)[-1:]
+    assert "accredited" in decision["Subject"]
+
+    # Login, create an API token (shown once), call the API with it.
+    assert login(user_client, email, REGISTRATION["password"]).status_code == 302
+    page = post_form(user_client, "/tokens", "/tokens", {"name": "1C"}).get_data(as_text=True)
+    token = re.search(r'class="token-once">(tnd_[^<]+)<', page).group(1)
+    assert token not in user_client.get("/tokens").get_data(as_text=True)  # shown once
+    stored = db.session.execute(select(ApiToken).where(ApiToken.name == "1C")).scalar_one()
+    assert stored.token_hash != token and token not in stored.token_hash
+
+    resp = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200
+    me = resp.get_json()
+    assert me["email"] == email and me["active_organization_id"] == org.id
+    assert me["memberships"][0]["organization"]["accreditation_status"] == "accredited"
+    db.session.refresh(stored)
+    assert stored.last_used_at is not None
+
+
+def test_bad_inn_checksum_is_refused_and_nothing_stored(client, db):
+    before = db.session.execute(select(func.count()).select_from(Organization)).scalar_one()
+    resp = post_form(client, "/register", "/register", {**REGISTRATION, "inn": "5012123455"})
+    assert resp.status_code == 422
+    assert "INN checksum is wrong" in resp.get_data(as_text=True)
+    after = db.session.execute(select(func.count()).select_from(Organization)).scalar_one()
+    assert after == before
+
+
+def test_every_problem_is_reported_at_once(client):
+    resp = post_form(client, "/register", "/register",
+                     {"inn": "123", "region_code": "00", "email": "not-an-email",
+                      "password": "short"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    for message in ("INN must be 10 digits", "Choose a region", "Not a valid email",
+                    "at least 10 characters", "Choose customer, supplier or both"):
+        assert message in text, message
+
+
+def test_duplicate_inn_points_to_invitation(client, db):
+    post_form(client, "/register", "/register", REGISTRATION)
+    resp = post_form(client, "/register", "/register",
+                     {**REGISTRATION, "email": "other@romashka.example"})
+    assert resp.status_code == 422 and "ask its administrator" in resp.get_data(as_text=True)
+
+
+def test_confirmation_link_tampered_or_expired(app, client, db, mailbox):
+    from core import clock
+    import datetime as dt
+
+    post_form(client, "/register", "/register", REGISTRATION)
+    link = mailbox.link("roman@romashka.example", "/confirm/")
+    assert client.get(link[:-3] + "xyz").status_code == 422
+    clock.advance(dt.timedelta(hours=49))
+    resp = client.get(link)
+    assert resp.status_code == 422 and "expired" in resp.get_data(as_text=True)

@@ -1,0 +1,72 @@
+"""Headers, cookies, limits and error pages."""
+
+from tests.e2e.helpers import login
+from tests.factories import make_org, make_user
+
+
+def test_security_headers_and_strict_csp(client):
+    resp = client.get("/login")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_carry_no_inline_script_or_style(client, db):
+    import re
+
+    user = make_user(make_org())
+    login(client, user.email)
+    for url in ("/", "/login", "/register", "/cabinet", "/members", "/tokens"):
+        html = client.get(url).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert " style=" not in html and not re.search(r"\son[a-z]+=", html), url
+
+
+def test_session_cookie_flags(client, db):
+    user = make_user(make_org())
+    resp = login(client, user.email)
+    cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_error_pages_leak_nothing(app, client):
+    resp = client.get("/no/such/page")
+    assert resp.status_code == 404
+    text = resp.get_data(as_text=True)
+    assert "Traceback" not in text and "Not found" in text
+
+
+def test_unexpected_error_is_a_plain_500(tmp_path):
+    from app import create_app
+
+    fresh = create_app({"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"},
+                       env={"INSTANCE_PATH": str(tmp_path)})
+
+    @fresh.get("/__boom")
+    def boom():
+        raise RuntimeError("secret detail")
+
+    resp = fresh.test_client().get("/__boom")
+    assert resp.status_code == 500
+    assert "secret detail" not in resp.get_data(as_text=True)
+
+
+def test_oversized_request_is_refused(app, client):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    resp = client.post("/api/v1/tokens", data=b"x" * (limit + 1),
+                       content_type="application/json")
+    assert resp.status_code == 413
+    assert "limit" in resp.get_json()["error"]["message"]
+
+
+def test_open_redirect_after_login_is_refused(client, db):
+    user = make_user(make_org())
+    from tests.e2e.helpers import csrf_of
+
+    token = csrf_of(client, "/login")
+    resp = client.post("/login?next=//evil.example/", data={
+        "email": user.email, "password": "Correct-horse-42", "csrf_token": token})
+    assert resp.headers["Location"] == "/cabinet"
