@@ -65,7 +65,7 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("REDIS_URL"),
-        channel=app.config.get("SOCKETIO_CHANNEL", "tenders-socketio"),
+        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
     )
     jobs.init_app(app, PERIODIC_JOBS)

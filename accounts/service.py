@@ -23,7 +23,7 @@ from accounts.rules import (
     password_problems,
 )
 from audit.service import record
-from core import clock
+from core import clock, jobs
 from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db
 from notifications.service import queue_mail
@@ -381,6 +381,7 @@ def decide_accreditation(
         {"previous": previous, "reason": reason},
         actor_user_id=operator.id,
     )
+    jobs.enqueue("accounts.jobs.push_accreditation", org.id)  # live, from a worker
     for m in org.memberships:
         queue_mail(
             m.user.email,

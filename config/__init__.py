@@ -29,7 +29,7 @@ def database_url(url: str) -> str:
     """Plain PostgreSQL URLs use psycopg2 (psycogreen makes it cooperative under eventlet)."""
     for plain in ("postgres://", "postgresql://"):
         if url.startswith(plain):
-            return "postgresql+psycopg2://" + url[len(plain):]
+            return "postgresql+psycopg2://" + url[len(plain) :]
     return url
 
 
@@ -44,6 +44,7 @@ class BaseConfig:
     REDIS_URL: str | None = None
     TIMEZONE = "Europe/Moscow"
     SOCKETIO_ASYNC_MODE = "eventlet"
+    SOCKETIO_CHANNEL = "tenders-socketio"  # the Redis channel of the Socket.IO message queue
     # Mail: without MAIL_SERVER, mails are written to files in instance/mail.
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25
@@ -90,6 +91,7 @@ class BaseConfig:
         values["SOCKETIO_ASYNC_MODE"] = (
             env.get("SOCKETIO_ASYNC_MODE") or values["SOCKETIO_ASYNC_MODE"]
         )
+        values["SOCKETIO_CHANNEL"] = env.get("SOCKETIO_CHANNEL") or values["SOCKETIO_CHANNEL"]
         values["BASE_URL"] = (env.get("BASE_URL") or values["BASE_URL"]).rstrip("/")
         values["JOBS_MODE"] = env.get("JOBS_MODE") or values["JOBS_MODE"]
         for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):

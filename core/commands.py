@@ -28,7 +28,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     backend = _backend()
     live.use_external_emitter(
         current_app.config["REDIS_URL"],
-        current_app.config.get("SOCKETIO_CHANNEL", "tenders-socketio"),
+        current_app.config["SOCKETIO_CHANNEL"],
     )
     names = queues or jobs.QUEUES
     unknown = set(names) - set(jobs.QUEUES)

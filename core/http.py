@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -52,73 +52,85 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return resp, status
 
 
+NO_STORE_ENDPOINTS = {"accounts.tokens", "accounts.login", "accounts.register"}
+
+
+def localtime(moment) -> str:
+    """A UTC moment in the platform's time zone, with the zone named."""
+    if moment is None:
+        return ""
+    zone = current_app.config["TIMEZONE"]
+    local = clock.local(moment, zone)
+    return local.strftime("%d.%m.%Y %H:%M:%S ") + (local.tzname() or zone)
+
+
+def refuse_oversized() -> None:
+    """Refuse a declared oversized body before authentication or parsing."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        abort(413)
+
+
+def security_headers(resp):
+    """CSP without inline script, no framing, no sniffing; secrets never cached."""
+    resp.headers.setdefault("Content-Security-Policy", CSP)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.path.startswith(API_PREFIX) or request.endpoint in NO_STORE_ENDPOINTS:
+        resp.headers.setdefault("Cache-Control", "no-store")
+    return resp
+
+
+def domain_error(exc: DomainError):
+    """A service's refusal: 4xx with its message and fields."""
+    resp, status = error_response(exc.status, exc.code, exc.message, exc.fields)
+    resp = current_app.make_response((resp, status))
+    if isinstance(exc, TooManyAttempts):
+        resp.headers["Retry-After"] = str(exc.retry_after)
+    return resp
+
+
+def csrf_error(exc: CSRFError):
+    """A form without a valid CSRF token."""
+    return error_response(
+        400,
+        "csrf",
+        f"The form's security token is missing or stale ({exc.description}). "
+        "Reload the page and try again.",
+    )
+
+
+def http_error(exc: HTTPException):
+    """404, 405, 413... in the page or JSON form."""
+    status = exc.code or 500
+    code = (exc.name or "error").lower().replace(" ", "_")
+    message = exc.description or TITLES.get(status, "Error")
+    if status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        message = f"The request is larger than the {limit // (1024 * 1024)} MB limit."
+    return error_response(status, code, message)
+
+
+def unexpected(exc: Exception):
+    """Anything else: logged in full, answered with nothing internal."""
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(
+        500,
+        "internal",
+        "Something went wrong on our side; it has been logged. Nothing you sent was stored.",
+    )
+
+
 def init_app(app: Flask) -> None:
-    """Register security headers and error handlers."""
-
-    @app.template_filter("localtime")
-    def localtime(moment):
-        """A UTC moment in the platform's time zone, with the zone named."""
-        if moment is None:
-            return ""
-        local = clock.local(moment, app.config["TIMEZONE"])
-        return local.strftime("%d.%m.%Y %H:%M:%S ") + (local.tzname() or app.config["TIMEZONE"])
-
-    @app.before_request
-    def refuse_oversized():
-        """Refuse a declared oversized body before authentication or parsing."""
-        limit = app.config.get("MAX_CONTENT_LENGTH")
-        if limit and (request.content_length or 0) > limit:
-            abort(413)
-
-    @app.after_request
-    def security_headers(resp):
-        resp.headers.setdefault("Content-Security-Policy", CSP)
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.path.startswith(API_PREFIX) or request.endpoint in {
-            "accounts.tokens",
-            "accounts.login",
-            "accounts.register",
-        }:
-            resp.headers.setdefault("Cache-Control", "no-store")
-        return resp
-
-    @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError):
-        resp, status = error_response(exc.status, exc.code, exc.message, exc.fields)
-        if isinstance(exc, TooManyAttempts):
-            resp = app.make_response((resp, status))
-            resp.headers["Retry-After"] = str(exc.retry_after)
-        return resp, status
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError):
-        return error_response(
-            400,
-            "csrf",
-            f"The form's security token is missing or stale "
-            f"({exc.description}). Reload the page and try again.",
-        )
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        status = exc.code or 500
-        code = (exc.name or "error").lower().replace(" ", "_")
-        message = exc.description or TITLES.get(status, "Error")
-        if status == 413:
-            limit = app.config.get("MAX_CONTENT_LENGTH") or 0
-            message = f"The request is larger than the {limit // (1024 * 1024)} MB limit."
-        return error_response(status, code, message)
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(
-            500,
-            "internal",
-            "Something went wrong on our side; it has been logged. Nothing you sent was stored.",
-        )
+    """Register security headers, the size limit, error handlers and the time filter."""
+    app.add_template_filter(localtime, "localtime")
+    app.before_request(refuse_oversized)
+    app.after_request(security_headers)
+    app.register_error_handler(DomainError, domain_error)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected)

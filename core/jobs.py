@@ -11,6 +11,7 @@ import heapq
 import importlib
 import itertools
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from core.transaction import after_commit
 log = logging.getLogger(__name__)
 
 QUEUES = ("default", "emails", "closing")
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ def enqueue_now(
     """Enqueue a job immediately (its inputs must already be committed)."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
+    if job_id is not None and not _JOB_ID.fullmatch(job_id):
+        raise ValueError(f"job id {job_id!r}: use letters, digits, '-' and '_' (RQ's rule)")
     current_app.extensions["jobs"].submit(path, args, queue=queue, job_id=job_id, at=at)
 
 

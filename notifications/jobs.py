@@ -19,6 +19,6 @@ def relay_outbox() -> int:
     ids = service.stale_mail_ids()
     for mail_id in ids:
         jobs.enqueue_now(
-            "notifications.jobs.send_email", mail_id, queue="emails", job_id=f"mail:{mail_id}"
+            "notifications.jobs.send_email", mail_id, queue="emails", job_id=f"mail-{mail_id}"
         )
     return len(ids)

@@ -45,7 +45,7 @@ def queue_mail(
     )
     db.session.add(mail)
     db.session.flush()
-    jobs.enqueue("notifications.jobs.send_email", mail.id, queue="emails", job_id=f"mail:{mail.id}")
+    jobs.enqueue("notifications.jobs.send_email", mail.id, queue="emails", job_id=f"mail-{mail.id}")
     return mail
 
 
@@ -105,7 +105,7 @@ def deliver(mail_id: int) -> str | None:
                 "notifications.jobs.send_email",
                 mail.id,
                 queue="emails",
-                job_id=f"mail:{mail.id}",
+                job_id=f"mail-{mail.id}",
                 at=mail.next_attempt_at,
             )
         return mail.status
@@ -137,5 +137,5 @@ def retry_failed(mail_id: int) -> OutgoingEmail | None:
     mail.status = "pending"
     mail.attempts = 0
     mail.next_attempt_at = clock.now()
-    jobs.enqueue("notifications.jobs.send_email", mail.id, queue="emails", job_id=f"mail:{mail.id}")
+    jobs.enqueue("notifications.jobs.send_email", mail.id, queue="emails", job_id=f"mail-{mail.id}")
     return mail

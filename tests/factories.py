@@ -43,8 +43,14 @@ def _hashed(password: str) -> str:
 def make_org(**overrides) -> Organization:
     n = unique_number()
     values = dict(
-        name=f"OOO Test {n}", inn=valid_inn10(n), kpp="770101001", ogrn=valid_ogrn13(n),
-        region_code="77", is_sme=True, is_customer=True, is_supplier=True,
+        name=f"OOO Test {n}",
+        inn=valid_inn10(n),
+        kpp="770101001",
+        ogrn=valid_ogrn13(n),
+        region_code="77",
+        is_sme=True,
+        is_customer=True,
+        is_supplier=True,
         accreditation_status="accredited",
     )
     values.update(overrides)
@@ -57,8 +63,12 @@ def make_org(**overrides) -> Organization:
 def make_user(org: Organization | None = None, role: str = "admin", **overrides) -> User:
     n = unique_number()
     password = overrides.pop("password", PASSWORD)
-    values = dict(email=f"user{n}@example.test", name=f"User {n}",
-                  password_hash=_hashed(password), email_confirmed_at=clock.now())
+    values = dict(
+        email=f"user{n}@example.test",
+        name=f"User {n}",
+        password_hash=_hashed(password),
+        email_confirmed_at=clock.now(),
+    )
     values.update(overrides)
     user = User(**values)
     db.session.add(user)

@@ -37,6 +37,23 @@
     el.classList.toggle("hidden", count === 0);
   }
 
+  // A flash message pushed live (same look as the server-rendered ones).
+  function showFlash(text, kind) {
+    let list = document.querySelector("ul.flashes");
+    if (!list) {
+      list = document.createElement("ul");
+      list.className = "flashes";
+      list.setAttribute("role", "status");
+      const main = document.querySelector("main") || document.body;
+      main.insertBefore(list, main.firstChild);
+    }
+    const item = document.createElement("li");
+    item.className = "flash flash-" + (kind || "info");
+    item.textContent = text;
+    list.appendChild(item);
+  }
+  Live.flash = showFlash;
+
   function connect() {
     if (!document.body || document.body.dataset.live !== "1") return;
     if (typeof window.io !== "function") return;
@@ -46,6 +63,9 @@
       if (payload && Object.prototype.hasOwnProperty.call(payload, "unread")) {
         setUnread(payload.unread);
       }
+    });
+    socket.on("accreditation", (payload) => {
+      if (payload && payload.message) showFlash(payload.message, payload.status === "accredited" ? "success" : "error");
     });
     while (pending.length) {
       const [event, fn] = pending.shift();

@@ -19,8 +19,9 @@ def login(client, email: str, password: str = PASSWORD, address: str | None = No
     """Submit the login form (optionally from another client address); returns the response."""
     token = csrf_of(client, "/login")
     extra = {"environ_base": {"REMOTE_ADDR": address}} if address else {}
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": token}, **extra)
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}, **extra
+    )
 
 
 def post_form(client, page: str, action: str, data: dict):

@@ -17,8 +17,12 @@ def _client_with_token(app, db, org=None, **user):
 def test_openapi_document_is_generated_from_the_schemas(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert {"/api/v1/me", "/api/v1/tokens", "/api/v1/organizations/{org_id}",
-            "/api/v1/operator/organizations/{org_id}/accreditation"} <= set(spec["paths"])
+    assert {
+        "/api/v1/me",
+        "/api/v1/tokens",
+        "/api/v1/organizations/{org_id}",
+        "/api/v1/operator/organizations/{org_id}/accreditation",
+    } <= set(spec["paths"])
     patch = spec["paths"]["/api/v1/organizations/{org_id}"]["patch"]
     body = patch["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("OrganizationUpdate")
@@ -26,7 +30,8 @@ def test_openapi_document_is_generated_from_the_schemas(client):
     assert "region_code" in schemas["OrganizationUpdate"]["properties"]
     assert schemas["Error"]["properties"]["error"]
     assert patch["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "Error")
+        "Error"
+    )
 
 
 def test_regions_are_public(client):
@@ -37,8 +42,11 @@ def test_regions_are_public(client):
 
 def test_admin_edits_own_organization(app, client, db):
     org, _, headers = _client_with_token(app, db)
-    resp = client.patch(f"/api/v1/organizations/{org.id}", headers=headers,
-                        json={"name": "OOO Novoe Imya", "region_code": "78", "is_sme": False})
+    resp = client.patch(
+        f"/api/v1/organizations/{org.id}",
+        headers=headers,
+        json={"name": "OOO Novoe Imya", "region_code": "78", "is_sme": False},
+    )
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["name"] == "OOO Novoe Imya" and body["region_name"] == "Санкт-Петербург"
@@ -47,8 +55,11 @@ def test_admin_edits_own_organization(app, client, db):
 
 def test_invalid_fields_are_named_and_nothing_changes(app, client, db):
     org, _, headers = _client_with_token(app, db)
-    resp = client.patch(f"/api/v1/organizations/{org.id}", headers=headers,
-                        json={"name": "X", "region_code": "00", "kpp": "12", "roles": ["king"]})
+    resp = client.patch(
+        f"/api/v1/organizations/{org.id}",
+        headers=headers,
+        json={"name": "X", "region_code": "00", "kpp": "12", "roles": ["king"]},
+    )
     assert resp.status_code == 422
     error = resp.get_json()["error"]
     assert error["code"] == "invalid"
@@ -59,8 +70,11 @@ def test_invalid_fields_are_named_and_nothing_changes(app, client, db):
 
 def test_body_must_be_json_object(app, client, db):
     org, _, headers = _client_with_token(app, db)
-    for kwargs in ({"data": "name=x"}, {"json": ["a list"]},
-                   {"data": "{broken", "content_type": "application/json"}):
+    for kwargs in (
+        {"data": "name=x"},
+        {"json": ["a list"]},
+        {"data": "{broken", "content_type": "application/json"},
+    ):
         resp = client.patch(f"/api/v1/organizations/{org.id}", headers=headers, **kwargs)
         assert resp.status_code == 422, kwargs
         assert resp.get_json()["error"]["message"]
@@ -84,8 +98,10 @@ def test_token_lifecycle_through_the_api(app, client, db):
     assert all("token" not in t and "token_hash" not in t for t in listed)
     new_headers = {"Authorization": f"Bearer {created['token']}"}
     assert client.get("/api/v1/me", headers=new_headers).status_code == 200
-    assert client.delete(f"/api/v1/tokens/{created['details']['id']}",
-                         headers=headers).status_code == 204
+    assert (
+        client.delete(f"/api/v1/tokens/{created['details']['id']}", headers=headers).status_code
+        == 204
+    )
     assert client.get("/api/v1/me", headers=new_headers).status_code == 401
     assert client.post("/api/v1/tokens", headers=headers, json={"name": ""}).status_code == 422
 
@@ -99,8 +115,9 @@ def test_operator_decides_through_the_api(app, client, db, mailbox):
     url = f"/api/v1/operator/organizations/{pending.id}/accreditation"
     resp = client.post(url, headers=headers, json={"decision": "reject"})
     assert resp.status_code == 422 and "reason" in resp.get_json()["error"]["fields"]
-    resp = client.post(url, headers=headers,
-                       json={"decision": "reject", "reason": "Registry extract is missing"})
+    resp = client.post(
+        url, headers=headers, json={"decision": "reject", "reason": "Registry extract is missing"}
+    )
     assert resp.status_code == 200
     assert resp.get_json()["accreditation_status"] == "rejected"
     [mail] = mailbox.to(member.email)
@@ -112,6 +129,9 @@ def test_non_operator_cannot_use_operator_api(app, client, db):
     pending = make_org(accreditation_status="pending")
     _, _, headers = _client_with_token(app, db)
     assert client.get("/api/v1/operator/accreditation-queue", headers=headers).status_code == 403
-    resp = client.post(f"/api/v1/operator/organizations/{pending.id}/accreditation",
-                       headers=headers, json={"decision": "accredit"})
+    resp = client.post(
+        f"/api/v1/operator/organizations/{pending.id}/accreditation",
+        headers=headers,
+        json={"decision": "accredit"},
+    )
     assert resp.status_code == 403

@@ -40,16 +40,18 @@ def test_someone_elses_organization(app, client, db):
         commit()
     headers = _bearer(token)
     assert client.get(f"/api/v1/organizations/{theirs.id}", headers=headers).status_code == 403
-    resp = client.patch(f"/api/v1/organizations/{theirs.id}", json={"name": "Hacked"},
-                        headers=headers)
+    resp = client.patch(
+        f"/api/v1/organizations/{theirs.id}", json={"name": "Hacked"}, headers=headers
+    )
     assert resp.status_code == 403
     assert resp.get_json()["error"]["code"] == "forbidden"
     db.session.refresh(theirs)
     assert theirs.name == "OOO Chuzhie"
     # Through the pages: switching to a foreign organization is refused.
     login(client, user.email)
-    resp = client.post("/switch-org", data={"org_id": theirs.id,
-                                            "csrf_token": csrf_of(client, "/cabinet")})
+    resp = client.post(
+        "/switch-org", data={"org_id": theirs.id, "csrf_token": csrf_of(client, "/cabinet")}
+    )
     assert resp.status_code == 403
 
 
@@ -59,10 +61,15 @@ def test_member_who_is_not_admin_cannot_edit_or_invite(app, client, db):
     member = make_user(org, role="member")
     login(client, member.email)
     token = csrf_of(client, "/members")
-    assert client.post("/members/invite", data={"email": "x@example.test",
-                                                "csrf_token": token}).status_code == 403
-    assert client.post("/cabinet", data={"name": "New name", "csrf_token": token}
-                       ).status_code == 403
+    assert (
+        client.post(
+            "/members/invite", data={"email": "x@example.test", "csrf_token": token}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post("/cabinet", data={"name": "New name", "csrf_token": token}).status_code == 403
+    )
 
 
 def test_bad_and_revoked_tokens(app, client, db):
@@ -166,9 +173,13 @@ def test_operator_pages_and_api_are_for_operators_only(app, client, db):
     assert client.get("/operator/accreditation").status_code == 403
     assert client.get("/operator/mail").status_code == 403
     token = csrf_of(client, "/cabinet")
-    resp = client.post(f"/operator/accreditation/{org.id}",
-                       data={"decision": "accredit", "csrf_token": token})
+    resp = client.post(
+        f"/operator/accreditation/{org.id}", data={"decision": "accredit", "csrf_token": token}
+    )
     assert resp.status_code == 403
-    assert db.session.execute(
-        select(Organization.accreditation_status).where(Organization.id == org.id)
-    ).scalar_one() == "pending"
+    assert (
+        db.session.execute(
+            select(Organization.accreditation_status).where(Organization.id == org.id)
+        ).scalar_one()
+        == "pending"
+    )

@@ -5,7 +5,7 @@ import re
 from sqlalchemy import func, select
 
 from accounts.models import ApiToken, Organization, User
-from tests.e2e.helpers import csrf_of, login, post_form
+from tests.e2e.helpers import login, post_form
 from tests.factories import make_user
 
 REGISTRATION = {
@@ -29,7 +29,9 @@ def test_register_confirm_accredit_login_token_api(app, db, mailbox):
     resp = post_form(user_client, "/register", "/register", REGISTRATION)
     assert resp.status_code == 302, resp.get_data(as_text=True)
     email = "roman@romashka.example"
-    org = db.session.execute(select(Organization).where(Organization.inn == "5012123454")).scalar_one()
+    org = db.session.execute(
+        select(Organization).where(Organization.inn == "5012123454")
+    ).scalar_one()
     assert org.accreditation_status == "pending" and org.roles == ["supplier"] and org.is_sme
 
     # Not confirmed yet: login refused.
@@ -44,8 +46,12 @@ def test_register_confirm_accredit_login_token_api(app, db, mailbox):
     assert login(operator_client, operator.email).status_code == 302
     queue = operator_client.get("/operator/accreditation").get_data(as_text=True)
     assert "OOO Romashka" in queue
-    resp = post_form(operator_client, "/operator/accreditation",
-                     f"/operator/accreditation/{org.id}", {"decision": "accredit"})
+    resp = post_form(
+        operator_client,
+        "/operator/accreditation",
+        f"/operator/accreditation/{org.id}",
+        {"decision": "accredit"},
+    )
     assert resp.status_code == 302
     db.session.refresh(org)
     assert org.accreditation_status == "accredited"
@@ -79,26 +85,36 @@ def test_bad_inn_checksum_is_refused_and_nothing_stored(client, db):
 
 
 def test_every_problem_is_reported_at_once(client):
-    resp = post_form(client, "/register", "/register",
-                     {"inn": "123", "region_code": "00", "email": "not-an-email",
-                      "password": "short"})
+    resp = post_form(
+        client,
+        "/register",
+        "/register",
+        {"inn": "123", "region_code": "00", "email": "not-an-email", "password": "short"},
+    )
     text = resp.get_data(as_text=True)
     assert resp.status_code == 422
-    for message in ("INN must be 10 digits", "Choose a region", "Not a valid email",
-                    "at least 10 characters", "Choose customer, supplier or both"):
+    for message in (
+        "INN must be 10 digits",
+        "Choose a region",
+        "Not a valid email",
+        "at least 10 characters",
+        "Choose customer, supplier or both",
+    ):
         assert message in text, message
 
 
 def test_duplicate_inn_points_to_invitation(client, db):
     post_form(client, "/register", "/register", REGISTRATION)
-    resp = post_form(client, "/register", "/register",
-                     {**REGISTRATION, "email": "other@romashka.example"})
+    resp = post_form(
+        client, "/register", "/register", {**REGISTRATION, "email": "other@romashka.example"}
+    )
     assert resp.status_code == 422 and "ask its administrator" in resp.get_data(as_text=True)
 
 
 def test_confirmation_link_tampered_or_expired(app, client, db, mailbox):
-    from core import clock
     import datetime as dt
+
+    from core import clock
 
     post_form(client, "/register", "/register", REGISTRATION)
     link = mailbox.link("roman@romashka.example", "/confirm/")

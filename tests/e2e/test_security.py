@@ -42,8 +42,10 @@ def test_error_pages_leak_nothing(app, client):
 def test_unexpected_error_is_a_plain_500(tmp_path):
     from app import create_app
 
-    fresh = create_app({"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"},
-                       env={"INSTANCE_PATH": str(tmp_path)})
+    fresh = create_app(
+        {"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"},
+        env={"INSTANCE_PATH": str(tmp_path)},
+    )
 
     @fresh.get("/__boom")
     def boom():
@@ -56,8 +58,7 @@ def test_unexpected_error_is_a_plain_500(tmp_path):
 
 def test_oversized_request_is_refused(app, client):
     limit = app.config["MAX_CONTENT_LENGTH"]
-    resp = client.post("/api/v1/tokens", data=b"x" * (limit + 1),
-                       content_type="application/json")
+    resp = client.post("/api/v1/tokens", data=b"x" * (limit + 1), content_type="application/json")
     assert resp.status_code == 413
     assert "limit" in resp.get_json()["error"]["message"]
 
@@ -67,6 +68,8 @@ def test_open_redirect_after_login_is_refused(client, db):
     from tests.e2e.helpers import csrf_of
 
     token = csrf_of(client, "/login")
-    resp = client.post("/login?next=//evil.example/", data={
-        "email": user.email, "password": "Correct-horse-42", "csrf_token": token})
+    resp = client.post(
+        "/login?next=//evil.example/",
+        data={"email": user.email, "password": "Correct-horse-42", "csrf_token": token},
+    )
     assert resp.headers["Location"] == "/cabinet"

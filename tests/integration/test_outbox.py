@@ -11,8 +11,14 @@ from tests.factories import make_user
 
 
 def _queue(user):
-    return queue_mail(user.email, "confirm_email", subject="Confirm your email",
-                      user_id=user.id, user=user, link="http://localhost/confirm/x")
+    return queue_mail(
+        user.email,
+        "confirm_email",
+        subject="Confirm your email",
+        user_id=user.id,
+        user=user,
+        link="http://localhost/confirm/x",
+    )
 
 
 def test_mail_is_sent_after_commit_with_text_and_html(app, ctx, db, mailbox):

@@ -12,8 +12,19 @@ def build_chain(n: int) -> list[EventRecord]:
     events, prev = [], GENESIS
     for seq in range(1, n + 1):
         payload = {"n": seq, "text": "Поставка кабеля"}
-        e = EventRecord("platform", seq, T0 + dt.timedelta(seconds=seq), 1, 2, "thing.done",
-                        "thing", str(seq), payload, payload_hash(payload), prev)
+        e = EventRecord(
+            "platform",
+            seq,
+            T0 + dt.timedelta(seconds=seq),
+            1,
+            2,
+            "thing.done",
+            "thing",
+            str(seq),
+            payload,
+            payload_hash(payload),
+            prev,
+        )
         e = dataclasses.replace(e, hash=event_hash(e))
         events.append(e)
         prev = e.hash

@@ -14,9 +14,14 @@ def test_defaults_use_sqlite_in_instance_folder(tmp_path):
 
 
 def test_environment_overrides(tmp_path):
-    env = {"DATABASE_URL": "postgres://db/x", "REDIS_URL": "redis://r:6379/0",
-           "TIMEZONE": "Asia/Yekaterinburg", "MAIL_PORT": "2525", "MAIL_USE_TLS": "yes",
-           "SOCKETIO_ASYNC_MODE": "threading"}
+    env = {
+        "DATABASE_URL": "postgres://db/x",
+        "REDIS_URL": "redis://r:6379/0",
+        "TIMEZONE": "Asia/Yekaterinburg",
+        "MAIL_PORT": "2525",
+        "MAIL_USE_TLS": "yes",
+        "SOCKETIO_ASYNC_MODE": "threading",
+    }
     values = config.load("development", env, str(tmp_path))
     assert values["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://db/x"
     assert values["REDIS_URL"] == "redis://r:6379/0"
@@ -28,8 +33,9 @@ def test_environment_overrides(tmp_path):
 def test_production_requires_secrets(tmp_path):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         config.load("production", {"DATABASE_URL": "postgresql://x/y"}, str(tmp_path))
-    values = config.load("production", {"DATABASE_URL": "postgresql://x/y", "SECRET_KEY": "k"},
-                         str(tmp_path))
+    values = config.load(
+        "production", {"DATABASE_URL": "postgresql://x/y", "SECRET_KEY": "k"}, str(tmp_path)
+    )
     assert values["SESSION_COOKIE_SECURE"] is True
 
 

@@ -1,0 +1,180 @@
+"""Live channel end to end: a server process, an RQ worker process, Redis in between, and a
+real Socket.IO client logged in with the session cookie."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from core.transaction import commit
+from tests.conftest import free_port
+from tests.factories import PASSWORD, make_org, make_user
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.live
+
+
+def _env(database_url, redis_url, smtp_port, workdir, async_mode, channel) -> dict:
+    return {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "live-test-secret",
+        "SOCKETIO_ASYNC_MODE": async_mode,
+        "SOCKETIO_CHANNEL": channel,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_port),
+        "INSTANCE_PATH": str(workdir / "live-instance"),
+    }
+
+
+@pytest.fixture()
+def server(request, app, database_url, redis_url, smtp_server, workdir):
+    """A real web process (serve.py) on a free port; yields (base_url, env)."""
+    async_mode = request.param
+    env = _env(
+        database_url,
+        redis_url,
+        smtp_server.port,
+        workdir,
+        async_mode,
+        f"tenders-test-{uuid.uuid4().hex[:8]}",
+    )
+    port = free_port()
+    log = open(workdir / f"server-{port}.log", "w+")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "serve.py"), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(base + "/healthz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"server did not start ({async_mode}):\n{log.read()}")
+            time.sleep(0.2)
+        yield base, env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _browser_login(base: str, email: str) -> requests.Session:
+    s = requests.Session()
+    page = s.get(base + "/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = s.post(
+        base + "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert resp.status_code == 302, resp.text
+    return s
+
+
+def _committed_people(app):
+    with app.app_context():
+        org = make_org(accreditation_status="pending")
+        user = make_user(org)
+        operator = make_user(is_operator=True)
+        ids = (org.id, user.email, operator.email)
+        commit()
+    return ids
+
+
+@pytest.mark.parametrize("server", ["eventlet", "threading"], indirect=True)
+def test_event_from_rq_job_reaches_logged_in_socket_client(app, server, smtp_server):
+    base, env = server
+    org_id, user_email, operator_email = _committed_people(app)
+
+    # The supplier's browser: logged in, connected to Socket.IO with its session cookie.
+    user_http = _browser_login(base, user_email)
+    received: queue.Queue = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    client.on("accreditation", received.put)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in user_http.cookies)
+    # Same User-Agent as the HTTP session: Flask-Login's strong session protection checks it.
+    headers = {"Cookie": cookie, "User-Agent": user_http.headers["User-Agent"]}
+    client.connect(base, headers=headers, transports=["websocket"], wait_timeout=10)
+    try:
+        # The operator accredits in the web process; that enqueues an RQ job.
+        operator_http = _browser_login(base, operator_email)
+        page = operator_http.get(base + "/operator/accreditation").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        resp = operator_http.post(
+            f"{base}/operator/accreditation/{org_id}",
+            data={"decision": "accredit", "csrf_token": token},
+            allow_redirects=False,
+        )
+        assert resp.status_code == 302
+        assert received.empty()  # nothing is pushed until a worker runs the job
+
+        # A real RQ worker process (no monkey-patching) runs the job and emits via Redis.
+        worker = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "jobs", "worker", "--burst"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert worker.returncode == 0, worker.stderr
+        event = received.get(timeout=15)
+        assert event["organization_id"] == org_id and event["status"] == "accredited"
+        assert "accredited" in event["message"]
+        # The worker also delivered the decision mail through SMTP.
+        assert any(m["To"] == user_email for m in smtp_server.messages)
+    finally:
+        client.disconnect()
+
+
+@pytest.mark.parametrize("server", ["threading"], indirect=True)
+def test_anonymous_socket_connection_is_refused(server):
+    base, _ = server
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(base, transports=["websocket"], wait_timeout=5)
+
+
+@pytest.mark.parametrize("server", ["threading"], indirect=True)
+def test_cross_origin_socket_connection_is_refused(app, server):
+    base, _ = server
+    _, user_email, _ = _committed_people(app)
+    http = _browser_login(base, user_email)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(
+            base,
+            headers={
+                "Cookie": cookie,
+                "Origin": "http://evil.example",
+                "User-Agent": http.headers["User-Agent"],
+            },
+            transports=["websocket"],
+            wait_timeout=5,
+        )
