@@ -9,6 +9,10 @@ import os
 
 ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet")
 if ASYNC_MODE == "eventlet":
+    import warnings
+
+    # eventlet announces its deprecation on import; the choice is documented in README.
+    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
     import eventlet
 
     eventlet.monkey_patch()
