@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 from core import http, jobs
@@ -51,6 +52,10 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
 
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Behind N trusted proxies, the client address (login throttling) is in X-Forwarded-For.
+        n = app.config["PROXY_FIX_X_FOR"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     with app.app_context():

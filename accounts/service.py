@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from accounts.models import ApiToken, Invitation, LoginThrottle, Membership, Organization, User
 from accounts.rules import (
     TOKEN_PREFIX,
+    check_org_identifiers,
     hash_token,
     lockout_seconds,
     new_token_text,
@@ -32,6 +33,7 @@ _hasher = PasswordHasher()
 # Verified against when the email is unknown, so timing does not reveal which emails exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 THROTTLE_MEMORY = dt.timedelta(hours=1)
+PROFILE_FIELDS = ("name", "kpp", "ogrn", "region_code", "is_sme")
 
 
 # -- passwords and signed links ---------------------------------------------------------
@@ -322,15 +324,18 @@ def update_organization(user: User, org_id: int, data: dict) -> Organization:
     """An admin edits the organization's profile (INN is fixed once registered)."""
     require_member(user, org_id, admin=True)
     org = db.session.get(Organization, org_id)
-    changed = {}
-    for key in ("name", "kpp", "ogrn", "region_code", "is_sme"):
-        if key in data and getattr(org, key) != (data[key] if data[key] != "" else None):
-            changed[key] = data[key] if data[key] != "" else None
-            setattr(org, key, changed[key])
+    wanted = {k: (data[k] if data[k] != "" else None) for k in PROFILE_FIELDS if k in data}
     if "roles" in data:
-        org.is_customer = "customer" in data["roles"]
-        org.is_supplier = "supplier" in data["roles"]
-        changed["roles"] = org.roles
+        wanted["is_customer"] = "customer" in data["roles"]
+        wanted["is_supplier"] = "supplier" in data["roles"]
+    problems = check_org_identifiers(
+        org.inn, wanted.get("kpp", org.kpp), wanted.get("ogrn", org.ogrn)
+    )
+    if problems:
+        raise Invalid("The profile has invalid fields.", problems)
+    changed = {k: v for k, v in wanted.items() if getattr(org, k) != v}
+    for key, value in changed.items():
+        setattr(org, key, value)
     if changed:
         record(
             "organization.updated",

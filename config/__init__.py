@@ -59,6 +59,7 @@ class BaseConfig:
     BASE_URL = "http://localhost:5000"
     # Requests, cookies and sessions.
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    PROXY_FIX_X_FOR = 0  # number of trusted reverse proxies in front of the app
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -100,6 +101,7 @@ class BaseConfig:
         values["MAIL_PORT"] = _int(env, "MAIL_PORT", values["MAIL_PORT"])
         values["MAIL_USE_TLS"] = _bool(env.get("MAIL_USE_TLS"), values["MAIL_USE_TLS"])
         values["MAIL_USE_SSL"] = _bool(env.get("MAIL_USE_SSL"), values["MAIL_USE_SSL"])
+        values["PROXY_FIX_X_FOR"] = _int(env, "PROXY_FIX_X_FOR", values["PROXY_FIX_X_FOR"])
         values["MAX_CONTENT_LENGTH"] = _int(env, "MAX_CONTENT_LENGTH", values["MAX_CONTENT_LENGTH"])
         values["SQLALCHEMY_DATABASE_URI"] = database_url(values["SQLALCHEMY_DATABASE_URI"])
         return values
