@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from accounts import schemas, service
+from accounts.access import operator_required
 from accounts.models import Membership, Organization, User
 from accounts.regions import REGIONS
 from core.api import API_PREFIX, require_operator, route
@@ -379,16 +380,10 @@ def revoke_token(token_id: int):
 # -- operator ----------------------------------------------------------------------------
 
 
-def _require_operator_page() -> None:
-    if not current_user.is_operator:
-        raise Forbidden("Only the platform operator can see this page.")
-
-
 @bp.get("/operator/accreditation")
-@login_required
+@operator_required
 def operator_queue():
     """The operator's accreditation queue and recent decisions."""
-    _require_operator_page()
     return _operator_page()
 
 
@@ -414,10 +409,9 @@ def _operator_page(status: int = 200, errors: dict | None = None):
 
 
 @bp.post("/operator/accreditation/<int:org_id>")
-@login_required
+@operator_required
 def operator_decide(org_id: int):
     """Accredit or reject an organization."""
-    _require_operator_page()
     data, errors = parse_form(schemas.AccreditationDecisionSchema(), request.form)
     if errors:
         return _operator_page(422, errors)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from core.errors import Forbidden, NotFound
+from accounts.access import operator_required
+from core.errors import NotFound
 from core.extensions import db
 from core.transaction import commit
 from notifications import service
@@ -15,16 +15,10 @@ from notifications.models import OutgoingEmail
 bp = Blueprint("notifications", __name__)
 
 
-def _operator() -> None:
-    if not current_user.is_operator:
-        raise Forbidden("Only the platform operator can see this page.")
-
-
 @bp.get("/operator/mail")
-@login_required
+@operator_required
 def operator_mail():
     """Mail not yet delivered (pending or failed), oldest first."""
-    _operator()
     rows = (
         db.session.execute(
             select(OutgoingEmail)
@@ -39,10 +33,9 @@ def operator_mail():
 
 
 @bp.post("/operator/mail/<int:mail_id>/retry")
-@login_required
+@operator_required
 def operator_retry(mail_id: int):
     """Put a failed mail back in the queue."""
-    _operator()
     if service.retry_failed(mail_id) is None:
         raise NotFound("No failed mail with this number.")
     commit()

@@ -15,8 +15,12 @@ def test_admin_invites_a_new_colleague(app, db, mailbox):
     admin = make_user(org)
     admin_client, new_client = app.test_client(), app.test_client()
     login(admin_client, admin.email)
-    resp = post_form(admin_client, "/members", "/members/invite",
-                     {"email": "Colleague@Example.test", "role": "member"})
+    resp = post_form(
+        admin_client,
+        "/members",
+        "/members/invite",
+        {"email": "Colleague@Example.test", "role": "member"},
+    )
     assert resp.status_code == 302
     link = mailbox.link("colleague@example.test", "/invite/")
     page = new_client.get(link)
@@ -61,9 +65,10 @@ def test_invitation_for_someone_else_is_refused(app, db, mailbox):
     link = mailbox.link("target@example.test", "/invite/")
     login(stranger_client, stranger.email)
     assert post_form(stranger_client, link, link, {}).status_code == 403
-    assert db.session.execute(
-        select(Membership).where(Membership.user_id == stranger.id)
-    ).first() is None
+    assert (
+        db.session.execute(select(Membership).where(Membership.user_id == stranger.id)).first()
+        is None
+    )
 
 
 def test_password_reset_works_once_and_ends_other_sessions(app, db, mailbox):
@@ -81,8 +86,9 @@ def test_password_reset_works_once_and_ends_other_sessions(app, db, mailbox):
 
 
 def test_unknown_email_reset_says_nothing_different(client, db, mailbox):
-    resp = post_form(client, "/password/forgot", "/password/forgot",
-                     {"email": "nobody@example.test"})
+    resp = post_form(
+        client, "/password/forgot", "/password/forgot", {"email": "nobody@example.test"}
+    )
     assert resp.status_code == 302 and mailbox.messages == []
 
 
@@ -90,16 +96,26 @@ def test_admin_edits_profile_and_it_is_audited(app, client, db):
     org = make_org()
     admin = make_user(org)
     login(client, admin.email)
-    resp = post_form(client, "/cabinet", "/cabinet", {
-        "name": "OOO Pereimenovannaya", "region_code": "16", "kpp": "165501001",
-        "roles": ["customer"], "ogrn": org.ogrn})
+    resp = post_form(
+        client,
+        "/cabinet",
+        "/cabinet",
+        {
+            "name": "OOO Pereimenovannaya",
+            "region_code": "16",
+            "kpp": "165501001",
+            "roles": ["customer"],
+            "ogrn": org.ogrn,
+        },
+    )
     assert resp.status_code == 302
     db.session.expire_all()
     org = db.session.get(Organization, org.id)
     assert (org.name, org.region_code, org.roles) == ("OOO Pereimenovannaya", "16", ["customer"])
     event = db.session.execute(
-        select(AuditEvent).where(AuditEvent.action == "organization.updated",
-                                 AuditEvent.object_id == str(org.id))
+        select(AuditEvent).where(
+            AuditEvent.action == "organization.updated", AuditEvent.object_id == str(org.id)
+        )
     ).scalar_one()
     assert event.actor_user_id == admin.id and event.payload["name"] == "OOO Pereimenovannaya"
 
@@ -115,10 +131,12 @@ def test_last_admin_cannot_be_removed_but_a_member_can(app, client, db):
     other_admin = make_user(make_org())
     login(second_admin_client, other_admin.email)
     # An admin of another organization cannot remove this one's admin.
-    resp = second_admin_client.post(f"/members/{admin.id}/remove",
-                                    data={"csrf_token": csrf_of(second_admin_client, "/members")})
+    resp = second_admin_client.post(
+        f"/members/{admin.id}/remove", data={"csrf_token": csrf_of(second_admin_client, "/members")}
+    )
     assert resp.status_code == 404
     assert re.search(admin.email, client.get("/members").get_data(as_text=True))
-    resp = client.post(f"/members/{admin.id}/remove",
-                       data={"csrf_token": csrf_of(client, "/members")})
+    resp = client.post(
+        f"/members/{admin.id}/remove", data={"csrf_token": csrf_of(client, "/members")}
+    )
     assert resp.status_code == 409 and "last administrator" in resp.get_data(as_text=True)

@@ -142,6 +142,7 @@ def test_profile_edit_keeps_identifiers_consistent(app, client, db):
     resp = client.patch(f"/api/v1/organizations/{org.id}", headers=headers, json={"kpp": ""})
     assert resp.status_code == 422
     assert resp.get_json()["error"]["fields"]["kpp"] == ["KPP is required for an organization."]
-    resp = client.patch(f"/api/v1/organizations/{org.id}", headers=headers,
-                        json={"ogrn": "1027700132196"})
+    resp = client.patch(
+        f"/api/v1/organizations/{org.id}", headers=headers, json={"ogrn": "1027700132196"}
+    )
     assert resp.status_code == 422 and "checksum" in resp.get_json()["error"]["fields"]["ogrn"][0]
