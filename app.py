@@ -91,6 +91,8 @@ def _register_domains(app: Flask) -> None:
     import accounts.sockets  # noqa: F401  (registers the connect handler)
     import audit.models  # noqa: F401
     import notifications.models  # noqa: F401
+    import positions.models  # noqa: F401
+    import tenders.models  # noqa: F401
     from accounts import views as accounts_views
     from audit.commands import audit_cli
     from core.api import build_spec

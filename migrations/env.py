@@ -10,12 +10,18 @@ config = context.config
 # Keep the application's loggers alive (fileConfig would disable them by default).
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
+SEARCH_TABLE_PREFIX = "tender_search"
 
 target_db = current_app.extensions["migrate"].db
 engine = target_db.engine
 config.set_main_option(
     "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
 )
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """The full-text tables are dialect-specific DDL, not models."""
+    return not (type_ == "table" and name.startswith(SEARCH_TABLE_PREFIX))
 
 
 def run_migrations_offline():
@@ -39,6 +45,7 @@ def run_migrations_online():
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
+    conf_args.setdefault("include_object", include_object)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():

@@ -35,3 +35,18 @@ class OutgoingEmail(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class DomainEvent(db.Model):
+    """Something participants may be told about (tender amended, question answered...),
+    recorded in the transaction of the change; the notifications issue delivers them."""
+
+    __tablename__ = "domain_events"
+    __table_args__ = (Index("ix_domain_events_pending", "processed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    tender_id: Mapped[int | None] = mapped_column(ForeignKey("tenders.id"), index=True)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,485 @@
+"""Reading and writing the CSV files that Russian-locale Excel and LibreOffice produce.
+
+Pure module (standard library and charset_normalizer only), generic so that any import
+(tender positions, bid prices) can build on it:
+
+* :func:`decode` turns uploaded bytes into text (BOM, strict UTF-8, then a Cyrillic-aware
+  guess) and refuses workbooks and binary files;
+* :func:`sniff_delimiter` and :func:`read_records` split the text into RFC 4180 records
+  with the physical line number where each record starts;
+* :func:`parse_decimal`, :func:`decimal_places` and :func:`match_header` read cells;
+* :func:`neutralize`, :func:`write_csv` and :func:`format_decimal` write files that Excel
+  opens with a double click and that read back through the same functions.
+
+Decisions on ambiguous input are documented on each function.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal
+
+import charset_normalizer
+
+__all__ = [
+    "DELIMITERS",
+    "CsvRefused",
+    "Problem",
+    "decimal_places",
+    "decode",
+    "format_decimal",
+    "header_label",
+    "match_header",
+    "neutralize",
+    "normalize_header",
+    "parse_decimal",
+    "read_records",
+    "sniff_delimiter",
+    "unneutralize",
+    "write_csv",
+]
+
+DELIMITERS = (";", "\t", ",")  # also the tie-break order of sniff_delimiter
+
+
+class CsvRefused(ValueError):
+    """The whole file is refused (size, encoding, not a CSV file, no header)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a file.
+
+    ``line`` is the 1-based physical line where the record starts (the header is line 1);
+    ``column`` is the column's header as written in the file, or None for the whole row.
+    """
+
+    line: int
+    column: str | None
+    message: str
+
+
+# --------------------------------------------------------------------------- decoding
+
+_XLSX_SIGNATURE = b"PK\x03\x04"
+_XLS_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# Single-byte encodings a file from a Russian (or, rarely, Western) desktop can be in;
+# the order breaks ties: Russian Excel and LibreOffice on Windows write windows-1251.
+_GUESS_CANDIDATES = ("cp1251", "koi8_r", "cp866", "cp1252")
+_GUESS_SAMPLE = 64 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CASE_BREAK = re.compile(r"[а-яё][А-ЯЁ]")  # "пОСТАВКА": koi8-r read as windows-1251
+_MIXED_SCRIPT = re.compile(r"[a-zA-Z][а-яёА-ЯЁ]|[а-яёА-ЯЁ][a-zA-Z]")  # "Straъe"
+
+
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Return ``(text, encoding used)``; the encoding is Python's codec name.
+
+    With ``encoding`` given it is used strictly (a UTF-8 BOM is dropped and "utf-8-sig"
+    returned); a decoding error is refused naming the byte offset and line. Otherwise: a
+    UTF-8 BOM means "utf-8-sig", a UTF-16 BOM (Excel's "Unicode text") "utf-16"; then strict
+    UTF-8; then charset_normalizer picks among windows-1251, KOI8-R, CP866 and
+    windows-1252, ties going to the candidate whose text looks most like Russian, then to
+    windows-1251. Excel workbooks (.xlsx, .xls) and binary files are refused.
+    """
+    _refuse_workbook(data)
+    if encoding is not None:
+        text, used = _decode_strictly(data, _codec_name(encoding))
+    elif data.startswith(codecs.BOM_UTF8):
+        text, used = _decode_strictly(data, "utf-8-sig")
+    elif data.startswith(_UTF16_BOMS):
+        text, used = _decode_strictly(data, "utf-16")
+    else:
+        if b"\x00" in data:
+            raise CsvRefused("This is a binary file, not a CSV file; save the table as CSV.")
+        try:
+            text, used = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            used = _guess_single_byte(data)
+            text, used = _decode_strictly(data, used)
+    _refuse_binary_text(text)
+    return text, used
+
+
+def _refuse_workbook(data: bytes) -> None:
+    if data.startswith(_XLSX_SIGNATURE):
+        raise CsvRefused(
+            "This is an Excel workbook (.xlsx); save it as CSV (semicolon-separated) "
+            "and upload that file."
+        )
+    if data.startswith(_XLS_SIGNATURE):
+        raise CsvRefused(
+            "This is an Excel 97-2003 workbook (.xls); save it as CSV "
+            "(semicolon-separated) and upload that file."
+        )
+
+
+def _codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise CsvRefused(f"Unknown encoding '{encoding}'.") from None
+
+
+def _decode_strictly(data: bytes, codec: str) -> tuple[str, str]:
+    if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        codec = "utf-8-sig"
+    try:
+        return data.decode(codec), codec
+    except UnicodeDecodeError as error:
+        line = _line_of_offset(data, error.start)
+        bad = data[error.start : error.start + 1].hex().upper()
+        raise CsvRefused(
+            f"The file is not valid {codec}: byte 0x{bad} at offset {error.start} "
+            f"(line {line}) cannot be decoded. Save it as CSV in UTF-8 or windows-1251."
+        ) from None
+
+
+def _line_of_offset(data: bytes, offset: int) -> int:
+    head = data[:offset]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+
+
+def _guess_single_byte(data: bytes) -> str:
+    matches = charset_normalizer.from_bytes(data, cp_isolation=list(_GUESS_CANDIDATES))
+    if not matches:
+        raise CsvRefused(
+            "The file's encoding could not be recognised; save it as CSV in UTF-8 or windows-1251."
+        )
+    least = min(match.chaos for match in matches)
+    tied = {match.encoding for match in matches if match.chaos <= least + 0.01}
+    ranked = [name for name in _GUESS_CANDIDATES if name in tied]
+    sample = data[:_GUESS_SAMPLE]
+    return max(ranked, key=lambda name: (_russian_score(sample, name), -ranked.index(name)))
+
+
+def _russian_score(sample: bytes, codec: str) -> int:
+    """How much ``sample`` decoded with ``codec`` looks like Russian text."""
+    text = sample.decode(codec, errors="replace")
+    letters = len(_CYRILLIC.findall(text))
+    others = len(_NON_ASCII.findall(text)) - letters
+    oddities = len(_CASE_BREAK.findall(text)) + len(_MIXED_SCRIPT.findall(text))
+    return letters - 2 * others - 3 * oddities
+
+
+def _refuse_binary_text(text: str) -> None:
+    sample = text[:_GUESS_SAMPLE]
+    controls = len(_CONTROL.findall(sample))
+    if "\x00" in sample or controls * 100 > len(sample):
+        raise CsvRefused("This is a binary file, not a CSV file; save the table as CSV.")
+
+
+# --------------------------------------------------------------------------- records
+
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter of a file whose header line is ``header_line``.
+
+    Counts ";", tab and "," outside quoted fields; the most frequent wins, ties go to ";",
+    then tab, then ",". A line with none of them (a single column) gives ";".
+    """
+    bare = _QUOTED.sub("", header_line)
+    counts = [bare.count(delimiter) for delimiter in DELIMITERS]
+    best = max(counts)
+    return DELIMITERS[counts.index(best)] if best else ";"
+
+
+def read_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(start line, cells)`` for each RFC 4180 record of ``text``.
+
+    Quoted fields may hold the delimiter, doubled quotes and line breaks; lines may end
+    with CRLF, LF or a lone CR; cells are returned as written (not stripped). The start
+    line is the physical line where the record begins, so it stays right after quoted
+    fields spanning several lines.
+
+    Blank records (no cells, or only empty/whitespace cells such as ";;;" rows Excel
+    leaves below a table) are skipped wherever they are: they carry no data and the line
+    numbers of the following records are unaffected. A quote that is never closed
+    (which would swallow the rest of the file) is refused with the line where its record
+    starts, as is a cell longer than the csv module's field limit.
+    """
+    # The sentinel blank line yields [] when every quote is closed; an open quote
+    # absorbs it into the last record instead, which is how the open quote is detected.
+    lines = itertools.chain(io.StringIO(text, newline=""), ("\n",))
+    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
+    pending: tuple[int, list[str]] | None = None
+    start = next_start = 1
+    row: list[str] = []
+    try:
+        for row in reader:
+            start, next_start = next_start, reader.line_num + 1
+            if pending is not None:
+                yield pending
+            pending = (start, row) if any(map(str.strip, row)) else None
+    except csv.Error as error:
+        raise CsvRefused(
+            f"Line {next_start}: {error}; check for a quote that is never closed."
+        ) from None
+    if row:
+        raise CsvRefused(
+            f'Line {start}: a quoted cell is never closed (a " is missing), '
+            "so the rest of the file would be read into it."
+        )
+
+
+# --------------------------------------------------------------------------- numbers
+
+_SPACE_GROUPS = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2019": "'"})
+_GROUP_MARKS = frozenset(" '")
+_SIGNS = {"+": "", "-": "-", "\u2212": "-"}
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """Read a number as Russian- or English-locale spreadsheets write it; never a float.
+
+    "" or whitespace gives None. Accepted: an optional sign (+, -, U+2212 minus), digits
+    grouped by thousands with a space, no-break space (U+00A0, U+202F, U+2009), an
+    apostrophe, or with whichever of "," and "." is not the decimal separator, and an
+    optional decimal part: "1 234,50", "1'234.50", "1,234.50", "1.234,50", "12,", ",5".
+
+    Decisions: when both "," and "." occur the last one is the decimal separator; a
+    separator that occurs once alone is the decimal separator, so "1,234" is 1.234
+    (Russian locale) and so is "1.234"; one occurring several times is a thousands
+    separator ("1.234.567"), and groups must then have three digits. Anything else
+    ("1,2,3", "12a", "1e5", "∞", "NaN", "5%", "10 руб.") raises ValueError("not a number").
+    """
+    s = text.strip().translate(_SPACE_GROUPS)
+    if not s:
+        return None
+    sign = _SIGNS.get(s[0])
+    if sign is not None:
+        s = s[1:]
+    whole, fraction, group_mark = _split_decimal(s)
+    digits = _ungroup(whole, group_mark)
+    if not (digits or fraction) or not _is_digits(fraction, allow_empty=True):
+        raise ValueError("not a number")
+    number = f"{digits or '0'}.{fraction}" if fraction else digits
+    return Decimal(f"{sign or ''}{number}")
+
+
+def _split_decimal(s: str) -> tuple[str, str, str | None]:
+    """Split into (integer part, decimal part, punctuation allowed as group mark)."""
+    comma, point = s.rfind(","), s.rfind(".")
+    if comma >= 0 and point >= 0:
+        at = max(comma, point)
+        return s[:at], s[at + 1 :], "." if at == comma else ","
+    at = max(comma, point)
+    if at < 0:
+        return s, "", None
+    if s.count(s[at]) == 1:
+        return s[:at], s[at + 1 :], None
+    return s, "", s[at]
+
+
+def _ungroup(whole: str, punctuation: str | None) -> str:
+    if _is_digits(whole, allow_empty=True):
+        return whole
+    marks = {char for char in whole if not ("0" <= char <= "9")}
+    if len(marks) != 1:
+        raise ValueError("not a number")
+    mark = marks.pop()
+    if mark not in _GROUP_MARKS and mark != punctuation:
+        raise ValueError("not a number")
+    head, *groups = whole.split(mark)
+    if not (1 <= len(head) <= 3) or any(len(group) != 3 for group in groups):
+        raise ValueError("not a number")
+    digits = head + "".join(groups)
+    if not _is_digits(digits, allow_empty=False):
+        raise ValueError("not a number")
+    return digits
+
+
+def _is_digits(s: str, *, allow_empty: bool) -> bool:
+    return (s.isascii() and s.isdigit()) or (allow_empty and not s)
+
+
+def decimal_places(value: Decimal) -> int:
+    """Decimal places of ``value`` not counting trailing zeros: "1,50" has 1, "100" 0."""
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    if exponent >= 0:
+        return 0
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not significant:
+        return 0
+    return max(0, -exponent - (len(digits) - len(significant)))
+
+
+def format_decimal(value: Decimal | None, places: int, decimal_comma: bool = True) -> str:
+    """``value`` rounded half up to ``places`` decimals, "1234,50"; None gives "".
+
+    No thousands separators, so that Excel and :func:`parse_decimal` read it back as
+    the same number.
+    """
+    if value is None:
+        return ""
+    if places < 0:
+        raise ValueError("places must not be negative")
+    rounded = value.quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=Context(prec=100)
+    )
+    if not rounded:
+        rounded = abs(rounded)  # never "-0,00"
+    text = format(rounded, "f")
+    return text.replace(".", ",") if decimal_comma else text
+
+
+# --------------------------------------------------------------------------- headers
+
+_BOM_REMNANTS = ("\ufeff", "п»ї", "ï»¿")  # a UTF-8 BOM read as UTF-8, cp1251, cp1252
+_TRAILING_PUNCTUATION = ":;.,-–—"
+
+
+def header_label(cell: str) -> str:
+    """The header cell as written, without BOM remnants and surrounding spaces."""
+    cell = cell.strip()
+    for remnant in _BOM_REMNANTS:
+        if cell.startswith(remnant):
+            cell = cell[len(remnant) :].strip()
+    return cell
+
+
+def normalize_header(cell: str) -> str:
+    """The form headers are compared in.
+
+    Case-insensitive, without BOM remnants, "*" (required-column marks), surrounding
+    and repeated spaces and trailing punctuation (":" "." ...); "ё" equals "е".
+    """
+    text = header_label(cell).replace("*", " ").casefold().replace("ё", "е")
+    text = " ".join(text.split())
+    return text.rstrip(_TRAILING_PUNCTUATION + " ")
+
+
+def match_header(
+    cells: list[str],
+    columns: dict[str, tuple[str, ...]],
+    required: AbstractSet[str],
+    *,
+    line: int = 1,
+) -> tuple[dict[str, int], list[Problem]]:
+    """Map each field of ``columns`` to the index of its column in the header ``cells``.
+
+    ``columns`` gives each field key its accepted header names; headers are compared by
+    :func:`normalize_header`. Unknown columns are ignored. Problems (on ``line``): a
+    required field with no column (naming the accepted names), and a second column
+    meaning a field already matched (the first one is kept).
+    """
+    lookup = _header_lookup(columns)
+    index: dict[str, int] = {}
+    problems: list[Problem] = []
+    for position, cell in enumerate(cells):
+        field = lookup.get(normalize_header(cell))
+        if field is None:
+            continue
+        if field in index:
+            first = header_label(cells[index[field]])
+            problems.append(
+                Problem(
+                    line,
+                    header_label(cell),
+                    f"column '{header_label(cell)}' means the same as column '{first}'; "
+                    "keep only one of them",
+                )
+            )
+            continue
+        index[field] = position
+    for field, names in columns.items():
+        if field in required and field not in index:
+            accepted = ", ".join(f"'{name}'" for name in names)
+            problems.append(Problem(line, None, f"required column is missing: one of {accepted}"))
+    return index, problems
+
+
+def _header_lookup(columns: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for field, names in columns.items():
+        for name in names:
+            key = normalize_header(name)
+            if lookup.setdefault(key, field) != field:
+                raise ValueError(f"header '{name}' is accepted for two fields")
+    return lookup
+
+
+# --------------------------------------------------------------------------- writing
+
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_OUTPUT_CODECS = {"utf-8-sig": "utf-8-sig", "cp1251": "cp1251"}
+
+
+def neutralize(cell: str) -> str:
+    """Guard a cell we write against formula injection (CSV injection).
+
+    A cell starting with "=", "+", "-", "@", tab or CR gets a leading "'" so that Excel
+    and LibreOffice show it as text instead of evaluating it. This would also turn a
+    negative number into text; we never write negative numbers (prices and quantities
+    are positive), so no exception is made for them.
+    """
+    return "'" + cell if cell.startswith(_FORMULA_TRIGGERS) else cell
+
+
+def unneutralize(cell: str) -> str:
+    """Undo :func:`neutralize` on a cell read back: drop a "'" put before a trigger."""
+    if cell.startswith("'") and cell[1:2] in _FORMULA_TRIGGERS and len(cell) > 1:
+        return cell[1:]
+    return cell
+
+
+def write_csv(
+    header: list[str],
+    rows: Iterable[list[str]],
+    *,
+    delimiter: str = ";",
+    encoding: str = "utf-8-sig",
+) -> bytes:
+    """A CSV file Excel opens with a double click.
+
+    RFC 4180 quoting (only where needed), CRLF line ends, every cell (header too)
+    passed through :func:`neutralize`. ``encoding`` is "utf-8-sig" (UTF-8 with BOM, which
+    Excel needs to recognise UTF-8) or "windows-1251"/"cp1251"; a character windows-1251
+    cannot hold is refused naming its row and column.
+    """
+    codec = _OUTPUT_CODECS.get(_codec_name(encoding))
+    if codec is None:
+        raise ValueError(f"cannot write CSV in '{encoding}'; use utf-8-sig or windows-1251")
+    if delimiter not in DELIMITERS:
+        raise ValueError(f"delimiter must be one of {DELIMITERS!r}")
+    table = [[neutralize(cell) for cell in row] for row in itertools.chain([header], rows)]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(
+        buffer, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n"
+    )
+    writer.writerows(table)
+    try:
+        return buffer.getvalue().encode(codec)
+    except UnicodeEncodeError:
+        raise _unencodable(table, header, codec) from None
+
+
+def _unencodable(table: list[list[str]], header: list[str], codec: str) -> CsvRefused:
+    for row_number, row in enumerate(table, 1):
+        for column, cell in enumerate(row):
+            try:
+                cell.encode(codec)
+            except UnicodeEncodeError as error:
+                char = cell[error.start]
+                name = header[column] if column < len(header) else f"#{column + 1}"
+                return CsvRefused(
+                    f"Row {row_number} (the header is row 1), column '{name}': character "
+                    f"'{char}' (U+{ord(char):04X}) cannot be written in windows-1251; "
+                    "use UTF-8."
+                )
+    return CsvRefused(f"The text cannot be written in {codec}.")  # pragma: no cover
