@@ -74,6 +74,11 @@ class BaseConfig:
     INVITE_TOKEN_MAX_AGE = 7 * 24 * 3600
     LOGIN_ACCOUNT_THRESHOLD = 5
     LOGIN_ADDRESS_THRESHOLD = 20
+    # Tenders: CSV import limits (fit 50,000 positions), documents, amendments.
+    CSV_MAX_BYTES = 20 * 1024 * 1024
+    CSV_MAX_ROWS = 50_000
+    DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
+    AMENDMENT_MIN_NOTICE_HOURS = 24
     # Jobs: "rq" when REDIS_URL is set, "inprocess" otherwise; tests may ask for "eager".
     JOBS_MODE: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}

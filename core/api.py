@@ -86,6 +86,26 @@ def _authenticate(unsafe: bool) -> None:
     g.api_user = current_user._get_current_object()
 
 
+def _check_auth(auth: bool | str, method: str) -> None:
+    if auth is True or (auth == "optional" and _has_credentials()):
+        _authenticate(unsafe=method not in ("GET", "HEAD"))
+    elif auth == "optional":
+        g.api_user = None
+
+
+def _json_object() -> dict:
+    if not request.is_json:
+        raise Invalid("Send a JSON body with Content-Type: application/json.")
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise Invalid("The body must be a JSON object.")
+    return payload
+
+
+def _has_credentials() -> bool:
+    return bool(request.headers.get("Authorization")) or current_user.is_authenticated
+
+
 def _load(schema: Schema, data) -> dict:
     try:
         return schema.load(data)
@@ -103,7 +123,7 @@ def route(
     query: type[Schema] | Schema | None = None,
     response: type[Schema] | Schema | None = None,
     status: int = 200,
-    auth: bool = True,
+    auth: bool | str = True,  # True, False or "optional" (public data, more when logged in)
     tag: str = "default",
 ) -> Callable:
     """Declare an API endpoint; the view gets `body` / `query` dicts and returns data."""
@@ -116,15 +136,9 @@ def route(
     def decorator(view):
         @functools.wraps(view)
         def wrapper(**kwargs):
-            if auth:
-                _authenticate(unsafe=method not in ("GET", "HEAD"))
+            _check_auth(auth, method)
             if body_s is not None:
-                if not request.is_json:
-                    raise Invalid("Send a JSON body with Content-Type: application/json.")
-                payload = request.get_json(silent=True)
-                if not isinstance(payload, dict):
-                    raise Invalid("The body must be a JSON object.")
-                kwargs["body"] = _load(body_s, payload)
+                kwargs["body"] = _load(body_s, _json_object())
             if query_s is not None:
                 kwargs["query"] = _load(query_s, request.args.to_dict())
             result = view(**kwargs)
@@ -201,7 +215,9 @@ def build_spec() -> dict:
             ok["content"] = {"application/json": {"schema": _schema_ref(r["response"])}}
         op["responses"][str(r["status"])] = ok
         errors = {"422": "Invalid input", "404": "Not found"}
-        if r["auth"]:
+        if r["auth"] == "optional":
+            op["security"] = [{}, {"bearer": []}]
+        elif r["auth"]:
             op["security"] = [{"bearer": []}]
             errors.update({"401": "Not authenticated", "403": "Not allowed"})
         for code, text in errors.items():

@@ -44,11 +44,11 @@ def _forget_hooks(session: Session, previous_transaction) -> None:
         session.info.pop(_HOOKS, None)
 
 
-def lock(model, pk):
+def lock(model, pk, key: str = "id"):
     """Load a row and lock it until the end of the transaction (no-op lock on SQLite,
     whose write transactions are already exclusive: BEGIN IMMEDIATE)."""
     return db.session.execute(
-        select(model).where(model.id == pk).with_for_update()
+        select(model).where(getattr(model, key) == pk).with_for_update()
     ).scalar_one_or_none()
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from core import clock, jobs
 from core.extensions import db
-from notifications.models import OutgoingEmail
+from notifications.models import DomainEvent, OutgoingEmail
 from notifications.rules import next_state, retry_delay
 
 # A pending mail whose job should have run this long ago is handed to the queue again.
@@ -139,3 +139,8 @@ def retry_failed(mail_id: int) -> OutgoingEmail | None:
     mail.next_attempt_at = clock.now()
     jobs.enqueue("notifications.jobs.send_email", mail.id, queue="emails", job_id=f"mail-{mail.id}")
     return mail
+
+
+def record_event(kind: str, tender_id: int | None, payload: dict | None = None) -> None:
+    """Record something participants should hear about, in the caller's transaction."""
+    db.session.add(DomainEvent(kind=kind, tender_id=tender_id, payload=payload or {}))

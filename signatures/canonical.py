@@ -58,9 +58,7 @@ def digest_hex(value: object) -> str:
 def parse_json(data: bytes | str) -> object:
     """Parse JSON text strictly: duplicate member names and NaN/Infinity are refused."""
     try:
-        return json.loads(
-            data, object_pairs_hook=_unique_members, parse_constant=_refuse_constant
-        )
+        return json.loads(data, object_pairs_hook=_unique_members, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ValueError(f"The payload is not valid JSON: {exc}") from exc
     except RecursionError as exc:

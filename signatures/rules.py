@@ -151,7 +151,7 @@ def _classify(public_key: object) -> str:
             )
         return RSA_PSS
     kind = type(public_key).__name__.removeprefix("_").removesuffix("PublicKey")
-    raise KeyRefused(f"{UNSUPPORTED_KEY}; this is a {kind or 'different'} key.")
+    raise KeyRefused(f"{UNSUPPORTED_KEY}; this key is {kind or 'of another type'}.")
 
 
 def _key_info(public_key: PublicKey, algorithm: str, **certificate) -> KeyInfo:
@@ -357,9 +357,7 @@ def _ecdsa_der_candidates(signature: bytes) -> list[bytes]:
     return candidates
 
 
-def _verify_ed25519(
-    public_key: ed25519.Ed25519PublicKey, message: bytes, signature: bytes
-) -> None:
+def _verify_ed25519(public_key: ed25519.Ed25519PublicKey, message: bytes, signature: bytes) -> None:
     if len(signature) != 64:
         raise SignatureInvalid(
             f"An Ed25519 signature is 64 bytes; this one is {len(signature)} bytes."

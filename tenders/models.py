@@ -117,11 +117,15 @@ class Lot(db.Model):
 
     tender: Mapped[Tender] = relationship(back_populates="lots")
     positions = relationship(
-        "Position", back_populates="lot", order_by="Position.sort_key",
+        "Position",
+        back_populates="lot",
+        order_by="Position.sort_key",
         cascade="all, delete-orphan",
     )
     criteria = relationship(
-        "Criterion", back_populates="lot", order_by="Criterion.sort_order",
+        "Criterion",
+        back_populates="lot",
+        order_by="Criterion.sort_order",
         cascade="all, delete-orphan",
     )
 

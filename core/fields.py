@@ -1,0 +1,92 @@
+"""marshmallow fields shared by the domains' schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import ValidationError, fields
+
+
+class ExactDecimal(fields.Field):
+    """A decimal sent as a string (or an integer), never a float; limited places and range."""
+
+    def __init__(
+        self,
+        places: int = 2,
+        minimum: Decimal | None = None,
+        maximum: Decimal | None = Decimal("1e15"),
+        positive: bool = False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.places, self.minimum, self.maximum, self.positive = places, minimum, maximum, positive
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return f"{Decimal(value):.{self.places}f}"
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool | float):
+            raise ValidationError('Send decimals as strings, e.g. "1234.50" (floats lose cents).')
+        try:
+            number = Decimal(str(value).strip().replace(",", "."))
+        except InvalidOperation:
+            raise ValidationError("Not a number.") from None
+        if not number.is_finite():
+            raise ValidationError("Not a number.")
+        if -number.as_tuple().exponent > self.places:
+            raise ValidationError(f"At most {self.places} decimal places.")
+        if self.positive and number <= 0:
+            raise ValidationError("Must be greater than zero.")
+        if self.minimum is not None and number < self.minimum:
+            raise ValidationError(f"Must be at least {self.minimum}.")
+        if self.maximum is not None and number > self.maximum:
+            raise ValidationError(f"Must be at most {self.maximum}.")
+        return number
+
+
+class CommaList(fields.Field):
+    """A list given as "a,b,c" in a query string (or as a JSON list)."""
+
+    def __init__(self, inner: fields.Field, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = inner
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = value if isinstance(value, list) else str(value).split(",")
+        out, errors = [], {}
+        for i, item in enumerate(i.strip() for i in items if str(i).strip()):
+            try:
+                out.append(self.inner.deserialize(item))
+            except ValidationError as exc:
+                errors[i] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+        return out
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return list(value or [])
+
+
+class TimeZone(fields.String):
+    """An IANA time zone name (Europe/Moscow, Asia/Yekaterinburg...)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        name = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"Unknown time zone {name!r}.") from None
+        return name
+
+
+def to_utc(moment: dt.datetime | None, zone: str) -> dt.datetime | None:
+    """A naive moment is read in the given zone (form inputs); an aware one is converted."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return moment.astimezone(dt.UTC)

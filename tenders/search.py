@@ -1,0 +1,209 @@
+"""The tender registry's search: one function over PostgreSQL full text (tsvector + GIN,
+Russian and English) and SQLite FTS5, plus structured filters, sorting and paging."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Select, and_, column, exists, func, literal_column, or_, select, table, text
+
+from accounts.models import Organization
+from core import clock
+from core.extensions import db
+from positions.models import Position
+from tenders.models import Tender, TenderCategory
+
+NUMBER = re.compile(r"T-\d{4}-\d{1,6}", re.IGNORECASE)
+WORD = re.compile(r"\w+", re.UNICODE)
+BODY_LIMIT = 200_000  # characters of position names indexed per tender
+STAGES = {
+    "bidding": ("published",),
+    "evaluation": ("closed",),
+    "finished": ("results_published", "unsuccessful", "cancelled"),
+}
+SORTS = ("relevance", "published_desc", "deadline_asc", "value_desc", "value_asc")
+# Russian endings cut before a prefix match on SQLite (which has no Russian stemmer).
+_RU_ENDINGS = re.compile(
+    r"(иями|ями|ами|ией|ией|ого|его|ому|ему|ыми|ими|ая|яя|ое|ее|ые|ие|ой|ей|ий|ый|ом|ем|ам|ям|"
+    r"ах|ях|ов|ев|ью|ия|ие|а|я|о|е|ы|и|у|ю|ь)$"
+)
+
+
+@dataclass
+class Filters:
+    """What the registry can be narrowed by."""
+
+    q: str = ""
+    customer: str = ""
+    regions: list[str] = field(default_factory=list)
+    category: str | None = None
+    sme_only: bool | None = None
+    statuses: list[str] = field(default_factory=list)
+    stage: str | None = None
+    published_from: dt.date | None = None
+    published_to: dt.date | None = None
+    deadline_from: dt.date | None = None
+    deadline_to: dt.date | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    sort: str = "published_desc"
+    page: int = 1
+    per_page: int = 25
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def document_text(tender: Tender) -> tuple[str, str]:
+    """(title part, body part) of a tender's searchable text."""
+    names = db.session.execute(
+        select(Position.name).where(Position.tender_id == tender.id).distinct()
+    ).scalars()
+    body, size = [], 0
+    for name in names:
+        if size > BODY_LIMIT:
+            break
+        body.append(name)
+        size += len(name) + 1
+    head = f"{tender.number} {tender.title}"
+    return head, f"{tender.description}\n" + "\n".join(body)
+
+
+def index_tender(tender: Tender) -> None:
+    """(Re)index a published tender in the caller's transaction."""
+    head, body = document_text(tender)
+    if _dialect() == "postgresql":
+        db.session.execute(
+            text(
+                "INSERT INTO tender_search (tender_id, document) VALUES (:id,"
+                " setweight(to_tsvector('russian', :head), 'A') ||"
+                " setweight(to_tsvector('english', :head), 'A') ||"
+                " to_tsvector('russian', :body) || to_tsvector('english', :body))"
+                " ON CONFLICT (tender_id) DO UPDATE SET document = EXCLUDED.document"
+            ),
+            {"id": tender.id, "head": head, "body": body},
+        )
+    else:
+        db.session.execute(text("DELETE FROM tender_search WHERE rowid = :id"), {"id": tender.id})
+        db.session.execute(
+            text("INSERT INTO tender_search (rowid, body) VALUES (:id, :body)"),
+            {"id": tender.id, "body": f"{head}\n{body}"},
+        )
+
+
+def _fts5_query(q: str) -> str | None:
+    terms = []
+    for word in WORD.findall(q.lower()):
+        stem = _RU_ENDINGS.sub("", word) if len(word) > 4 and re.search("[а-яё]", word) else word
+        terms.append('"' + stem.replace('"', "") + '"*')
+    return " AND ".join(terms) or None
+
+
+SEARCH_PG = table("tender_search", column("tender_id"), column("document"))
+SEARCH_FTS5 = table("tender_search", column("rowid"), column("body"))
+
+
+def _text_condition(query: Select, q: str) -> tuple[Select, object | None]:
+    """Join the full-text table; returns the query and a relevance ordering."""
+    if _dialect() == "postgresql":
+        tsq = func.websearch_to_tsquery(literal_column("'russian'"), q).op("||")(
+            func.websearch_to_tsquery(literal_column("'english'"), q)
+        )
+        doc = SEARCH_PG.c.document
+        query = query.join(SEARCH_PG, SEARCH_PG.c.tender_id == Tender.id).where(doc.op("@@")(tsq))
+        return query, func.ts_rank(doc, tsq).desc()
+    match = _fts5_query(q)
+    if match is None:
+        return query, None
+    query = query.join(SEARCH_FTS5, SEARCH_FTS5.c.rowid == Tender.id)
+    query = query.where(text("tender_search MATCH :match").bindparams(match=match))
+    return query, text("bm25(tender_search)")
+
+
+def _quick(query: Select, q: str) -> tuple[Select, object | None]:
+    q = q.strip()
+    if not q:
+        return query, None
+    if NUMBER.fullmatch(q):
+        return query.where(Tender.number == q.upper()), None
+    if q.isdigit() and len(q) >= 3:
+        return query.where(Tender.number.like(f"%{q}")), None
+    return _text_condition(query, q)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def _filters(query: Select, f: Filters) -> Select:
+    conditions = [Tender.status != "draft"]
+    if f.customer:
+        name = f.customer.strip()
+        org = select(Organization.id).where(
+            or_(Organization.inn == name, func.lower(Organization.name).contains(name.lower()))
+        )
+        conditions.append(Tender.customer_id.in_(org))
+    if f.regions:
+        conditions.append(Tender.region_code.in_(f.regions))
+    if f.category:
+        from tenders.service import category_path
+
+        path = category_path(f.category)
+        conditions.append(
+            exists().where(
+                TenderCategory.tender_id == Tender.id,
+                or_(TenderCategory.path == path, TenderCategory.path.like(path + "/%")),
+            )
+        )
+    if f.sme_only is not None:
+        conditions.append(Tender.sme_only.is_(f.sme_only))
+    statuses = list(f.statuses) + list(STAGES.get(f.stage or "", ()))
+    if statuses:
+        conditions.append(Tender.status.in_(statuses))
+    if f.stage == "bidding":
+        conditions.append(Tender.bid_deadline > clock.now())
+    conditions += _range(Tender.published_at, f.published_from, f.published_to)
+    conditions += _range(Tender.bid_deadline, f.deadline_from, f.deadline_to)
+    if f.price_min is not None:
+        conditions.append(Tender.estimated_value >= f.price_min)
+    if f.price_max is not None:
+        conditions.append(Tender.estimated_value <= f.price_max)
+    return query.where(and_(*conditions))
+
+
+def _range(column, start: dt.date | None, end: dt.date | None) -> list:
+    out = []
+    if start:
+        out.append(column >= _day_start(start))
+    if end:
+        out.append(column < _day_start(end + dt.timedelta(days=1)))
+    return out
+
+
+def _order(query: Select, sort: str, relevance) -> Select:
+    if sort == "relevance" and relevance is not None:
+        return query.order_by(relevance, Tender.id.desc())
+    if sort == "deadline_asc":
+        return query.order_by(Tender.bid_deadline.asc(), Tender.id)
+    if sort == "value_desc":
+        return query.order_by(Tender.estimated_value.desc().nulls_last(), Tender.id.desc())
+    if sort == "value_asc":
+        return query.order_by(Tender.estimated_value.asc().nulls_last(), Tender.id.desc())
+    return query.order_by(Tender.published_at.desc(), Tender.id.desc())
+
+
+def search(f: Filters) -> tuple[list[Tender], int]:
+    """One page of matching tenders and the total count."""
+    query, relevance = _quick(select(Tender.id), f.q)
+    query = _filters(query, f)
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page = _order(query, f.sort, relevance).limit(f.per_page).offset((f.page - 1) * f.per_page)
+    ids = list(db.session.execute(page).scalars())
+    if not ids:
+        return [], total
+    rows = {t.id: t for t in db.session.execute(select(Tender).where(Tender.id.in_(ids))).scalars()}
+    return [rows[i] for i in ids], total

@@ -1,0 +1,883 @@
+"""Tender use cases for customers and suppliers: drafts, publication, amendments,
+cancellation, copies, clarifications. Services flush; the entrypoint commits once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+
+from accounts.models import Organization, User
+from accounts.service import require_accredited, require_member
+from audit.service import record
+from core import clock
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.extensions import db
+from core.files import clean_filename, save_stream
+from core.transaction import lock
+from notifications.service import record_event
+from positions import classifiers
+from positions.models import Criterion, CriterionOption, Position
+from tenders import rules, search
+from tenders.models import (
+    Amendment,
+    Counter,
+    Lot,
+    Question,
+    Tender,
+    TenderCategory,
+    TenderDocument,
+)
+
+HEADER_FIELDS = (
+    "title",
+    "description",
+    "region_code",
+    "currency",
+    "vat_mode",
+    "sme_only",
+    "timezone",
+    "questions_until",
+    "bid_deadline",
+    "extension_window_minutes",
+    "extension_minutes",
+    "extension_mode",
+    "extension_trigger_rank",
+    "max_extensions",
+    "latest_close",
+    "visibility",
+)
+# What may change after publication (everything else is fixed once suppliers may have bid).
+AMENDABLE = ("description", "bid_deadline", "questions_until")
+
+
+def chain(tender: Tender) -> str:
+    """The tender's own audit chain."""
+    return f"tender:{tender.id}"
+
+
+def audit(tender: Tender, action: str, user: User, payload: dict | None = None) -> None:
+    """Record an event in the tender's chain."""
+    record(
+        action,
+        "tender",
+        tender.id,
+        payload or {},
+        actor_user_id=user.id,
+        actor_org_id=tender.customer_id,
+        chain=chain(tender),
+    )
+
+
+def _next_number() -> str:
+    year = clock.now().year
+    name = f"tender-number-{year}"
+    counter = lock(Counter, name, key="name")
+    if counter is None:
+        counter = Counter(name=name, value=0)
+        db.session.add(counter)
+        db.session.flush()
+        counter = lock(Counter, name, key="name")
+    counter.value += 1
+    return rules.format_number(year, counter.value)
+
+
+# -- access --------------------------------------------------------------------------------
+
+
+def get_tender(tender_id: int) -> Tender:
+    """A tender by id, or NotFound."""
+    tender = db.session.get(Tender, tender_id)
+    if tender is None:
+        raise NotFound("No such tender.")
+    return tender
+
+
+def by_number(number: str) -> Tender:
+    """A tender by its public number, or NotFound."""
+    tender = db.session.execute(select(Tender).where(Tender.number == number)).scalar_one_or_none()
+    if tender is None:
+        raise NotFound("No such tender.")
+    return tender
+
+
+def visible_tender(tender: Tender, org: Organization | None) -> Tender:
+    """Drafts exist only for their customer; everything else is public."""
+    if tender.status == "draft" and (org is None or org.id != tender.customer_id):
+        raise NotFound("No such tender.")
+    return tender
+
+
+def own_tender(
+    user: User, org: Organization | None, tender_id: int, *, for_update: bool = True
+) -> Tender:
+    """The customer's own tender, locked for the change; anyone else is refused."""
+    tender = lock(Tender, tender_id) if for_update else db.session.get(Tender, tender_id)
+    if tender is None:
+        raise NotFound("No such tender.")
+    if org is None or tender.customer_id != org.id:
+        if tender.status == "draft":
+            raise NotFound("No such tender.")
+        raise Forbidden("Only the customer who published this tender can change it.")
+    require_member(user, org.id)
+    return tender
+
+
+def _require_draft(tender: Tender) -> None:
+    if tender.status != "draft":
+        raise Conflict(
+            f"Tender {tender.number} is {tender.status}: only a draft can be edited this way; "
+            "a published tender is changed by an amendment."
+        )
+
+
+# -- drafts --------------------------------------------------------------------------------
+
+
+def create_draft(user: User, org: Organization | None, data: dict) -> Tender:
+    """A new draft with its header, categories and (optionally) lots, positions, criteria."""
+    require_accredited(org, "customer")
+    require_member(user, org.id)
+    tender = Tender(
+        number=_next_number(),
+        customer_id=org.id,
+        created_by_id=user.id,
+        status="draft",
+        region_code=data.get("region_code") or org.region_code,
+    )
+    db.session.add(tender)
+    _apply_header(tender, data)
+    db.session.flush()
+    set_categories(tender, data.get("categories", []))
+    for lot_data in data.get("lots", []):
+        _add_lot(tender, lot_data)
+    _refresh_derived(tender)
+    audit(tender, "tender.created", user, {"number": tender.number, "title": tender.title})
+    return tender
+
+
+def _apply_header(tender: Tender, data: dict) -> dict:
+    changed = {}
+    for key in HEADER_FIELDS:
+        if key in data and getattr(tender, key) != data[key]:
+            changed[key] = data[key]
+            setattr(tender, key, data[key])
+    if "bid_deadline" in changed:
+        tender.original_deadline = tender.bid_deadline
+    tender.updated_at = clock.now()
+    return changed
+
+
+def update_draft(user: User, org: Organization | None, tender_id: int, data: dict) -> Tender:
+    """Change a draft's header and categories."""
+    tender = own_tender(user, org, tender_id)
+    _require_draft(tender)
+    changed = _apply_header(tender, data)
+    if "categories" in data:
+        set_categories(tender, data["categories"])
+        changed["categories"] = data["categories"]
+    db.session.flush()
+    if changed:
+        audit(tender, "tender.draft_updated", user, _jsonable(changed))
+    return tender
+
+
+def set_categories(tender: Tender, codes: list[str]) -> None:
+    """Replace the tender's chosen categories (unknown codes are refused)."""
+    unknown = [c for c in codes if classifiers.category(c) is None]
+    if unknown:
+        raise Invalid("Unknown categories.", {"categories": f"Unknown codes: {', '.join(unknown)}"})
+    tender.categories.clear()
+    db.session.flush()
+    for code in sorted(set(codes)):
+        tender.categories.append(TenderCategory(code=code, path=category_path(code)))
+
+
+def category_path(code: str) -> str:
+    """'C/25/25.1/25.11': the code's ancestors, so a subtree is a path prefix."""
+    return "/".join(c.code for c in classifiers.ancestors(code))
+
+
+def _refresh_derived(tender: Tender) -> None:
+    positions = [p for lot in tender.lots for p in lot.positions]
+    tender.estimated_value = rules.estimated_value(positions)
+    chosen = {c.code for c in tender.categories}
+    for code in {p.category_code for p in positions if p.category_code} - chosen:
+        tender.categories.append(TenderCategory(code=code, path=category_path(code)))
+
+
+# -- lots, positions, criteria ---------------------------------------------------------------
+
+
+def _add_lot(tender: Tender, data: dict) -> Lot:
+    numbers = {lot.number for lot in tender.lots}
+    number = data.get("number") or (max(numbers, default=0) + 1)
+    if number in numbers:
+        raise Invalid("Lot numbers are unique.", {"number": f"Lot {number} already exists."})
+    lot = Lot(
+        number=number,
+        title=data.get("title") or f"Lot {number}",
+        award_mode=data.get("award_mode", "per_position"),
+        price_weight=data.get("price_weight", Decimal(100)),
+    )
+    tender.lots.append(lot)
+    db.session.flush()
+    _add_positions(tender, lot, data.get("positions", []))
+    for c in data.get("criteria", []):
+        _add_criterion(lot, c)
+    return lot
+
+
+def add_lot(user: User, org: Organization | None, tender_id: int, data: dict) -> Lot:
+    """Add a lot (with positions and criteria, if given) to a draft."""
+    tender = own_tender(user, org, tender_id)
+    _require_draft(tender)
+    lot = _add_lot(tender, data)
+    _refresh_derived(tender)
+    audit(tender, "tender.lot_added", user, {"lot": lot.number, "title": lot.title})
+    return lot
+
+
+def _lot(tender: Tender, lot_id: int) -> Lot:
+    lot = db.session.get(Lot, lot_id)
+    if lot is None or lot.tender_id != tender.id:
+        raise NotFound("No such lot in this tender.")
+    return lot
+
+
+def update_lot(
+    user: User, org: Organization | None, tender_id: int, lot_id: int, data: dict
+) -> Lot:
+    """Change a draft lot's title, award mode or price weight."""
+    tender = own_tender(user, org, tender_id)
+    _require_draft(tender)
+    lot = _lot(tender, lot_id)
+    for key in ("title", "award_mode", "price_weight"):
+        if key in data:
+            setattr(lot, key, data[key])
+    db.session.flush()
+    audit(tender, "tender.lot_updated", user, _jsonable({"lot": lot.number, **data}))
+    return lot
+
+
+def delete_lot(user: User, org: Organization | None, tender_id: int, lot_id: int) -> None:
+    """Remove a lot and its positions from a draft."""
+    tender = own_tender(user, org, tender_id)
+    _require_draft(tender)
+    lot = _lot(tender, lot_id)
+    tender.lots.remove(lot)
+    db.session.flush()
+    _refresh_derived(tender)
+    audit(tender, "tender.lot_removed", user, {"lot": lot.number})
+
+
+def _add_positions(tender: Tender, lot: Lot, items: list[dict]) -> list[Position]:
+    taken = set(
+        db.session.execute(select(Position.number).where(Position.tender_id == tender.id)).scalars()
+    )
+    problems: dict[str, str] = {}
+    for i, item in enumerate(items):
+        number = item["number"]
+        if not rules.valid_position_number(number):
+            problems[f"positions.{i}.number"] = (
+                f"'{number}' is not a position number (1, 2, 3.1...)."
+            )
+        elif number in taken:
+            problems[f"positions.{i}.number"] = f"Position {number} already exists in this tender."
+        taken.add(number)
+        if classifiers.unit(item["unit_code"]) is None:
+            problems[f"positions.{i}.unit_code"] = f"Unknown unit of measure {item['unit_code']!r}."
+        code = item.get("category_code")
+        if code and classifiers.category(code) is None:
+            problems[f"positions.{i}.category_code"] = f"Unknown category {code!r}."
+    if problems:
+        raise Invalid("Some positions are invalid; none was added.", problems)
+    rows = [
+        {
+            "tender_id": tender.id,
+            "lot_id": lot.id,
+            "sort_key": rules.position_sort_key(item["number"]),
+            "specification": "",
+            "delivery_place": "",
+            "category_code": None,
+            "max_unit_price": None,
+            "delivery_date": None,
+            **item,
+        }
+        for item in items
+    ]
+    if rows:
+        db.session.execute(Position.__table__.insert(), [_bind_row(r) for r in rows])
+        db.session.expire(lot, ["positions"])
+    return lot.positions
+
+
+def _bind_row(row: dict) -> dict:
+    """Core inserts bypass the ORM, so values pass through the column types explicitly."""
+    return {k: v for k, v in row.items() if k in Position.__table__.c}
+
+
+def add_positions(
+    user: User, org: Organization | None, tender_id: int, lot_id: int, items: list[dict]
+) -> list[Position]:
+    """Add positions to a draft lot (all or none)."""
+    tender = own_tender(user, org, tender_id)
+    _require_draft(tender)
+    lot = _lot(tender, lot_id)
+    added = _add_positions(tender, lot, items)
+    _refresh_derived(tender)
+    audit(
+        tender,
+        "tender.positions_added",
+        user,
+        {"lot": lot.number, "numbers": [i["number"] for i in items][:1000], "count": len(items)},
+    )
+    return added
+
+
+def delete_position(user: User, org: Organization | None, tender_id: int, position_id: int) -> None:
+    """Remove a position from a draft."""
+    tender = own_tender(user, org, tender_id)
+    _require_draft(tender)
+    position = db.session.get(Position, position_id)
+    if position is None or position.tender_id != tender.id:
+        raise NotFound("No such position in this tender.")
+    db.session.delete(position)
+    db.session.flush()
+    db.session.expire(position.lot, ["positions"])
+    _refresh_derived(tender)
+    audit(tender, "tender.position_removed", user, {"number": position.number})
+
+
+def import_positions(
+    user: User, org: Organization | None, tender_id: int, data: bytes, encoding: str | None = None
+) -> int:
+    """Import positions from CSV into a draft: every problem with its line, or all rows."""
+    from positions.csv_import import parse_positions
+    from positions.csv_rules import CsvRefused
+
+    tender = own_tender(user, org, tender_id)
+    _require_draft(tender)
+    cfg = current_app.config
+    try:
+        parsed, problems = parse_positions(
+            data,
+            find_unit=_unit_code,
+            known_category=lambda c: classifiers.category(c) is not None,
+            max_rows=cfg["CSV_MAX_ROWS"],
+            max_bytes=cfg["CSV_MAX_BYTES"],
+            encoding=encoding,
+        )
+    except CsvRefused as exc:
+        raise Invalid(str(exc), {"file": str(exc)}) from None
+    existing = set(
+        db.session.execute(select(Position.number).where(Position.tender_id == tender.id)).scalars()
+    )
+    for row in parsed:
+        if row.number in existing:
+            problems.append(
+                _csv_problem(
+                    row.line, "number", f"position {row.number} already exists in this tender"
+                )
+            )
+    if problems:
+        raise Invalid(
+            f"The file has {len(problems)} problem(s); nothing was imported.",
+            {f"line {p.line}" + (f", {p.column}" if p.column else ""): p.message for p in problems},
+        )
+    by_lot: dict[str, list[dict]] = {}
+    for row in parsed:
+        by_lot.setdefault(row.lot, []).append(_row_item(row))
+    lots = {str(lot.number): lot for lot in tender.lots}
+    for lot_number, items in by_lot.items():
+        lot = lots.get(lot_number) or _add_lot(tender, {"number": int(lot_number)})
+        _add_positions(tender, lot, items)
+    _refresh_derived(tender)
+    audit(tender, "tender.positions_imported", user, {"count": len(parsed)})
+    return len(parsed)
+
+
+def _csv_problem(line: int, column: str, message: str):
+    from positions.csv_rules import Problem
+
+    return Problem(line=line, column=column, message=message)
+
+
+def _unit_code(text: str) -> str | None:
+    found = classifiers.find_unit(text)
+    return found.code if found else None
+
+
+def _row_item(row) -> dict:
+    return {
+        "number": row.number,
+        "name": row.name,
+        "specification": row.specification,
+        "category_code": row.category,
+        "quantity": row.quantity,
+        "unit_code": row.unit,
+        "max_unit_price": row.max_unit_price,
+        "delivery_place": row.delivery_place,
+        "delivery_date": row.delivery_date,
+    }
+
+
+def _add_criterion(lot: Lot, data: dict) -> Criterion:
+    criterion = Criterion(
+        sort_order=len(lot.criteria),
+        name=data["name"],
+        kind=data["kind"],
+        unit=data.get("unit", ""),
+        required=data.get("required", False),
+        weight=data.get("weight", Decimal(0)),
+        direction=data.get("direction"),
+        min_value=data.get("min_value"),
+        max_value=data.get("max_value"),
+    )
+    for i, option in enumerate(data.get("options", [])):
+        criterion.options.append(
+            CriterionOption(sort_order=i, label=option["label"], score=option["score"])
+        )
+    lot.criteria.append(criterion)
+    db.session.flush()
+    return criterion
+
+
+def add_criterion(
+    user: User, org: Organization | None, tender_id: int, lot_id: int, data: dict
+) -> Criterion:
+    """Add a non-price criterion to a draft lot."""
+    tender = own_tender(user, org, tender_id)
+    _require_draft(tender)
+    lot = _lot(tender, lot_id)
+    criterion = _add_criterion(lot, data)
+    audit(
+        tender,
+        "tender.criterion_added",
+        user,
+        _jsonable(
+            {
+                "lot": lot.number,
+                "name": criterion.name,
+                "kind": criterion.kind,
+                "weight": criterion.weight,
+                "required": criterion.required,
+            }
+        ),
+    )
+    return criterion
+
+
+def delete_criterion(
+    user: User, org: Organization | None, tender_id: int, criterion_id: int
+) -> None:
+    """Remove a criterion from a draft lot."""
+    tender = own_tender(user, org, tender_id)
+    _require_draft(tender)
+    criterion = db.session.get(Criterion, criterion_id)
+    if criterion is None or criterion.lot.tender_id != tender.id:
+        raise NotFound("No such criterion in this tender.")
+    criterion.lot.criteria.remove(criterion)
+    db.session.flush()
+    audit(tender, "tender.criterion_removed", user, {"name": criterion.name})
+
+
+# -- lifecycle -----------------------------------------------------------------------------
+
+
+def _transition(tender: Tender, target: str) -> None:
+    try:
+        rules.check_transition(tender.status, target)
+    except rules.TransitionRefused as exc:
+        raise Conflict(str(exc)) from None
+    tender.status = target
+
+
+def publish(user: User, org: Organization | None, tender_id: int) -> Tender:
+    """Publish a draft after checking everything; every problem is listed at once."""
+    tender = own_tender(user, org, tender_id)
+    require_accredited(org, "customer")
+    _transition(tender, "published")
+    problems = rules.publication_problems(tender, clock.now())
+    if problems:
+        fields: dict[str, list[str]] = {}
+        for field, message in problems:
+            fields.setdefault(field, []).append(message)
+        raise Invalid(f"The tender cannot be published yet: {len(problems)} problem(s).", fields)
+    tender.published_at = clock.now()
+    tender.original_deadline = tender.bid_deadline
+    db.session.flush()
+    search.index_tender(tender)
+    audit(
+        tender,
+        "tender.published",
+        user,
+        {"deadline": tender.bid_deadline.isoformat(), "lots": len(tender.lots)},
+    )
+    record_event("tender.published", tender.id, {"number": tender.number})
+    return tender
+
+
+def amend(user: User, org: Organization | None, tender_id: int, data: dict) -> Amendment:
+    """A numbered amendment of a published tender: description, deadlines, specifications."""
+    tender = own_tender(user, org, tender_id)
+    if tender.status != "published":
+        raise Conflict(f"Only a published tender can be amended (this one is {tender.status}).")
+    now = clock.now()
+    changes = _amended_fields(tender, data, now)
+    changes.update(_amended_specifications(tender, data.get("specifications", {})))
+    if data.get("documents_added"):
+        changes["documents_added"] = data["documents_added"]
+    if not changes:
+        raise Invalid("The amendment changes nothing.")
+    tender.amendment_count += 1
+    amendment = Amendment(
+        tender_id=tender.id,
+        number=tender.amendment_count,
+        summary=data["summary"],
+        changes=_jsonable(changes),
+        author_id=user.id,
+    )
+    db.session.add(amendment)
+    tender.updated_at = now
+    db.session.flush()
+    search.index_tender(tender)
+    audit(
+        tender, "tender.amended", user, {"number": amendment.number, "changes": amendment.changes}
+    )
+    record_event(
+        "tender.amended",
+        tender.id,
+        {"number": tender.number, "amendment": amendment.number, "summary": data["summary"]},
+    )
+    return amendment
+
+
+def _amended_fields(tender: Tender, data: dict, now: dt.datetime) -> dict:
+    changes: dict = {}
+    problems: dict[str, str] = {}
+    notice = dt.timedelta(hours=current_app.config["AMENDMENT_MIN_NOTICE_HOURS"])
+    if data.get("bid_deadline") and data["bid_deadline"] != tender.bid_deadline:
+        problem = rules.deadline_change_problem(
+            tender.bid_deadline, data["bid_deadline"], now, notice
+        )
+        if problem:
+            problems["bid_deadline"] = problem
+        else:
+            changes["bid_deadline"] = {"from": tender.bid_deadline, "to": data["bid_deadline"]}
+    if data.get("questions_until") and data["questions_until"] != tender.questions_until:
+        deadline = data.get("bid_deadline") or tender.bid_deadline
+        if data["questions_until"] > deadline or data["questions_until"] <= now:
+            problems["questions_until"] = "Questions must close in the future, before the bids."
+        else:
+            changes["questions_until"] = {
+                "from": tender.questions_until,
+                "to": data["questions_until"],
+            }
+    if "description" in data and data["description"] != tender.description:
+        changes["description"] = {"from": tender.description, "to": data["description"]}
+    if problems:
+        raise Invalid("The amendment was refused.", problems)
+    for key, change in changes.items():
+        setattr(tender, key, change["to"])
+    return changes
+
+
+def _amended_specifications(tender: Tender, specs: dict[str, str]) -> dict:
+    if not specs:
+        return {}
+    positions = {
+        p.number: p
+        for p in db.session.execute(
+            select(Position).where(
+                Position.tender_id == tender.id, Position.number.in_(list(specs))
+            )
+        ).scalars()
+    }
+    unknown = sorted(set(specs) - set(positions))
+    if unknown:
+        raise Invalid(
+            "Unknown positions.", {"specifications": f"No positions {', '.join(unknown)}."}
+        )
+    changed = {}
+    for number, text in specs.items():
+        if positions[number].specification != text:
+            changed[number] = {"from": positions[number].specification, "to": text}
+            positions[number].specification = text
+    return {"specifications": changed} if changed else {}
+
+
+def cancel(user: User, org: Organization | None, tender_id: int, reason: str) -> Tender:
+    """Cancel a draft or a published tender, with a reason."""
+    tender = own_tender(user, org, tender_id)
+    if not reason.strip():
+        raise Invalid("Give a reason for the cancellation.", {"reason": "A reason is required."})
+    _transition(tender, "cancelled")
+    tender.cancel_reason = reason.strip()
+    tender.cancelled_at = clock.now()
+    db.session.flush()
+    if tender.published_at:
+        search.index_tender(tender)
+        record_event("tender.cancelled", tender.id, {"number": tender.number, "reason": reason})
+    audit(tender, "tender.cancelled", user, {"reason": reason})
+    return tender
+
+
+def copy(user: User, org: Organization | None, tender_id: int) -> Tender:
+    """A new draft with the same header, categories, lots, positions and criteria."""
+    source = own_tender(user, org, tender_id, for_update=False)
+    draft = create_draft(
+        user,
+        org,
+        {
+            **{
+                k: getattr(source, k)
+                for k in HEADER_FIELDS
+                if k not in ("bid_deadline", "questions_until", "latest_close")
+            },
+            "title": source.title,
+            "categories": [c.code for c in source.categories],
+        },
+    )
+    draft.copied_from_id = source.id
+    for lot in source.lots:
+        new_lot = _add_lot(
+            draft,
+            {
+                "number": lot.number,
+                "title": lot.title,
+                "award_mode": lot.award_mode,
+                "price_weight": lot.price_weight,
+            },
+        )
+        _add_positions(draft, new_lot, [_position_item(p) for p in lot.positions])
+        for c in lot.criteria:
+            _add_criterion(
+                new_lot,
+                {
+                    "name": c.name,
+                    "kind": c.kind,
+                    "unit": c.unit,
+                    "required": c.required,
+                    "weight": c.weight,
+                    "direction": c.direction,
+                    "min_value": c.min_value,
+                    "max_value": c.max_value,
+                    "options": [{"label": o.label, "score": o.score} for o in c.options],
+                },
+            )
+    _refresh_derived(draft)
+    audit(draft, "tender.copied", user, {"from": source.number})
+    return draft
+
+
+def _position_item(p: Position) -> dict:
+    return {
+        k: getattr(p, k)
+        for k in (
+            "number",
+            "name",
+            "specification",
+            "category_code",
+            "quantity",
+            "unit_code",
+            "max_unit_price",
+            "delivery_place",
+            "delivery_date",
+        )
+    }
+
+
+# -- clarifications ------------------------------------------------------------------------
+
+
+def ask(user: User, org: Organization | None, tender_id: int, text: str) -> Question:
+    """An accredited supplier asks a question until the questions deadline."""
+    require_accredited(org, "supplier")
+    require_member(user, org.id)
+    tender = get_tender(tender_id)
+    visible_tender(tender, org)
+    if tender.customer_id == org.id:
+        raise Forbidden("A customer does not ask questions about its own tender.")
+    if not rules.questions_open(
+        tender.status, tender.questions_until, tender.bid_deadline, clock.now()
+    ):
+        raise Conflict("Questions about this tender are closed.")
+    question = Question(
+        tender_id=tender.id, asker_org_id=org.id, asker_user_id=user.id, text=text.strip()
+    )
+    db.session.add(question)
+    db.session.flush()
+    record(
+        "tender.question_asked",
+        "question",
+        question.id,
+        {"tender": tender.number},
+        actor_user_id=user.id,
+        actor_org_id=org.id,
+        chain=chain(tender),
+    )
+    return question
+
+
+def answer(
+    user: User, org: Organization | None, tender_id: int, question_id: int, text: str
+) -> Question:
+    """The customer answers; the answer is published, the asker stays anonymous."""
+    tender = own_tender(user, org, tender_id)
+    question = db.session.get(Question, question_id)
+    if question is None or question.tender_id != tender.id:
+        raise NotFound("No such question in this tender.")
+    if question.answer is not None:
+        raise Conflict("This question has already been answered.")
+    question.answer, question.answered_at, question.answered_by_id = (
+        text.strip(),
+        clock.now(),
+        user.id,
+    )
+    db.session.flush()
+    audit(tender, "tender.question_answered", user, {"question": question.id})
+    record_event(
+        "tender.question_answered",
+        tender.id,
+        {
+            "number": tender.number,
+            "question_id": question.id,
+            "asker_user_id": question.asker_user_id,
+        },
+    )
+    return question
+
+
+def public_questions(tender: Tender) -> list[Question]:
+    """Answered questions, as published on the notice."""
+    return list(
+        db.session.execute(
+            select(Question)
+            .where(Question.tender_id == tender.id, Question.answer.is_not(None))
+            .order_by(Question.answered_at)
+        ).scalars()
+    )
+
+
+def own_questions(org: Organization, tender: Tender) -> list[Question]:
+    """The questions an organization asked about a tender (answered or not)."""
+    return list(
+        db.session.execute(
+            select(Question)
+            .where(Question.tender_id == tender.id, Question.asker_org_id == org.id)
+            .order_by(Question.asked_at)
+        ).scalars()
+    )
+
+
+def waiting_questions(org: Organization) -> list[Question]:
+    """Questions about the customer's tenders that wait for an answer."""
+    return list(
+        db.session.execute(
+            select(Question)
+            .join(Tender, Tender.id == Question.tender_id)
+            .where(Tender.customer_id == org.id, Question.answer.is_(None))
+            .order_by(Question.asked_at)
+        ).scalars()
+    )
+
+
+def customer_tenders(org: Organization, status: str | None = None) -> list[Tender]:
+    """The customer's tenders, newest first, optionally of one status."""
+    query = select(Tender).where(Tender.customer_id == org.id)
+    if status:
+        query = query.where(Tender.status == status)
+    return list(db.session.execute(query.order_by(Tender.id.desc()).limit(500)).scalars())
+
+
+def _jsonable(value):
+    """Audit payloads are JSON: decimals and times become strings."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal | dt.datetime | dt.date):
+        return str(value) if not isinstance(value, dt.datetime) else value.isoformat()
+    return value
+
+
+# -- documents -------------------------------------------------------------------------------
+
+DOCUMENT_EXTENSIONS = frozenset(
+    {
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "odt",
+        "ods",
+        "rtf",
+        "txt",
+        "csv",
+        "xml",
+        "zip",
+        "7z",
+        "jpg",
+        "jpeg",
+        "png",
+        "tif",
+        "tiff",
+        "sig",
+        "p7s",
+    }
+)
+
+
+def add_document(
+    user: User,
+    org: Organization | None,
+    tender_id: int,
+    filename: str,
+    content_type: str,
+    stream,
+    summary: str = "",
+) -> TenderDocument:
+    """Attach a document: freely to a draft, by an amendment (with a summary) once published."""
+    tender = own_tender(user, org, tender_id)
+    if tender.status not in ("draft", "published"):
+        raise Conflict(f"Documents cannot be added to a {tender.status} tender.")
+    name = clean_filename(filename)
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in DOCUMENT_EXTENSIONS:
+        raise Invalid(
+            "This type of file is not accepted.",
+            {"file": f"Accepted: {', '.join(sorted(DOCUMENT_EXTENSIONS))}."},
+        )
+    if tender.status == "published" and len(summary.strip()) < 3:
+        raise Invalid(
+            "Say what the new document changes (it is published as an amendment).",
+            {"summary": "A summary is required after publication."},
+        )
+    sha, size = save_stream(stream, current_app.config["DOCUMENT_MAX_BYTES"])
+    document = TenderDocument(
+        tender_id=tender.id,
+        filename=name,
+        content_type=(content_type or "application/octet-stream")[:100],
+        size=size,
+        sha256=sha,
+        uploaded_by_id=user.id,
+    )
+    tender.documents.append(document)
+    db.session.flush()
+    if tender.status == "published":
+        amendment = amend(user, org, tender.id, {"summary": summary, "documents_added": [name]})
+        document.amendment_number = amendment.number
+    audit(tender, "tender.document_added", user, {"filename": name, "sha256": sha, "size": size})
+    return document
+
+
+def document_for_download(tender: Tender, document_id: int) -> TenderDocument:
+    """A document of a tender (the caller has checked the tender is visible)."""
+    document = db.session.get(TenderDocument, document_id)
+    if document is None or document.tender_id != tender.id:
+        raise NotFound("No such document.")
+    return document
