@@ -56,6 +56,7 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
         # Behind N trusted proxies, the client address (login throttling) is in X-Forwarded-For.
         n = app.config["PROXY_FIX_X_FOR"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    app.json.ensure_ascii = False  # Cyrillic as itself in JSON answers
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     with app.app_context():
@@ -99,9 +100,11 @@ def _register_domains(app: Flask) -> None:
     from core.commands import jobs_cli
     from demo import demo_cli
     from notifications import views as notification_views
+    from tenders import api as tender_api
     from tenders import views as tender_views
 
     app.register_blueprint(tender_views.bp)
+    app.register_blueprint(tender_api.api)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(accounts_views.api)
     app.register_blueprint(notification_views.bp)

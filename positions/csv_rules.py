@@ -71,26 +71,41 @@ class Problem:
 _XLSX_SIGNATURE = b"PK\x03\x04"
 _XLS_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-# Single-byte encodings a file from a Russian (or, rarely, Western) desktop can be in;
-# the order breaks ties: Russian Excel and LibreOffice on Windows write windows-1251.
-_GUESS_CANDIDATES = ("cp1251", "koi8_r", "cp866", "cp1252")
+# Single-byte encodings a file from a Russian (or, rarely, Western) desktop can be in.
+_GUESS_CANDIDATES = ("cp1251", "koi8_r", "cp866", "mac_cyrillic", "cp1252")
 _GUESS_SAMPLE = 64 * 1024
+_CHAOS_NOISE = 0.2  # charset_normalizer's chaos differs this much on short texts by chance
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_CASE_BREAK = re.compile(r"[а-яё][А-ЯЁ]")  # "пОСТАВКА": koi8-r read as windows-1251
-_MIXED_SCRIPT = re.compile(r"[a-zA-Z][а-яёА-ЯЁ]|[а-яёА-ЯЁ][a-zA-Z]")  # "Straъe"
+# Letters of Russian, Ukrainian, Belarusian and Western European words (not Ђ, Њ, ...).
+_WORD_LETTER = re.compile("[а-яёА-ЯЁіїєґўІЇЄҐЎÀ-ÖØ-öø-ÿ]")
+_TYPOGRAPHY = re.compile("[№«»–—…°±×\u00a0“”„‘’•]")
+_ODDITY = re.compile(
+    r"[а-яё][А-ЯЁ]"  # "пОСТАВКА": KOI8-R read as windows-1251
+    r"|[a-zA-Z][а-яёА-ЯЁ]|[а-яёА-ЯЁ][a-zA-Z]"  # "Straъe": one word in two scripts
+)
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     """Return ``(text, encoding used)``; the encoding is Python's codec name.
 
     With ``encoding`` given it is used strictly (a UTF-8 BOM is dropped and "utf-8-sig"
-    returned); a decoding error is refused naming the byte offset and line. Otherwise: a
-    UTF-8 BOM means "utf-8-sig", a UTF-16 BOM (Excel's "Unicode text") "utf-16"; then strict
-    UTF-8; then charset_normalizer picks among windows-1251, KOI8-R, CP866 and
-    windows-1252, ties going to the candidate whose text looks most like Russian, then to
-    windows-1251. Excel workbooks (.xlsx, .xls) and binary files are refused.
+    returned); a decoding error is refused naming the byte offset and line.
+
+    Otherwise: a UTF-8 BOM means "utf-8-sig", a UTF-16 BOM (Excel's "Unicode text")
+    "utf-16"; then strict UTF-8 ("utf-8"). A file that is UTF-8 up to a broken byte (it
+    already held Cyrillic UTF-8 text before it) is refused naming the byte rather than
+    read as mojibake. Else the file is single-byte: "cp1251" when every non-ASCII
+    character reads as a Russian letter or typography in windows-1251 and words do not
+    mix cases or scripts oddly (the usual case, decided without guessing); otherwise
+    charset_normalizer proposes windows-1251, KOI8-R, CP866, Mac Cyrillic or
+    windows-1252, and among its near-best matches the one whose text has the most real
+    letters wins. Files of one or two words cannot always be told apart; windows-1251
+    wins then.
+
+    Excel workbooks (.xlsx, .xls) and binary files (NUL bytes, control characters) are
+    refused.
     """
     _refuse_workbook(data)
     if encoding is not None:
@@ -104,9 +119,9 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
             raise CsvRefused("This is a binary file, not a CSV file; save the table as CSV.")
         try:
             text, used = data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            used = _guess_single_byte(data)
-            text, used = _decode_strictly(data, used)
+        except UnicodeDecodeError as error:
+            _refuse_broken_utf8(data, error.start)
+            text, used = _decode_strictly(data, _guess_single_byte(data))
     _refuse_binary_text(text)
     return text, used
 
@@ -145,31 +160,53 @@ def _decode_strictly(data: bytes, codec: str) -> tuple[str, str]:
         ) from None
 
 
+def _refuse_broken_utf8(data: bytes, offset: int) -> None:
+    valid = data[:offset].decode("utf-8", errors="ignore")
+    if len(_CYRILLIC.findall(valid, 0, _GUESS_SAMPLE)) >= 2:
+        _decode_strictly(data, "utf-8")  # raises, naming the byte and its line
+
+
 def _line_of_offset(data: bytes, offset: int) -> int:
     head = data[:offset]
     return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
 
 
 def _guess_single_byte(data: bytes) -> str:
+    """windows-1251 when the text reads as Russian in it, else charset_normalizer's pick."""
+    sample = data[:_GUESS_SAMPLE]
+    if _reads_as_russian(sample):
+        return "cp1251"
     matches = charset_normalizer.from_bytes(data, cp_isolation=list(_GUESS_CANDIDATES))
     if not matches:
         raise CsvRefused(
             "The file's encoding could not be recognised; save it as CSV in UTF-8 or windows-1251."
         )
+    # On short texts the chaos measure is noisy: among the near-best candidates take
+    # the one whose letters look most like real words.
     least = min(match.chaos for match in matches)
-    tied = {match.encoding for match in matches if match.chaos <= least + 0.01}
-    ranked = [name for name in _GUESS_CANDIDATES if name in tied]
-    sample = data[:_GUESS_SAMPLE]
-    return max(ranked, key=lambda name: (_russian_score(sample, name), -ranked.index(name)))
+    near = [match.encoding for match in matches if match.chaos <= least + _CHAOS_NOISE]
+    return max(near, key=lambda name: (_plausibility(sample, name), -near.index(name)))
 
 
-def _russian_score(sample: bytes, codec: str) -> int:
-    """How much ``sample`` decoded with ``codec`` looks like Russian text."""
-    text = sample.decode(codec, errors="replace")
+def _reads_as_russian(sample: bytes) -> bool:
+    """All non-ASCII characters are Russian letters or typography, words look normal."""
+    try:
+        text = sample.decode("cp1251")
+    except UnicodeDecodeError:
+        return False
     letters = len(_CYRILLIC.findall(text))
-    others = len(_NON_ASCII.findall(text)) - letters
-    oddities = len(_CASE_BREAK.findall(text)) + len(_MIXED_SCRIPT.findall(text))
-    return letters - 2 * others - 3 * oddities
+    typography = len(_TYPOGRAPHY.findall(text))
+    others = len(_NON_ASCII.findall(text)) - letters - typography
+    return letters > 0 and others * 50 <= letters and len(_ODDITY.findall(text)) * 50 <= letters
+
+
+def _plausibility(sample: bytes, codec: str) -> int:
+    """Letters count for, symbols and words mixing scripts or cases against."""
+    text = sample.decode(codec, errors="replace")
+    letters = len(_WORD_LETTER.findall(text))
+    typography = len(_TYPOGRAPHY.findall(text))
+    symbols = len(_NON_ASCII.findall(text)) - letters - typography
+    return letters - 2 * symbols - 3 * len(_ODDITY.findall(text))
 
 
 def _refuse_binary_text(text: str) -> None:
@@ -239,6 +276,12 @@ def read_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
 _SPACE_GROUPS = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2019": "'"})
 _GROUP_MARKS = frozenset(" '")
 _SIGNS = {"+": "", "-": "-", "\u2212": "-"}
+# The usual shapes, read without the general rules below: "1234", "1 234,5", "-5", "12,".
+_SIMPLE_NUMBER = re.compile(
+    r"(?P<sign>[-+\u2212]?)"
+    r"(?P<whole>[0-9]{1,3}(?P<mark>[ '])[0-9]{3}(?:(?P=mark)[0-9]{3})*|[0-9]*)"
+    r"(?:[.,](?P<fraction>[0-9]*))?"
+)
 
 
 def parse_decimal(text: str) -> Decimal | None:
@@ -255,9 +298,19 @@ def parse_decimal(text: str) -> Decimal | None:
     separator ("1.234.567"), and groups must then have three digits. Anything else
     ("1,2,3", "12a", "1e5", "∞", "NaN", "5%", "10 руб.") raises ValueError("not a number").
     """
-    s = text.strip().translate(_SPACE_GROUPS)
+    s = text.strip()
+    if s.isdigit() and s.isascii():
+        return Decimal(s)
     if not s:
         return None
+    if not s.isascii():
+        s = s.translate(_SPACE_GROUPS)
+    simple = _SIMPLE_NUMBER.fullmatch(s)
+    if simple and (simple["whole"] or simple["fraction"]):
+        whole, fraction = simple["whole"], simple["fraction"] or ""
+        if simple["mark"]:
+            whole = whole.replace(simple["mark"], "")
+        return _decimal(_SIGNS.get(simple["sign"], ""), whole, fraction)
     sign = _SIGNS.get(s[0])
     if sign is not None:
         s = s[1:]
@@ -265,8 +318,11 @@ def parse_decimal(text: str) -> Decimal | None:
     digits = _ungroup(whole, group_mark)
     if not (digits or fraction) or not _is_digits(fraction, allow_empty=True):
         raise ValueError("not a number")
-    number = f"{digits or '0'}.{fraction}" if fraction else digits
-    return Decimal(f"{sign or ''}{number}")
+    return _decimal(sign or "", digits, fraction)
+
+
+def _decimal(sign: str, whole: str, fraction: str) -> Decimal:
+    return Decimal(f"{sign}{whole or '0'}.{fraction}" if fraction else f"{sign}{whole}")
 
 
 def _split_decimal(s: str) -> tuple[str, str, str | None]:
@@ -311,12 +367,12 @@ def decimal_places(value: Decimal) -> int:
         raise ValueError("not a finite number")
     _sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
-    if exponent >= 0:
+    if exponent >= 0 or not any(digits):
         return 0
-    significant = "".join(map(str, digits)).rstrip("0")
-    if not significant:
-        return 0
-    return max(0, -exponent - (len(digits) - len(significant)))
+    places, last = -exponent, len(digits) - 1
+    while places and digits[last] == 0:
+        places, last = places - 1, last - 1
+    return places
 
 
 def format_decimal(value: Decimal | None, places: int, decimal_comma: bool = True) -> str:

@@ -60,7 +60,8 @@ class Criterion(db.Model):
 
     lot = relationship("Lot", back_populates="criteria")
     options: Mapped[list[CriterionOption]] = relationship(
-        back_populates="criterion", order_by="CriterionOption.sort_order",
+        back_populates="criterion",
+        order_by="CriterionOption.sort_order",
         cascade="all, delete-orphan",
     )
 

@@ -194,6 +194,12 @@ class AnswerIn(_Input):
     answer = fields.String(required=True, validate=validate.Length(min=1, max=10000))
 
 
+def known_category(code: str) -> None:
+    """A classifier code the platform knows."""
+    if classifiers.category(code) is None:
+        raise ValidationError("Unknown category.")
+
+
 class SearchQuery(_Input):
     q = fields.String(load_default="", validate=validate.Length(max=200))
     customer = fields.String(load_default="", validate=validate.Length(max=300))
@@ -203,7 +209,9 @@ class SearchQuery(_Input):
         data_key="region",
         attribute="regions",
     )
-    category = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    category = fields.String(
+        load_default=None, allow_none=True, validate=[validate.Length(max=20), known_category]
+    )
     sme_only = fields.Boolean(load_default=None, allow_none=True)
     status = CommaList(
         fields.String(validate=validate.OneOf(STATUSES[1:])),
@@ -224,11 +232,6 @@ class SearchQuery(_Input):
     @pre_load
     def blanks_are_absent(self, data, **kwargs):
         return {k: v for k, v in data.items() if v not in ("", None)}
-
-    @validates_schema(skip_on_field_errors=True)
-    def known_category(self, data, **kwargs):
-        if data.get("category") and classifiers.category(data["category"]) is None:
-            raise ValidationError({"category": ["Unknown category."]})
 
 
 class PageQuery(_Input):

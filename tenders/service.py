@@ -197,7 +197,7 @@ def set_categories(tender: Tender, codes: list[str]) -> None:
 
 def category_path(code: str) -> str:
     """'C/25/25.1/25.11': the code's ancestors, so a subtree is a path prefix."""
-    return "/".join(c.code for c in classifiers.ancestors(code))
+    return "/".join([c.code for c in classifiers.ancestors(code)] + [code])
 
 
 def _refresh_derived(tender: Tender) -> None:
@@ -881,3 +881,12 @@ def document_for_download(tender: Tender, document_id: int) -> TenderDocument:
     if document is None or document.tender_id != tender.id:
         raise NotFound("No such document.")
     return document
+
+
+def all_questions(tender: Tender) -> list[Question]:
+    """Every question of a tender (for its customer)."""
+    return list(
+        db.session.execute(
+            select(Question).where(Question.tender_id == tender.id).order_by(Question.asked_at)
+        ).scalars()
+    )
