@@ -137,8 +137,9 @@ def test_cancel_and_copy(app, client, db):
 
 
 def test_questions_are_anonymous_and_close_on_time(app, client, db):
-    from core import clock
     import datetime as dt
+
+    from core import clock
 
     owner = caller(app)
     supplier = caller(app, customer=False, supplier=True, name="OOO Sekretny Postavshchik")
