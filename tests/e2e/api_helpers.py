@@ -50,22 +50,49 @@ def draft_body(**overrides) -> dict:
                 "award_mode": "per_position",
                 "price_weight": "70",
                 "positions": [
-                    {"number": "1", "name": "Кабель ВВГнг-LS 3x2.5", "quantity": "1500",
-                     "unit_code": "006", "max_unit_price": "95.50", "category_code": "27.32"},
-                    {"number": "2", "name": "Кабель КВВГ 7x1.5", "quantity": "800",
-                     "unit_code": "м", "max_unit_price": "120"},
+                    {
+                        "number": "1",
+                        "name": "Кабель ВВГнг-LS 3x2.5",
+                        "quantity": "1500",
+                        "unit_code": "006",
+                        "max_unit_price": "95.50",
+                        "category_code": "27.32",
+                    },
+                    {
+                        "number": "2",
+                        "name": "Кабель КВВГ 7x1.5",
+                        "quantity": "800",
+                        "unit_code": "м",
+                        "max_unit_price": "120",
+                    },
                 ],
                 "criteria": [
-                    {"name": "Гарантия", "kind": "number", "unit": "мес", "weight": "20",
-                     "direction": "higher_better", "required": True, "min_value": "12"},
-                    {"name": "Отсрочка платежа", "kind": "choice", "weight": "10",
-                     "options": [{"label": "нет", "score": "0"}, {"label": "30 дней", "score": "1"}]},
+                    {
+                        "name": "Гарантия",
+                        "kind": "number",
+                        "unit": "мес",
+                        "weight": "20",
+                        "direction": "higher_better",
+                        "required": True,
+                        "min_value": "12",
+                    },
+                    {
+                        "name": "Отсрочка платежа",
+                        "kind": "choice",
+                        "weight": "10",
+                        "options": [
+                            {"label": "нет", "score": "0"},
+                            {"label": "30 дней", "score": "1"},
+                        ],
+                    },
                 ],
             },
             {
-                "title": "Муфты", "award_mode": "whole_lot",
-                "positions": [{"number": "3", "name": "Муфта концевая", "quantity": "40",
-                               "unit_code": "796"}],
+                "title": "Муфты",
+                "award_mode": "whole_lot",
+                "positions": [
+                    {"number": "3", "name": "Муфта концевая", "quantity": "40", "unit_code": "796"}
+                ],
             },
         ],
     }

@@ -23,9 +23,14 @@ def test_create_publish_and_read_a_tender(app, client, db):
     public = client.get(f"/api/v1/tenders/{tender['id']}").get_json()
     assert public["status"] == "published" and public["published_at"]
     assert public["extension_policy"] == {
-        "window_minutes": 30, "extension_minutes": 30, "mode": "from_deadline",
-        "trigger_rank": None, "max_extensions": None, "latest_close": None,
-        "extensions_count": 0}
+        "window_minutes": 30,
+        "extension_minutes": 30,
+        "mode": "from_deadline",
+        "trigger_rank": None,
+        "max_extensions": None,
+        "latest_close": None,
+        "extensions_count": 0,
+    }
     lots = public["lots"]
     assert [lot["positions_count"] for lot in lots] == [2, 1]
     assert lots[0]["criteria"][0]["required"] is True
@@ -40,14 +45,18 @@ def test_publication_lists_every_problem(app, client, db):
     body["lots"][0]["price_weight"] = "50"
     body["lots"][0]["criteria"][1]["options"] = [{"label": "нет", "score": "0"}]
     body["lots"][1]["positions"] = []
-    tender = _create(client, customer, **{k: body[k] for k in ("bid_deadline", "categories", "lots")})
+    tender = _create(
+        client, customer, **{k: body[k] for k in ("bid_deadline", "categories", "lots")}
+    )
     resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
     assert resp.status_code == 422
     fields = resp.get_json()["error"]["fields"]
     assert "bid_deadline" in fields and "lots.2.positions" in fields
     assert "lots.1.price_weight" in fields and "lots.1.criteria.1.options" in fields
-    assert client.get(f"/api/v1/tenders/{tender['id']}", headers=customer.headers
-                      ).get_json()["status"] == "draft"
+    assert (
+        client.get(f"/api/v1/tenders/{tender['id']}", headers=customer.headers).get_json()["status"]
+        == "draft"
+    )
 
 
 def test_bad_input_names_the_fields(app, client, db):
@@ -58,23 +67,35 @@ def test_bad_input_names_the_fields(app, client, db):
     resp = client.post("/api/v1/tenders", json=body, headers=customer.headers)
     assert resp.status_code == 422
     fields = resp.get_json()["error"]["fields"]
-    for name in ("region_code", "bid_deadline", "lots.0.positions.0.quantity",
-                 "lots.0.positions.1.max_unit_price"):
+    for name in (
+        "region_code",
+        "bid_deadline",
+        "lots.0.positions.0.quantity",
+        "lots.0.positions.1.max_unit_price",
+    ):
         assert name in fields, (name, fields)
 
 
 def test_supplier_cannot_create_and_strangers_cannot_edit(app, client, db):
     supplier = caller(app, customer=False, supplier=True)
-    assert client.post("/api/v1/tenders", json=draft_body(), headers=supplier.headers
-                       ).status_code == 403
+    assert (
+        client.post("/api/v1/tenders", json=draft_body(), headers=supplier.headers).status_code
+        == 403
+    )
     pending = caller(app, accreditation_status="pending")
-    assert client.post("/api/v1/tenders", json=draft_body(), headers=pending.headers
-                       ).status_code == 403
+    assert (
+        client.post("/api/v1/tenders", json=draft_body(), headers=pending.headers).status_code
+        == 403
+    )
     owner, other = caller(app), caller(app)
     tender = _create(client, owner)
     tid = tender["id"]
-    assert client.patch(f"/api/v1/tenders/{tid}", json={"title": "x"}, headers=other.headers
-                        ).status_code == 404  # a draft does not exist for others
+    assert (
+        client.patch(
+            f"/api/v1/tenders/{tid}", json={"title": "x"}, headers=other.headers
+        ).status_code
+        == 404
+    )  # a draft does not exist for others
     client.post(f"/api/v1/tenders/{tid}/publish", headers=owner.headers)
     for method, url, body in (
         ("patch", f"/api/v1/tenders/{tid}", {"title": "Hijacked"}),
@@ -93,20 +114,35 @@ def test_published_tender_is_changed_only_by_amendments(app, client, db):
     client.post(f"/api/v1/tenders/{tid}/publish", headers=owner.headers)
     # No editing of the header, extension policy or positions once published.
     for body in ({"extension_minutes": 5}, {"title": "New"}):
-        assert client.patch(f"/api/v1/tenders/{tid}", json=body, headers=owner.headers
-                            ).status_code == 409
+        assert (
+            client.patch(f"/api/v1/tenders/{tid}", json=body, headers=owner.headers).status_code
+            == 409
+        )
     lot_id = client.get(f"/api/v1/tenders/{tid}").get_json()["lots"][0]["id"]
-    resp = client.post(f"/api/v1/tenders/{tid}/lots/{lot_id}/positions", headers=owner.headers,
-                       json={"positions": [{"number": "9", "name": "x", "quantity": "1",
-                                            "unit_code": "796"}]})
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/lots/{lot_id}/positions",
+        headers=owner.headers,
+        json={"positions": [{"number": "9", "name": "x", "quantity": "1", "unit_code": "796"}]},
+    )
     assert resp.status_code == 409
     # The deadline only moves later.
-    resp = client.post(f"/api/v1/tenders/{tid}/amendments", headers=owner.headers,
-                       json={"summary": "Earlier", "bid_deadline": future(9)})
-    assert resp.status_code == 422 and "later" in resp.get_json()["error"]["fields"]["bid_deadline"][0]
-    resp = client.post(f"/api/v1/tenders/{tid}/amendments", headers=owner.headers,
-                       json={"summary": "More time and a clearer spec", "bid_deadline": future(14),
-                             "specifications": {"1": "ГОСТ 31996-2012, барабаны по 500 м"}})
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/amendments",
+        headers=owner.headers,
+        json={"summary": "Earlier", "bid_deadline": future(9)},
+    )
+    assert (
+        resp.status_code == 422 and "later" in resp.get_json()["error"]["fields"]["bid_deadline"][0]
+    )
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/amendments",
+        headers=owner.headers,
+        json={
+            "summary": "More time and a clearer spec",
+            "bid_deadline": future(14),
+            "specifications": {"1": "ГОСТ 31996-2012, барабаны по 500 м"},
+        },
+    )
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["number"] == 1
     assert set(resp.get_json()["changes"]) == {"bid_deadline", "specifications"}
@@ -123,10 +159,15 @@ def test_cancel_and_copy(app, client, db):
     tender = _create(client, owner)
     tid = tender["id"]
     client.post(f"/api/v1/tenders/{tid}/publish", headers=owner.headers)
-    assert client.post(f"/api/v1/tenders/{tid}/cancel", json={"reason": ""},
-                       headers=owner.headers).status_code == 422
-    resp = client.post(f"/api/v1/tenders/{tid}/cancel", json={"reason": "Budget withdrawn"},
-                       headers=owner.headers)
+    assert (
+        client.post(
+            f"/api/v1/tenders/{tid}/cancel", json={"reason": ""}, headers=owner.headers
+        ).status_code
+        == 422
+    )
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/cancel", json={"reason": "Budget withdrawn"}, headers=owner.headers
+    )
     assert resp.status_code == 200 and resp.get_json()["status"] == "cancelled"
     assert client.post(f"/api/v1/tenders/{tid}/publish", headers=owner.headers).status_code == 409
     copy = client.post(f"/api/v1/tenders/{tid}/copy", headers=owner.headers).get_json()
@@ -146,17 +187,32 @@ def test_questions_are_anonymous_and_close_on_time(app, client, db):
     tender = _create(client, owner)
     tid = tender["id"]
     client.post(f"/api/v1/tenders/{tid}/publish", headers=owner.headers)
-    resp = client.post(f"/api/v1/tenders/{tid}/questions", headers=supplier.headers,
-                       json={"text": "Допускается ли поставка кабеля на барабанах по 1000 м?"})
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/questions",
+        headers=supplier.headers,
+        json={"text": "Допускается ли поставка кабеля на барабанах по 1000 м?"},
+    )
     assert resp.status_code == 201
     qid = resp.get_json()["id"]
-    assert client.post(f"/api/v1/tenders/{tid}/questions", headers=owner.headers,
-                       json={"text": "Own question?"}).status_code == 403
-    resp = client.post(f"/api/v1/tenders/{tid}/questions/{qid}/answer", headers=supplier.headers,
-                       json={"answer": "I answer myself"})
+    assert (
+        client.post(
+            f"/api/v1/tenders/{tid}/questions",
+            headers=owner.headers,
+            json={"text": "Own question?"},
+        ).status_code
+        == 403
+    )
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/questions/{qid}/answer",
+        headers=supplier.headers,
+        json={"answer": "I answer myself"},
+    )
     assert resp.status_code == 403
-    resp = client.post(f"/api/v1/tenders/{tid}/questions/{qid}/answer", headers=owner.headers,
-                       json={"answer": "Да, допускается."})
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/questions/{qid}/answer",
+        headers=owner.headers,
+        json={"answer": "Да, допускается."},
+    )
     assert resp.status_code == 200
     for headers in ({}, supplier.headers, owner.headers):
         resp = client.get(f"/api/v1/tenders/{tid}/questions", headers=headers)
@@ -167,6 +223,9 @@ def test_questions_are_anonymous_and_close_on_time(app, client, db):
     notice = client.get(f"/api/v1/tenders/{tid}").get_data(as_text=True)
     assert "Sekretny" not in notice
     clock.advance(dt.timedelta(days=8))  # past questions_until (7 days)
-    resp = client.post(f"/api/v1/tenders/{tid}/questions", headers=supplier.headers,
-                       json={"text": "Ещё один вопрос после срока?"})
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/questions",
+        headers=supplier.headers,
+        json={"text": "Ещё один вопрос после срока?"},
+    )
     assert resp.status_code == 409 and "closed" in resp.get_json()["error"]["message"]

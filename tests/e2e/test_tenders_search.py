@@ -6,8 +6,9 @@ from tests.e2e.api_helpers import caller, draft_body, future
 
 
 def _published(client, who, **overrides):
-    tender = client.post("/api/v1/tenders", json=draft_body(**overrides), headers=who.headers
-                         ).get_json()
+    tender = client.post(
+        "/api/v1/tenders", json=draft_body(**overrides), headers=who.headers
+    ).get_json()
     resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=who.headers)
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
@@ -19,21 +20,62 @@ def catalogue(app, client, db):
     moscow = caller(app, name="PAO Moskovskaya Set", region_code="77")
     cable = _published(client, ural)
     cement = _published(
-        client, moscow, title="Поставка цемента М500", region_code="77", categories=["23.51"],
-        sme_only=True, bid_deadline=future(20), description="Цемент навалом",
-        lots=[{"title": "Цемент", "positions": [
-            {"number": "1", "name": "Цемент портландцемент ЦЕМ I 42,5Н", "quantity": "200",
-             "unit_code": "168", "max_unit_price": "7800"}]}])
+        client,
+        moscow,
+        title="Поставка цемента М500",
+        region_code="77",
+        categories=["23.51"],
+        sme_only=True,
+        bid_deadline=future(20),
+        description="Цемент навалом",
+        lots=[
+            {
+                "title": "Цемент",
+                "positions": [
+                    {
+                        "number": "1",
+                        "name": "Цемент портландцемент ЦЕМ I 42,5Н",
+                        "quantity": "200",
+                        "unit_code": "168",
+                        "max_unit_price": "7800",
+                    }
+                ],
+            }
+        ],
+    )
     repair = _published(
-        client, moscow, title="Office repair works", region_code="77", categories=["43.3"],
+        client,
+        moscow,
+        title="Office repair works",
+        region_code="77",
+        categories=["43.3"],
         description="Repair of the head office",
-        lots=[{"title": "Works", "positions": [
-            {"number": "1", "name": "Painting of walls", "quantity": "1", "unit_code": "876",
-             "max_unit_price": "2500000"}]}])
-    draft = client.post("/api/v1/tenders", json=draft_body(title="Черновик кабеля"),
-                        headers=ural.headers).get_json()
-    return {"cable": cable, "cement": cement, "repair": repair, "draft": draft,
-            "ural": ural, "moscow": moscow}
+        lots=[
+            {
+                "title": "Works",
+                "positions": [
+                    {
+                        "number": "1",
+                        "name": "Painting of walls",
+                        "quantity": "1",
+                        "unit_code": "876",
+                        "max_unit_price": "2500000",
+                    }
+                ],
+            }
+        ],
+    )
+    draft = client.post(
+        "/api/v1/tenders", json=draft_body(title="Черновик кабеля"), headers=ural.headers
+    ).get_json()
+    return {
+        "cable": cable,
+        "cement": cement,
+        "repair": repair,
+        "draft": draft,
+        "ural": ural,
+        "moscow": moscow,
+    }
 
 
 def _numbers(client, query: str) -> set[str]:
@@ -61,18 +103,22 @@ def test_search_by_number(client, catalogue):
 def test_filters(client, catalogue):
     cable, cement, repair = (catalogue[k]["number"] for k in ("cable", "cement", "repair"))
     assert _numbers(client, "region=77") >= {cement, repair} and cable not in _numbers(
-        client, "region=77")
+        client, "region=77"
+    )
     assert cable in _numbers(client, "region=66,78")
     assert _numbers(client, "category=C") >= {cable, cement} and repair not in _numbers(
-        client, "category=C")
+        client, "category=C"
+    )
     assert cable in _numbers(client, "category=27")  # 27.32 is in class 27
     assert repair in _numbers(client, "category=F")
     assert cement in _numbers(client, "sme_only=true") and cable not in _numbers(
-        client, "sme_only=true")
+        client, "sme_only=true"
+    )
     assert _numbers(client, "customer=Uralskiy") >= {cable}
     assert cement not in _numbers(client, "customer=Uralskiy")
     assert repair in _numbers(client, "price_min=2000000") and cable not in _numbers(
-        client, "price_min=2000000")
+        client, "price_min=2000000"
+    )
     assert cable in _numbers(client, "price_max=300000")
     assert cement in _numbers(client, f"deadline_from={future(15)[:10]}")
     assert cable not in _numbers(client, f"deadline_from={future(15)[:10]}")
@@ -87,8 +133,11 @@ def test_sorting_and_paging(client, catalogue):
 
 
 def test_bad_filters_are_named(client, db):
-    resp = client.get("/api/v1/tenders?region=00&sort=random&per_page=1000&price_min=abc"
-                      "&published_from=yesterday&category=ZZ.9")
+    resp = client.get(
+        "/api/v1/tenders?region=00&sort=random&per_page=1000&price_min=abc"
+        "&published_from=yesterday&category=ZZ.9"
+    )
     assert resp.status_code == 422
     assert {"region.0", "sort", "per_page", "price_min", "published_from", "category"} <= set(
-        resp.get_json()["error"]["fields"])
+        resp.get_json()["error"]["fields"]
+    )
