@@ -101,10 +101,12 @@ def _register_domains(app: Flask) -> None:
     from demo import demo_cli
     from notifications import views as notification_views
     from tenders import api as tender_api
+    from tenders import cabinet as tender_cabinet
     from tenders import views as tender_views
 
     app.register_blueprint(tender_views.bp)
     app.register_blueprint(tender_api.api)
+    app.register_blueprint(tender_cabinet.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(accounts_views.api)
     app.register_blueprint(notification_views.bp)

@@ -125,3 +125,7 @@ def region_name(code: str) -> str | None:
         key = "0" + key
     region = REGIONS_BY_CODE.get(key)
     return region.name if region else None
+
+
+# (code, "code name") pairs for select boxes.
+REGION_OPTIONS: list[tuple[str, str]] = [(r.code, f"{r.code} {r.name}") for r in REGIONS]

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from accounts import schemas, service
 from accounts.access import operator_required
 from accounts.models import Membership, Organization, User
-from accounts.regions import REGIONS
+from accounts.regions import REGION_OPTIONS, REGIONS
 from core.api import API_PREFIX, require_operator, route
 from core.errors import DomainError, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db, login_manager
@@ -29,7 +29,6 @@ from core.transaction import commit
 bp = Blueprint("accounts", __name__)
 api = Blueprint("accounts_api", __name__, url_prefix=API_PREFIX)
 
-REGION_OPTIONS = [(r.code, f"{r.code} {r.name}") for r in REGIONS]
 
 
 @login_manager.user_loader

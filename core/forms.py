@@ -17,8 +17,8 @@ def parse_form(schema: Schema, form: MultiDict) -> tuple[dict, dict[str, list[st
             raw[key] = [v for v in form.getlist(key) if v != ""]
         elif isinstance(field, fields.Boolean):
             raw[key] = key in form and form.get(key) not in ("", "0", "false", "off")
-        elif key in form:
-            raw[key] = form.get(key)
+        elif key in form and (form.get(key) != "" or isinstance(field, fields.String)):
+            raw[key] = form.get(key)  # an empty number or date input means "not given"
     try:
         return schema.load(raw), {}
     except ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -55,13 +56,33 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 NO_STORE_ENDPOINTS = {"accounts.tokens", "accounts.login", "accounts.register"}
 
 
-def localtime(moment) -> str:
-    """A UTC moment in the platform's time zone, with the zone named."""
+def localtime(moment, zone: str | None = None) -> str:
+    """A UTC moment in a time zone (the platform's by default), with the zone named."""
     if moment is None:
         return ""
-    zone = current_app.config["TIMEZONE"]
+    zone = zone or current_app.config["TIMEZONE"]
     local = clock.local(moment, zone)
     return local.strftime("%d.%m.%Y %H:%M:%S ") + (local.tzname() or zone)
+
+
+def money(value) -> str:
+    """1234567.5 -> '1 234 567,50' (no-break spaces, decimal comma, as in Russian documents)."""
+    if value is None:
+        return ""
+    return f"{Decimal(value):,.2f}".replace(",", "\u00a0").replace(".", ",")
+
+
+def qty(value) -> str:
+    """A quantity without trailing zeros: 1500.000 -> '1 500', 2.500 -> '2,5'."""
+    if value is None:
+        return ""
+    text = f"{Decimal(value).normalize():,f}"
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
+def reject_key(mapping: dict, key: str) -> dict:
+    """A copy of a dict without one key (query strings for pagers)."""
+    return {k: v for k, v in mapping.items() if k != key}
 
 
 def refuse_oversized() -> None:
@@ -128,6 +149,9 @@ def unexpected(exc: Exception):
 def init_app(app: Flask) -> None:
     """Register security headers, the size limit, error handlers and the time filter."""
     app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(money, "money")
+    app.add_template_filter(qty, "qty")
+    app.add_template_filter(reject_key, "reject_key")
     app.before_request(refuse_oversized)
     app.after_request(security_headers)
     app.register_error_handler(DomainError, domain_error)

@@ -1,13 +1,149 @@
-"""Public pages of the platform (the tender listing arrives with the tenders issue)."""
+"""Public pages: home, the tender registry with search, the notice, clarifications."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from accounts.regions import REGIONS
+from core import clock
+from core.api import flatten_messages
+from core.errors import DomainError
+from core.extensions import db
+from core.files import blob_path
+from core.forms import parse_form
+from core.transaction import commit
+from positions import classifiers
+from tenders import schemas, search, service
+from tenders.api import positions_page
+from tenders.models import Amendment
 
 bp = Blueprint("main", __name__)
+POSITIONS_PER_PAGE = 100
+
+
+def _org():
+    return g.org if current_user.is_authenticated else None
 
 
 @bp.get("/")
 def index():
-    """Home page."""
-    return render_template("main/index.html")
+    """Home page: search box and the newest tenders."""
+    latest, total = search.search(search.Filters(per_page=10))
+    return render_template("main/index.html", latest=latest, total=total)
+
+
+@bp.get("/tenders")
+def registry():
+    """The registry: quick search, filters, sorting, pages."""
+    from marshmallow import ValidationError
+
+    errors: dict = {}
+    try:
+        query = schemas.SearchQuery().load(request.args.to_dict())
+    except ValidationError as exc:
+        errors = flatten_messages(exc.messages)
+        query = schemas.SearchQuery().load({})
+    items, total = search.search(search.Filters(**query))
+    pages = max(1, -(-total // query["per_page"]))
+    return render_template(
+        "tenders/registry.html",
+        items=items,
+        total=total,
+        query=query,
+        pages=pages,
+        errors=errors,
+        regions=REGIONS,
+        args=request.args,
+        sections=classifiers.children(None),
+    ), (400 if errors else 200)
+
+
+@bp.get("/tenders/<number>")
+def notice(number: str):
+    """The public notice of a tender."""
+    tender = service.visible_tender(service.by_number(number), _org())
+    return _notice_page(tender)
+
+
+def _notice_page(tender, errors: dict | None = None, status: int = 200):
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    positions = positions_page(tender, page, POSITIONS_PER_PAGE)
+    org = _org()
+    amendments = (
+        db.session.execute(
+            db.select(Amendment).where(Amendment.tender_id == tender.id).order_by(Amendment.number)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "tenders/notice.html",
+        tender=tender,
+        positions=positions,
+        pages=max(1, -(-positions["total"] // POSITIONS_PER_PAGE)),
+        questions=service.public_questions(tender),
+        my_questions=service.own_questions(org, tender) if org else [],
+        amendments=amendments,
+        can_ask=_can_ask(tender, org),
+        is_customer=org is not None and org.id == tender.customer_id,
+        server_now=clock.now(),
+        errors=errors or {},
+        values=request.form,
+        unit=schemas.unit_short,
+        category_name=schemas.category_name,
+    ), status
+
+
+def _can_ask(tender, org) -> bool:
+    from tenders.rules import questions_open
+
+    return (
+        org is not None
+        and org.is_accredited
+        and org.is_supplier
+        and org.id != tender.customer_id
+        and questions_open(tender.status, tender.questions_until, tender.bid_deadline, clock.now())
+    )
+
+
+@bp.get("/tenders/<number>/documents/<int:document_id>")
+def document(number: str, document_id: int):
+    """Download a document of the notice."""
+    tender = service.visible_tender(service.by_number(number), _org())
+    doc = service.document_for_download(tender, document_id)
+    return send_file(
+        blob_path(doc.sha256),
+        mimetype=doc.content_type,
+        as_attachment=True,
+        download_name=doc.filename,
+        max_age=3600,
+    )
+
+
+@bp.post("/tenders/<number>/questions")
+@login_required
+def ask(number: str):
+    """A supplier asks a clarification question."""
+    tender = service.visible_tender(service.by_number(number), _org())
+    data, errors = parse_form(schemas.QuestionIn(), request.form)
+    if errors:
+        return _notice_page(tender, errors, 422)
+    try:
+        service.ask(current_user, g.org, tender.id, data["text"])
+    except DomainError as exc:
+        db.session.rollback()
+        return _notice_page(tender, {**exc.fields, "_form": [exc.message]}, exc.status)
+    commit()
+    flash("Your question was sent. The answer will be published here without your name.", "success")
+    return redirect(url_for("main.notice", number=number, _anchor="clarifications"))
