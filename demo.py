@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
@@ -174,6 +177,298 @@ def load_command() -> None:
     """Load the demo data and print the logins."""
     logins = load()
     commit()
+    created = load_tenders()
+    commit()
+    if created:
+        click.echo(f"Created {created} demo tenders (one closes 45 minutes from now).")
     click.echo(f"Demo users (password for all: {PASSWORD}):")
     for email, what in logins:
         click.echo(f"  {email:28} {what}")
+
+
+def _lot(title: str, mode: str, positions: list[tuple], weight: str = "100", criteria=()) -> dict:
+    return {
+        "title": title,
+        "award_mode": mode,
+        "price_weight": Decimal(weight),
+        "positions": [
+            {
+                "number": str(n),
+                "name": name,
+                "quantity": Decimal(qty),
+                "unit_code": unit,
+                "max_unit_price": Decimal(price) if price else None,
+                "category_code": cat,
+                "specification": spec,
+                "delivery_place": "",
+                "delivery_date": None,
+            }
+            for n, name, qty, unit, price, cat, spec in positions
+        ],
+        "criteria": list(criteria),
+    }
+
+
+def _cable_positions() -> list[tuple]:
+    sizes = ["3x1.5", "3x2.5", "3x4", "3x6", "4x10", "4x16", "5x2.5", "5x4", "5x6", "5x10"]
+    rows = [
+        (
+            i + 1,
+            f"Кабель ВВГнг(А)-LS {s}",
+            500 + 100 * i,
+            "006",
+            f"{60 + 25 * i}.00",
+            "27.32",
+            "ГОСТ 31996-2012, барабаны",
+        )
+        for i, s in enumerate(sizes)
+    ]
+    rows += [
+        (
+            11 + i,
+            f"Кабель КВВГнг(А)-LS {c}x1.5",
+            300,
+            "006",
+            f"{90 + 10 * i}.00",
+            "27.32",
+            "Контрольный",
+        )
+        for i, c in enumerate([4, 5, 7, 10, 14, 19, 27])
+    ]
+    rows += [
+        (18 + i, name, qty, "796", price, "27.33", "")
+        for i, (name, qty, price) in enumerate(
+            [
+                ("Муфта концевая 4КНТп-1", 40, "1850.00"),
+                ("Муфта соединительная 4СТп-1", 30, "2400.00"),
+                ("Наконечник ТМЛ 16-8", 400, "35.00"),
+                ("Наконечник ТМЛ 25-8", 400, "48.00"),
+                ("Гильза ГМЛ 16", 300, "22.00"),
+                ("Лента изоляционная ПВХ", 200, "45.00"),
+                ("Кабельный ввод PG-21", 150, "60.00"),
+                ("Стяжка нейлоновая 300 мм (уп. 100 шт)", 80, "210.00"),
+            ]
+        )
+    ]
+    return rows
+
+
+def _tenders(customer: Organization, buyer: User, other: Organization, other_buyer: User) -> list:
+    from tenders import service as tenders
+
+    now = clock.now()
+    warranty = {
+        "name": "Гарантия",
+        "kind": "number",
+        "unit": "мес",
+        "required": True,
+        "weight": Decimal(15),
+        "direction": "higher_better",
+        "min_value": Decimal(12),
+        "max_value": None,
+        "options": [],
+    }
+    deferral = {
+        "name": "Отсрочка платежа",
+        "kind": "choice",
+        "unit": "",
+        "required": True,
+        "weight": Decimal(10),
+        "direction": None,
+        "min_value": None,
+        "max_value": None,
+        "options": [
+            {"label": "нет", "score": Decimal(0)},
+            {"label": "30 дней", "score": Decimal("0.5")},
+            {"label": "60 дней", "score": Decimal(1)},
+        ],
+    }
+    specs = [
+        (
+            customer,
+            buyer,
+            {
+                "title": "Поставка кабельной продукции для ПС 110 кВ «Северная»",
+                "description": "Поставка кабеля и кабельной арматуры на склад заказчика "
+                "в г. Москва. Позиции оцениваются отдельно (попозиционная закупка).",
+                "region_code": "77",
+                "categories": ["27.3"],
+                "visibility": "open_after_own_bid",
+                "bid_deadline": now + dt.timedelta(days=3),
+                "questions_until": now + dt.timedelta(days=2),
+                "lots": [
+                    _lot(
+                        "Кабель и арматура",
+                        "per_position",
+                        _cable_positions(),
+                        "75",
+                        [warranty, deferral],
+                    )
+                ],
+            },
+            "publish",
+        ),
+        (
+            other,
+            other_buyer,
+            {
+                "title": "Поставка цемента и сухих смесей",
+                "description": "Лот 1 — только целиком, лот 2 — попозиционно. Торги идут: "
+                "предложения в последние 30 минут продлевают срок на 30 минут.",
+                "region_code": "66",
+                "categories": ["23.5", "23.6"],
+                "sme_only": True,
+                "bid_deadline": now + dt.timedelta(minutes=45),
+                "lots": [
+                    _lot(
+                        "Цемент",
+                        "whole_lot",
+                        [
+                            (
+                                1,
+                                "Цемент ЦЕМ I 42,5Н (М500)",
+                                200,
+                                "168",
+                                "7800.00",
+                                "23.51",
+                                "Навалом",
+                            ),
+                            (
+                                2,
+                                "Цемент ЦЕМ II/А-Ш 32,5Б (М400)",
+                                120,
+                                "168",
+                                "6900.00",
+                                "23.51",
+                                "",
+                            ),
+                        ],
+                    ),
+                    _lot(
+                        "Сухие смеси",
+                        "per_position",
+                        [
+                            (
+                                3,
+                                "Смесь штукатурная гипсовая",
+                                400,
+                                "166",
+                                "14.50",
+                                "23.64",
+                                "мешки 30 кг",
+                            ),
+                            (4, "Клей плиточный", 300, "166", "12.00", "23.64", "мешки 25 кг"),
+                        ],
+                    ),
+                ],
+            },
+            "publish",
+        ),
+        (
+            customer,
+            buyer,
+            {
+                "title": "Ремонт кровли склада № 3 (черновик)",
+                "region_code": "77",
+                "categories": ["43.9"],
+                "bid_deadline": now + dt.timedelta(days=14),
+                "lots": [
+                    _lot(
+                        "Кровля",
+                        "whole_lot",
+                        [(1, "Ремонт мягкой кровли", 1200, "055", "950.00", "43.91", "")],
+                    )
+                ],
+            },
+            "draft",
+        ),
+        (
+            customer,
+            buyer,
+            {
+                "title": "Поставка спецодежды (отменена)",
+                "region_code": "77",
+                "categories": ["14.1"],
+                "bid_deadline": now + dt.timedelta(days=7),
+                "lots": [
+                    _lot(
+                        "Спецодежда",
+                        "per_position",
+                        [(1, "Костюм летний", 50, "796", "3200.00", "14.12", "")],
+                    )
+                ],
+            },
+            "cancel",
+        ),
+    ]
+    made = []
+    for org, user, data, fate in specs:
+        tender = tenders.create_draft(user, org, data)
+        if fate in ("publish", "cancel"):
+            tenders.publish(user, org, tender.id)
+        if fate == "cancel":
+            tenders.cancel(user, org, tender.id, "Потребность отпала")
+        made.append(tender)
+    return made
+
+
+def _large_tender(org: Organization, user: User) -> None:
+    """A published tender with 2,000 positions: the notice pages them, CSV is the bid route."""
+    from tenders import service as tenders
+
+    positions = [
+        (
+            i,
+            f"Подшипник {6000 + i % 400}-2RS, партия {i}",
+            10 + i % 90,
+            "796",
+            f"{150 + (i % 50) * 7}.00",
+            "28.15",
+            "",
+        )
+        for i in range(1, 2001)
+    ]
+    tender = tenders.create_draft(
+        user,
+        org,
+        {
+            "title": "Подшипники качения: 2 000 позиций (годовая потребность)",
+            "description": "Крупная попозиционная закупка: цены подаются CSV-файлом.",
+            "region_code": "78",
+            "categories": ["28.15"],
+            "bid_deadline": clock.now() + dt.timedelta(days=10),
+            "lots": [_lot("Подшипники", "per_position", positions)],
+        },
+    )
+    tenders.publish(user, org, tender.id)
+
+
+def _question(tender, supplier: Organization, user: User, buyer: User) -> None:
+    from tenders import service as tenders
+
+    q = tenders.ask(
+        user, supplier, tender.id, "Допускается ли поставка кабеля на барабанах по 1000 м?"
+    )
+    tenders.answer(
+        buyer,
+        db.session.get(Organization, tender.customer_id),
+        tender.id,
+        q.id,
+        "Да, допускается, при условии маркировки каждого барабана.",
+    )
+
+
+def load_tenders() -> int:
+    """Demo tenders (idempotent: only when the demo customers have none)."""
+    from tenders.models import Tender
+
+    if db.session.execute(select(Tender.id).limit(1)).first():
+        return 0
+    orgs = {o.inn: o for o in db.session.execute(select(Organization)).scalars()}
+    users = {u.email: u for u in db.session.execute(select(User)).scalars()}
+    severstal, uralmash = orgs[ORGS[0][1]], orgs[ORGS[1][1]]
+    buyer, buyer2 = users["buyer@demo.tenders"], users["buyer2@demo.tenders"]
+    made = _tenders(severstal, buyer, uralmash, buyer2)
+    _large_tender(uralmash, buyer2)
+    _question(made[0], orgs[ORGS[2][1]], users["supplier1@demo.tenders"], buyer)
+    return len(made) + 1

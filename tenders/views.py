@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from accounts.regions import REGIONS
+from accounts.regions import REGIONS, region_name
 from core import clock
 from core.api import flatten_messages
 from core.errors import DomainError
@@ -102,6 +102,7 @@ def _notice_page(tender, errors: dict | None = None, status: int = 200):
         values=request.form,
         unit=schemas.unit_short,
         category_name=schemas.category_name,
+        region_name=region_name,
     ), status
 
 
