@@ -30,7 +30,6 @@ bp = Blueprint("accounts", __name__)
 api = Blueprint("accounts_api", __name__, url_prefix=API_PREFIX)
 
 
-
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Session ids carry the password version, so a password change ends other sessions."""

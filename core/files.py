@@ -40,8 +40,10 @@ def save_stream(stream: BinaryIO, max_bytes: int, field: str = "file") -> tuple[
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise Invalid(f"The file is larger than {max_bytes // (1024 * 1024)} MB.",
-                                  {field: "File too large."})
+                    raise Invalid(
+                        f"The file is larger than {max_bytes // (1024 * 1024)} MB.",
+                        {field: "File too large."},
+                    )
                 digest.update(chunk)
                 tmp.write(chunk)
         except BaseException:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, Numeric
+from sqlalchemy import BigInteger, DateTime, Numeric, String, Text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -66,3 +66,33 @@ class ExactDecimal(TypeDecorator):
 
     def __repr__(self) -> str:
         return f"ExactDecimal(precision={self.precision}, scale={self.scale})"
+
+
+class CodeList(TypeDecorator):
+    """A set of short codes (category codes with their ancestors): a varchar[] with a GIN
+    index on PostgreSQL; on SQLite a space-delimited string (' C 27 27.3 ') matched by LIKE."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return dialect.type_descriptor(ARRAY(String(20)))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        codes = sorted(set(value))
+        if dialect.name == "postgresql":
+            return codes
+        return " " + " ".join(codes) + " " if codes else ""
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return value.split()
+        return list(value)

@@ -279,7 +279,7 @@ class LotOut(Schema):
     title = fields.String()
     award_mode = fields.String()
     price_weight = ExactDecimal(places=2)
-    positions_count = fields.Function(lambda lot: len(lot.positions))
+    positions_count = fields.Integer()
     criteria = fields.List(fields.Nested(CriterionOut))
 
 

@@ -8,16 +8,33 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, column, exists, func, literal_column, or_, select, table, text
+from sqlalchemy import (
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    type_coerce,
+)
+from sqlalchemy.dialects import postgresql
 
 from accounts.models import Organization
 from core import clock
 from core.extensions import db
 from positions.models import Position
-from tenders.models import Tender, TenderCategory
+from tenders.models import Tender
 
 NUMBER = re.compile(r"T-\d{4}-\d{1,6}", re.IGNORECASE)
 WORD = re.compile(r"\w+", re.UNICODE)
+COUNT_CAP = 10_000
+FEW = 3_000  # at most this many matches: filter first, then sort (see _order)
 BODY_LIMIT = 200_000  # characters of position names indexed per tender
 STAGES = {
     "bidding": ("published",),
@@ -107,19 +124,28 @@ SEARCH_PG = table("tender_search", column("tender_id"), column("document"))
 SEARCH_FTS5 = table("tender_search", column("rowid"), column("body"))
 
 
-def _text_condition(query: Select, q: str) -> tuple[Select, object | None]:
-    """Join the full-text table; returns the query and a relevance ordering."""
+def _text_condition(query: Select, q: str, join: bool = True) -> tuple[Select, object | None]:
+    """Join the full-text table (or select from it alone); returns the query and a
+    relevance ordering."""
     if _dialect() == "postgresql":
         tsq = func.websearch_to_tsquery(literal_column("'russian'"), q).op("||")(
             func.websearch_to_tsquery(literal_column("'english'"), q)
         )
         doc = SEARCH_PG.c.document
-        query = query.join(SEARCH_PG, SEARCH_PG.c.tender_id == Tender.id).where(doc.op("@@")(tsq))
-        return query, func.ts_rank(doc, tsq).desc()
+        query = (
+            query.join(SEARCH_PG, SEARCH_PG.c.tender_id == Tender.id)
+            if join
+            else query.select_from(SEARCH_PG)
+        )
+        return query.where(doc.op("@@")(tsq)), func.ts_rank(doc, tsq).desc()
     match = _fts5_query(q)
     if match is None:
         return query, None
-    query = query.join(SEARCH_FTS5, SEARCH_FTS5.c.rowid == Tender.id)
+    query = (
+        query.join(SEARCH_FTS5, SEARCH_FTS5.c.rowid == Tender.id)
+        if join
+        else query.select_from(SEARCH_FTS5)
+    )
     query = query.where(text("tender_search MATCH :match").bindparams(match=match))
     return query, text("bm25(tender_search)")
 
@@ -140,7 +166,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def _filters(query: Select, f: Filters) -> Select:
-    conditions = [Tender.status != "draft"]
+    conditions = [Tender.published_at.is_not(None)]  # drafts are never public
     if f.customer:
         name = f.customer.strip()
         org = select(Organization.id).where(
@@ -150,15 +176,7 @@ def _filters(query: Select, f: Filters) -> Select:
     if f.regions:
         conditions.append(Tender.region_code.in_(f.regions))
     if f.category:
-        from tenders.service import category_path
-
-        path = category_path(f.category)
-        conditions.append(
-            exists().where(
-                TenderCategory.tender_id == Tender.id,
-                or_(TenderCategory.path == path, TenderCategory.path.like(path + "/%")),
-            )
-        )
+        conditions.append(_in_category(f.category))
     if f.sme_only is not None:
         conditions.append(Tender.sme_only.is_(f.sme_only))
     statuses = list(f.statuses) + list(STAGES.get(f.stage or "", ()))
@@ -175,6 +193,14 @@ def _filters(query: Select, f: Filters) -> Select:
     return query.where(and_(*conditions))
 
 
+def _in_category(code: str):
+    """The tender has a category in the subtree of `code` (codes carry their ancestors)."""
+    if _dialect() == "postgresql":
+        wanted = cast(postgresql.array([code]), postgresql.ARRAY(String(20)))
+        return type_coerce(Tender.category_codes, postgresql.ARRAY(String(20))).op("@>")(wanted)
+    return type_coerce(Tender.category_codes, Text()).like(f"% {code} %")
+
+
 def _range(column, start: dt.date | None, end: dt.date | None) -> list:
     out = []
     if start:
@@ -184,24 +210,51 @@ def _range(column, start: dt.date | None, end: dt.date | None) -> list:
     return out
 
 
-def _order(query: Select, sort: str, relevance) -> Select:
+def _order(query: Select, sort: str, relevance, few: bool) -> Select:
+    """Sort the page. With few matches, sort keys are wrapped so the database filters first
+    and sorts the handful of rows, instead of walking a sort index hoping to meet matches."""
+
+    def key(column):
+        return func.coalesce(column, column) if few else column
+
     if sort == "relevance" and relevance is not None:
         return query.order_by(relevance, Tender.id.desc())
     if sort == "deadline_asc":
-        return query.order_by(Tender.bid_deadline.asc(), Tender.id)
+        return query.order_by(key(Tender.bid_deadline).asc(), Tender.id)
     if sort == "value_desc":
-        return query.order_by(Tender.estimated_value.desc().nulls_last(), Tender.id.desc())
+        return query.order_by(key(Tender.estimated_value).desc().nulls_last(), Tender.id.desc())
     if sort == "value_asc":
-        return query.order_by(Tender.estimated_value.asc().nulls_last(), Tender.id.desc())
-    return query.order_by(Tender.published_at.desc(), Tender.id.desc())
+        return query.order_by(key(Tender.estimated_value).asc().nulls_last(), Tender.id.desc())
+    return query.order_by(key(Tender.published_at).desc(), Tender.id.desc())
+
+
+def _only_text(f: Filters) -> bool:
+    return f == Filters(q=f.q, sort=f.sort, page=f.page, per_page=f.per_page)
+
+
+def _count(query: Select, f: Filters) -> int:
+    """Matches, counted up to COUNT_CAP ("10,000+" is as useful as an exact figure)."""
+    q = f.q.strip()
+    if q and _only_text(f) and not NUMBER.fullmatch(q) and not q.isdigit():
+        # Only public tenders are indexed, so a words-only search counts the index alone.
+        query, _ = _text_condition(select(literal_column("1")), q, join=False)
+    capped = query.limit(COUNT_CAP + 1).subquery()
+    return db.session.execute(select(func.count()).select_from(capped)).scalar_one()
 
 
 def search(f: Filters) -> tuple[list[Tender], int]:
     """One page of matching tenders and the total count."""
+    if _dialect() == "postgresql":
+        # Registry queries are short and run side by side; parallel workers cost more to start
+        # than they save, and make an ordered index walk overshoot (see bench/).
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     query, relevance = _quick(select(Tender.id), f.q)
     query = _filters(query, f)
-    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page = _order(query, f.sort, relevance).limit(f.per_page).offset((f.page - 1) * f.per_page)
+    total = _count(query, f)
+    if total == 0 or (f.page - 1) * f.per_page >= total:
+        return [], total
+    page = _order(query, f.sort, relevance, few=total <= FEW)
+    page = page.limit(f.per_page).offset((f.page - 1) * f.per_page)
     ids = list(db.session.execute(page).scalars())
     if not ids:
         return [], total

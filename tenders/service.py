@@ -193,6 +193,11 @@ def set_categories(tender: Tender, codes: list[str]) -> None:
     db.session.flush()
     for code in sorted(set(codes)):
         tender.categories.append(TenderCategory(code=code, path=category_path(code)))
+    _sync_category_codes(tender)
+
+
+def _sync_category_codes(tender: Tender) -> None:
+    tender.category_codes = sorted({part for c in tender.categories for part in c.path.split("/")})
 
 
 def category_path(code: str) -> str:
@@ -201,11 +206,18 @@ def category_path(code: str) -> str:
 
 
 def _refresh_derived(tender: Tender) -> None:
-    positions = [p for lot in tender.lots for p in lot.positions]
-    tender.estimated_value = rules.estimated_value(positions)
+    """Estimated value and the positions' categories (columns only: lots can be huge)."""
+    db.session.flush()
+    rows = db.session.execute(
+        select(Position.quantity, Position.max_unit_price, Position.category_code).where(
+            Position.tender_id == tender.id
+        )
+    ).all()
+    tender.estimated_value = rules.estimated_value(rows)
     chosen = {c.code for c in tender.categories}
-    for code in {p.category_code for p in positions if p.category_code} - chosen:
+    for code in {r.category_code for r in rows if r.category_code} - chosen:
         tender.categories.append(TenderCategory(code=code, path=category_path(code)))
+    _sync_category_codes(tender)
 
 
 # -- lots, positions, criteria ---------------------------------------------------------------
@@ -273,7 +285,8 @@ def delete_lot(user: User, org: Organization | None, tender_id: int, lot_id: int
     audit(tender, "tender.lot_removed", user, {"lot": lot.number})
 
 
-def _add_positions(tender: Tender, lot: Lot, items: list[dict]) -> list[Position]:
+def _add_positions(tender: Tender, lot: Lot, items: list[dict]) -> list[str]:
+    """Validate and bulk-insert positions (all or none); returns their numbers."""
     taken = set(
         db.session.execute(select(Position.number).where(Position.tender_id == tender.id)).scalars()
     )
@@ -310,8 +323,24 @@ def _add_positions(tender: Tender, lot: Lot, items: list[dict]) -> list[Position
     ]
     if rows:
         db.session.execute(Position.__table__.insert(), [_bind_row(r) for r in rows])
-        db.session.expire(lot, ["positions"])
-    return lot.positions
+        db.session.expire(lot, ["positions", "positions_count"])
+    return [r["number"] for r in rows]
+
+
+def _positions_by_number(tender: Tender, numbers: list[str]) -> list[Position]:
+    added = []
+    for start in range(0, len(numbers), 1000):  # IN lists stay short
+        added += (
+            db.session.execute(
+                select(Position).where(
+                    Position.tender_id == tender.id,
+                    Position.number.in_(numbers[start : start + 1000]),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return sorted(added, key=lambda p: p.sort_key)
 
 
 def _bind_row(row: dict) -> dict:
@@ -326,7 +355,7 @@ def add_positions(
     tender = own_tender(user, org, tender_id)
     _require_draft(tender)
     lot = _lot(tender, lot_id)
-    added = _add_positions(tender, lot, items)
+    added = _positions_by_number(tender, _add_positions(tender, lot, items))
     _refresh_derived(tender)
     audit(
         tender,
