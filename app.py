@@ -93,6 +93,7 @@ def _register_domains(app: Flask) -> None:
     import audit.models  # noqa: F401
     import notifications.models  # noqa: F401
     import positions.models  # noqa: F401
+    import signatures.models  # noqa: F401
     import tenders.models  # noqa: F401
     from accounts import views as accounts_views
     from audit.commands import audit_cli
@@ -100,6 +101,8 @@ def _register_domains(app: Flask) -> None:
     from core.commands import jobs_cli
     from demo import demo_cli
     from notifications import views as notification_views
+    from signatures import views as signature_views
+    from signatures.commands import signatures_cli
     from tenders import api as tender_api
     from tenders import cabinet as tender_cabinet
     from tenders import views as tender_views
@@ -110,6 +113,8 @@ def _register_domains(app: Flask) -> None:
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(accounts_views.api)
     app.register_blueprint(notification_views.bp)
+    app.register_blueprint(signature_views.bp)
+    app.register_blueprint(signature_views.api)
 
     @app.get("/api/v1/openapi.json")
     def openapi():
@@ -124,6 +129,7 @@ def _register_domains(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(signatures_cli)
 
 
 if __name__ == "__main__":

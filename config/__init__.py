@@ -79,6 +79,10 @@ class BaseConfig:
     CSV_MAX_ROWS = 50_000
     DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
     AMENDMENT_MIN_NOTICE_HOURS = 24
+    # Signatures: trusted CA certificates (*.pem in a folder) enable chain validation.
+    SIGNATURE_TRUSTED_CA_DIR: str | None = None
+    SIGNATURE_ALLOW_SELF_SIGNED = True
+    PLATFORM_KEY_PEM: str | None = None  # default: generated into instance/platform_key.pem
     # Jobs: "rq" when REDIS_URL is set, "inprocess" otherwise; tests may ask for "eager".
     JOBS_MODE: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -106,6 +110,11 @@ class BaseConfig:
         values["MAIL_PORT"] = _int(env, "MAIL_PORT", values["MAIL_PORT"])
         values["MAIL_USE_TLS"] = _bool(env.get("MAIL_USE_TLS"), values["MAIL_USE_TLS"])
         values["MAIL_USE_SSL"] = _bool(env.get("MAIL_USE_SSL"), values["MAIL_USE_SSL"])
+        for name in ("SIGNATURE_TRUSTED_CA_DIR", "PLATFORM_KEY_PEM"):
+            values[name] = env.get(name) or values[name]
+        values["SIGNATURE_ALLOW_SELF_SIGNED"] = _bool(
+            env.get("SIGNATURE_ALLOW_SELF_SIGNED"), values["SIGNATURE_ALLOW_SELF_SIGNED"]
+        )
         values["PROXY_FIX_X_FOR"] = _int(env, "PROXY_FIX_X_FOR", values["PROXY_FIX_X_FOR"])
         values["MAX_CONTENT_LENGTH"] = _int(env, "MAX_CONTENT_LENGTH", values["MAX_CONTENT_LENGTH"])
         values["SQLALCHEMY_DATABASE_URI"] = database_url(values["SQLALCHEMY_DATABASE_URI"])
