@@ -181,6 +181,10 @@ def load_command() -> None:
     commit()
     if created:
         click.echo(f"Created {created} demo tenders (one closes 45 minutes from now).")
+    key_path = load_signing_key()
+    commit()
+    if key_path:
+        click.echo(f"supplier1's signing key (private half, for the CLI): {key_path}")
     click.echo(f"Demo users (password for all: {PASSWORD}):")
     for email, what in logins:
         click.echo(f"  {email:28} {what}")
@@ -472,3 +476,28 @@ def load_tenders() -> int:
     _large_tender(uralmash, buyer2)
     _question(made[0], orgs[ORGS[2][1]], users["supplier1@demo.tenders"], buyer)
     return len(made) + 1
+
+
+def load_signing_key() -> str | None:
+    """A registered ECDSA key for supplier1, its private half in the instance folder, so the
+    integrator's CLI can be tried: python -m signatures.cli sign --key <file> payload.json."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from signatures import rules
+    from signatures import service as signatures
+
+    user = db.session.execute(
+        select(User).where(User.email == "supplier1@demo.tenders")
+    ).scalar_one()
+    if signatures.user_keys(user):
+        return None
+    private_pem = rules.generate_platform_key()  # an ECDSA P-256 key like any other
+    path = Path(current_app.instance_path) / "demo" / "supplier1-signing-key.pem"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(private_pem)
+    path.chmod(0o600)
+    public = rules.public_pem(rules.load_private_key(private_pem))
+    signatures.register_key(user, public, "Demo key (made with the CLI)")
+    return str(path)
