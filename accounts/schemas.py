@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from marshmallow import (
-    EXCLUDE,
     Schema,
     ValidationError,
     fields,
     post_load,
-    pre_load,
     validate,
     validates_schema,
 )
@@ -16,21 +14,12 @@ from marshmallow import (
 from accounts.models import MEMBER_ROLES
 from accounts.regions import REGIONS_BY_CODE, region_name
 from accounts.rules import RuleViolation, check_kpp, check_org_identifiers, password_problems
+from core.fields import InputSchema
 
 ROLES = ("customer", "supplier")
 
 
-class _Input(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    @pre_load
-    def strip_strings(self, data, **kwargs):
-        if not isinstance(data, dict):
-            raise ValidationError("Expected an object.")
-        return {
-            k: v.strip() if isinstance(v, str) and k != "password" else v for k, v in data.items()
-        }
+_Input = InputSchema
 
 
 def _email():

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 
 
 class ExactDecimal(fields.Field):
@@ -90,3 +90,22 @@ def to_utc(moment: dt.datetime | None, zone: str) -> dt.datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(zone))
     return moment.astimezone(dt.UTC)
+
+
+class InputSchema(Schema):
+    """Base of every input schema: unknown keys ignored, text trimmed (passwords and keys
+    kept exactly as typed), anything but an object refused."""
+
+    KEEP_AS_IS = frozenset({"password", "pem", "signature"})
+
+    class Meta:
+        unknown = EXCLUDE
+
+    @pre_load
+    def strip_strings(self, data, **kwargs):
+        if not isinstance(data, dict):
+            raise ValidationError("Expected an object.")
+        return {
+            k: v.strip() if isinstance(v, str) and k not in self.KEEP_AS_IS else v
+            for k, v in data.items()
+        }

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
+from core.fields import InputSchema
 
-class _Input(Schema):
-    class Meta:
-        unknown = EXCLUDE
+_Input = InputSchema
 
 
 class KeyIn(_Input):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from marshmallow import (
-    EXCLUDE,
     Schema,
     ValidationError,
     fields,
@@ -16,7 +15,7 @@ from marshmallow import (
 )
 
 from accounts.regions import REGIONS_BY_CODE, region_name
-from core.fields import CommaList, ExactDecimal, TimeZone, to_utc
+from core.fields import CommaList, ExactDecimal, InputSchema, TimeZone, to_utc
 from positions import classifiers
 from positions.models import CRITERION_KINDS, DIRECTIONS
 from tenders.models import AWARD_MODES, EXTENSION_MODES, STATUSES, VAT_MODES, VISIBILITY_MODES
@@ -26,15 +25,7 @@ CURRENCIES = ("RUB", "USD", "EUR", "CNY")
 DATETIME_FIELDS = ("questions_until", "bid_deadline", "latest_close")
 
 
-class _Input(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    @pre_load
-    def strip_strings(self, data, **kwargs):
-        if not isinstance(data, dict):
-            raise ValidationError("Expected an object.")
-        return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+_Input = InputSchema
 
 
 class OptionIn(_Input):
