@@ -19,6 +19,8 @@ from core.files import clean_filename, save_stream
 from core.transaction import lock
 from notifications.service import record_event
 from positions import classifiers
+from positions.csv_import import parse_positions
+from positions.csv_rules import CsvRefused, Problem
 from positions.models import Criterion, CriterionOption, Position
 from tenders import rules, search
 from tenders.models import (
@@ -384,9 +386,6 @@ def import_positions(
     user: User, org: Organization | None, tender_id: int, data: bytes, encoding: str | None = None
 ) -> int:
     """Import positions from CSV into a draft: every problem with its line, or all rows."""
-    from positions.csv_import import parse_positions
-    from positions.csv_rules import CsvRefused
-
     tender = own_tender(user, org, tender_id)
     _require_draft(tender)
     cfg = current_app.config
@@ -428,9 +427,7 @@ def import_positions(
     return len(parsed)
 
 
-def _csv_problem(line: int, column: str, message: str):
-    from positions.csv_rules import Problem
-
+def _csv_problem(line: int, column: str, message: str) -> Problem:
     return Problem(line=line, column=column, message=message)
 
 
