@@ -1,0 +1,563 @@
+/*
+ * Signing keys kept in this browser (WebCrypto + IndexedDB), no libraries.
+ *
+ * window.TenderKeys:
+ *   supported()                      -> true when WebCrypto and IndexedDB are usable
+ *   generate(label, passphrase|null) -> a new ECDSA P-256 key: registered on the platform,
+ *                                       stored here non-extractable; with a passphrase an
+ *                                       encrypted backup file is offered for download first
+ *   restore(file, passphrase)        -> decrypts a backup file and stores the key again
+ *   list()                           -> the key records stored in this browser
+ *   sign(fingerprint, bytes)         -> base64 of the raw r||s ECDSA signature
+ *   signChallenge(fingerprint[, keyId]) -> signs the platform's test payload and has the
+ *                                       platform check it; resolves with its JSON answer
+ *
+ * IndexedDB "tenders-keys", store "keys" keyed by fingerprint (SHA-256 hex of the SPKI DER):
+ *   {fingerprint, keyId, label, privateKey, publicKey, createdAt}
+ * The private key is a non-extractable CryptoKey: page scripts can sign with it but can never
+ * read it out. The only copy that can leave the browser is the passphrase-encrypted backup.
+ *
+ * Page wiring (keys page and "check my signature" page) happens on DOMContentLoaded.
+ */
+(function () {
+  "use strict";
+
+  const DB_NAME = "tenders-keys";
+  const STORE = "keys";
+  const API = "/api/v1";
+  const ALGORITHM = { name: "ECDSA", namedCurve: "P-256" };
+  const SIGN_ALGORITHM = { name: "ECDSA", hash: "SHA-256" };
+  const PBKDF2_ITERATIONS = 310000;
+  const BACKUP_FORMAT = "tenders-key-backup";
+  const UNSUPPORTED =
+    "This browser cannot make signatures: use a current Chrome, Firefox, Edge or Yandex Browser over HTTPS.";
+
+  // -- feature detection ----------------------------------------------------------------------
+
+  function supported() {
+    try {
+      return Boolean(
+        window.isSecureContext !== false &&
+          window.crypto &&
+          window.crypto.subtle &&
+          typeof window.crypto.subtle.generateKey === "function" &&
+          window.indexedDB
+      );
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function requireSupport() {
+    if (!supported()) throw new Error(UNSUPPORTED);
+  }
+
+  // -- encoding helpers -----------------------------------------------------------------------
+
+  function toBytes(data) {
+    if (data instanceof Uint8Array) return data;
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (typeof data === "string") return new TextEncoder().encode(data);
+    throw new TypeError("Expected bytes (ArrayBuffer, typed array) or a string.");
+  }
+
+  function bytesToBase64(data) {
+    const bytes = toBytes(data);
+    let binary = "";
+    const chunk = 0x8000;
+    for (let i = 0; i < bytes.length; i += chunk) {
+      binary += String.fromCharCode.apply(null, bytes.subarray(i, i + chunk));
+    }
+    return window.btoa(binary);
+  }
+
+  function base64ToBytes(text) {
+    const clean = String(text).replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/");
+    const padded = clean + "===".slice((clean.length + 3) % 4);
+    const binary = window.atob(padded);
+    const out = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i += 1) out[i] = binary.charCodeAt(i);
+    return out;
+  }
+
+  function hex(buffer) {
+    return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function spkiToPem(der) {
+    const lines = bytesToBase64(der).match(/.{1,64}/g) || [];
+    return "-----BEGIN PUBLIC KEY-----\n" + lines.join("\n") + "\n-----END PUBLIC KEY-----\n";
+  }
+
+  function pemToDer(pem) {
+    const match = /-----BEGIN PUBLIC KEY-----([\s\S]+?)-----END PUBLIC KEY-----/.exec(String(pem));
+    if (!match) throw new Error("The backup does not hold a PEM public key.");
+    return base64ToBytes(match[1]);
+  }
+
+  async function fingerprintOf(spkiDer) {
+    return hex(await window.crypto.subtle.digest("SHA-256", toBytes(spkiDer)));
+  }
+
+  function randomBytes(n) {
+    return window.crypto.getRandomValues(new Uint8Array(n));
+  }
+
+  // -- IndexedDB ------------------------------------------------------------------------------
+
+  let dbPromise = null;
+
+  function openDb() {
+    if (!dbPromise) {
+      dbPromise = new Promise((resolve, reject) => {
+        const req = window.indexedDB.open(DB_NAME, 1);
+        req.onupgradeneeded = () => {
+          const db = req.result;
+          if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: "fingerprint" });
+        };
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error || new Error("IndexedDB is not available."));
+        req.onblocked = () => reject(new Error("The key database is blocked by another tab."));
+      }).catch((err) => {
+        dbPromise = null;
+        throw err;
+      });
+    }
+    return dbPromise;
+  }
+
+  async function withStore(mode, fn) {
+    const db = await openDb();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(STORE, mode);
+      const req = fn(tx.objectStore(STORE));
+      let result;
+      if (req) req.onsuccess = () => { result = req.result; };
+      tx.oncomplete = () => resolve(result);
+      tx.onerror = () => reject(tx.error || (req && req.error));
+      tx.onabort = () => reject(tx.error || new Error("The key database transaction was aborted."));
+    });
+  }
+
+  function putRecord(record) {
+    return withStore("readwrite", (store) => store.put(record)).then(() => record);
+  }
+
+  function getRecord(fingerprint) {
+    return withStore("readonly", (store) => store.get(fingerprint));
+  }
+
+  async function list() {
+    requireSupport();
+    const records = await withStore("readonly", (store) => store.getAll());
+    return (records || []).sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
+  }
+
+  // -- the platform API -----------------------------------------------------------------------
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json" };
+    const init = { method, headers, credentials: "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      headers["X-CSRFToken"] = csrfToken();
+      init.body = JSON.stringify(body);
+    }
+    const resp = await fetch(API + path, init);
+    let data = null;
+    try {
+      data = await resp.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!resp.ok) {
+      const error = (data && data.error) || {};
+      const err = new Error(error.message || "The platform answered " + resp.status + ".");
+      err.status = resp.status;
+      err.code = error.code;
+      err.fields = error.fields;
+      throw err;
+    }
+    return data;
+  }
+
+  // -- backups --------------------------------------------------------------------------------
+
+  async function deriveBackupKey(passphrase, salt, iterations, usages) {
+    const material = await window.crypto.subtle.importKey(
+      "raw", new TextEncoder().encode(passphrase), "PBKDF2", false, ["deriveKey"]
+    );
+    return window.crypto.subtle.deriveKey(
+      { name: "PBKDF2", hash: "SHA-256", salt, iterations },
+      material,
+      { name: "AES-GCM", length: 256 },
+      false,
+      usages
+    );
+  }
+
+  async function encryptBackup(pkcs8, spkiPem, label, passphrase) {
+    const salt = randomBytes(16);
+    const iv = randomBytes(12);
+    const key = await deriveBackupKey(passphrase, salt, PBKDF2_ITERATIONS, ["encrypt"]);
+    const data = await window.crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, pkcs8);
+    return {
+      format: BACKUP_FORMAT,
+      version: 1,
+      kdf: { name: "PBKDF2", hash: "SHA-256", iterations: PBKDF2_ITERATIONS, salt: bytesToBase64(salt) },
+      cipher: { name: "AES-GCM", length: 256, iv: bytesToBase64(iv) },
+      algorithm: { name: "ECDSA", namedCurve: "P-256" },
+      data: bytesToBase64(data),
+      spki_pem: spkiPem,
+      label,
+    };
+  }
+
+  async function decryptBackup(backup, passphrase) {
+    if (!backup || backup.format !== BACKUP_FORMAT || backup.version !== 1) {
+      throw new Error("This is not a key backup file made by this platform.");
+    }
+    const kdf = backup.kdf || {};
+    const cipher = backup.cipher || {};
+    if (kdf.name !== "PBKDF2" || kdf.hash !== "SHA-256" || cipher.name !== "AES-GCM") {
+      throw new Error("This backup uses an encryption this page does not know.");
+    }
+    const key = await deriveBackupKey(
+      passphrase, base64ToBytes(kdf.salt), Number(kdf.iterations) || PBKDF2_ITERATIONS, ["decrypt"]
+    );
+    try {
+      return await window.crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: base64ToBytes(cipher.iv) }, key, base64ToBytes(backup.data)
+      );
+    } catch (e) {
+      throw new Error("Wrong passphrase, or the backup file is damaged.");
+    }
+  }
+
+  function offerDownload(filename, text) {
+    const blob = new Blob([text], { type: "application/json" });
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = filename;
+    a.rel = "noopener";
+    a.className = "hidden";
+    document.body.appendChild(a);
+    a.click();
+    window.setTimeout(() => {
+      URL.revokeObjectURL(url);
+      a.remove();
+    }, 60000);
+  }
+
+  function backupFilename(label, fingerprint) {
+    const slug = String(label || "key").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+    return "tenders-key-" + (slug || "key") + "-" + fingerprint.slice(0, 16) + ".json";
+  }
+
+  // -- keys -----------------------------------------------------------------------------------
+
+  function importPrivate(pkcs8) {
+    // extractable=false: the stored key can sign, but can never be exported again.
+    return window.crypto.subtle.importKey("pkcs8", pkcs8, ALGORITHM, false, ["sign"]);
+  }
+
+  function importPublic(spkiDer) {
+    return window.crypto.subtle.importKey("spki", spkiDer, ALGORITHM, true, ["verify"]);
+  }
+
+  async function generate(label, passphrase) {
+    requireSupport();
+    const name = String(label || "").trim().slice(0, 100) || "Browser key";
+    const pair = await window.crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+    const spkiDer = await window.crypto.subtle.exportKey("spki", pair.publicKey);
+    const spkiPem = spkiToPem(spkiDer);
+    const fingerprint = await fingerprintOf(spkiDer);
+    let pkcs8 = await window.crypto.subtle.exportKey("pkcs8", pair.privateKey);
+    let backupOffered = false;
+    if (passphrase) {
+      const backup = await encryptBackup(pkcs8, spkiPem, name, passphrase);
+      offerDownload(backupFilename(name, fingerprint), JSON.stringify(backup, null, 2));
+      backupOffered = true;
+    }
+    const privateKey = await importPrivate(pkcs8);
+    const publicKey = await importPublic(spkiDer);
+    pkcs8 = null; // drop the only plaintext copy
+    const registered = await api("POST", "/keys", { pem: spkiPem, label: name });
+    const record = {
+      fingerprint,
+      keyId: registered.id,
+      label: registered.label || name,
+      privateKey,
+      publicKey,
+      createdAt: new Date().toISOString(),
+    };
+    await putRecord(record);
+    return Object.assign({ backupOffered }, record);
+  }
+
+  function readFileText(file) {
+    if (file && typeof file.text === "function") return file.text();
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result));
+      reader.onerror = () => reject(reader.error);
+      reader.readAsText(file);
+    });
+  }
+
+  async function restore(file, passphrase) {
+    requireSupport();
+    if (!file) throw new Error("Choose the backup file.");
+    if (!passphrase) throw new Error("Enter the backup's passphrase.");
+    let backup;
+    try {
+      backup = JSON.parse(await readFileText(file));
+    } catch (e) {
+      throw new Error("This is not a key backup file made by this platform.");
+    }
+    const pkcs8 = await decryptBackup(backup, passphrase);
+    const spkiDer = pemToDer(backup.spki_pem);
+    const fingerprint = await fingerprintOf(spkiDer);
+    const privateKey = await importPrivate(pkcs8);
+    const publicKey = await importPublic(spkiDer);
+    // The private key must belong to the public key in the file.
+    const probe = new TextEncoder().encode("tenders-key-restore:" + fingerprint);
+    const sig = await window.crypto.subtle.sign(SIGN_ALGORITHM, privateKey, probe);
+    if (!(await window.crypto.subtle.verify(SIGN_ALGORITHM, publicKey, sig, probe))) {
+      throw new Error("The backup file is inconsistent: its private and public keys differ.");
+    }
+    const keys = await api("GET", "/keys");
+    let registered = (keys || []).find((k) => k.fingerprint === fingerprint);
+    if (!registered) {
+      registered = await api("POST", "/keys", {
+        pem: backup.spki_pem,
+        label: String(backup.label || "").slice(0, 100) || "Restored key",
+      });
+    }
+    const record = {
+      fingerprint,
+      keyId: registered.id,
+      label: registered.label || backup.label || "",
+      privateKey,
+      publicKey,
+      createdAt: new Date().toISOString(),
+    };
+    await putRecord(record);
+    return Object.assign({ revoked: Boolean(registered.revoked_at) }, record);
+  }
+
+  async function sign(fingerprint, bytes) {
+    requireSupport();
+    const record = await getRecord(fingerprint);
+    if (!record || !record.privateKey) throw new Error("This key is not stored in this browser.");
+    const signature = await window.crypto.subtle.sign(SIGN_ALGORITHM, record.privateKey, toBytes(bytes));
+    return bytesToBase64(signature); // WebCrypto gives raw r||s (64 bytes)
+  }
+
+  async function signChallenge(fingerprint, keyId) {
+    requireSupport();
+    const record = await getRecord(fingerprint);
+    if (!record) throw new Error("This key is not stored in this browser.");
+    const challenge = await api("GET", "/signatures/challenge");
+    const signature = await sign(fingerprint, base64ToBytes(challenge.canonical_b64));
+    return api("POST", "/signatures/check", {
+      payload: challenge.payload,
+      signature,
+      key_id: Number(keyId || record.keyId),
+    });
+  }
+
+  window.TenderKeys = {
+    supported,
+    generate,
+    restore,
+    list,
+    sign,
+    signChallenge,
+    fingerprintOf,
+    spkiToPem,
+    UNSUPPORTED,
+  };
+
+  // -- page wiring ----------------------------------------------------------------------------
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function setMessage(el, text, kind) {
+    if (!el) return;
+    el.textContent = text;
+    el.classList.remove("hidden", "flash-success", "flash-error", "flash-info");
+    el.classList.add("flash", "flash-" + (kind || "info"));
+  }
+
+  function disable(ids) {
+    ids.forEach((id) => {
+      const el = byId(id);
+      if (el) el.disabled = true;
+    });
+  }
+
+  function busy(button, on, text) {
+    if (!button) return;
+    if (on) {
+      button.dataset.idleText = button.textContent;
+      button.textContent = text;
+      button.disabled = true;
+    } else {
+      button.textContent = button.dataset.idleText || button.textContent;
+      button.disabled = false;
+    }
+  }
+
+  function wireKeysPage(status) {
+    const generateBtn = byId("generate-key");
+    const restoreBtn = byId("restore-key");
+    if (!generateBtn && !restoreBtn) return;
+
+    if (generateBtn) {
+      generateBtn.addEventListener("click", async (ev) => {
+        ev.preventDefault();
+        const label = (byId("new-key-label") || {}).value || "";
+        const passphraseEl = byId("new-key-passphrase");
+        const passphrase = passphraseEl ? passphraseEl.value : "";
+        busy(generateBtn, true, "Generating…");
+        try {
+          const record = await generate(label, passphrase || null);
+          if (passphraseEl) passphraseEl.value = "";
+          setMessage(
+            status,
+            "Key " + record.fingerprint.slice(0, 16) + " generated and registered" +
+              (record.backupOffered ? "; keep the downloaded backup file safe." : "."),
+            "success"
+          );
+          // Give the download a moment to start before the page goes away.
+          window.setTimeout(() => window.location.reload(), record.backupOffered ? 800 : 0);
+        } catch (err) {
+          setMessage(status, "The key was not created: " + err.message, "error");
+          busy(generateBtn, false);
+        }
+      });
+    }
+
+    if (restoreBtn) {
+      restoreBtn.addEventListener("click", async (ev) => {
+        ev.preventDefault();
+        const fileEl = byId("restore-file");
+        const passEl = byId("restore-passphrase");
+        const file = fileEl && fileEl.files ? fileEl.files[0] : null;
+        busy(restoreBtn, true, "Restoring…");
+        try {
+          const record = await restore(file, passEl ? passEl.value : "");
+          if (passEl) passEl.value = "";
+          setMessage(
+            status,
+            "Key " + record.fingerprint.slice(0, 16) + " restored in this browser" +
+              (record.revoked ? " (it is revoked: it cannot sign)." : "."),
+            record.revoked ? "info" : "success"
+          );
+          window.setTimeout(() => window.location.reload(), 300);
+        } catch (err) {
+          setMessage(status, "The key was not restored: " + err.message, "error");
+          busy(restoreBtn, false);
+        }
+      });
+    }
+  }
+
+  async function markLocalKeys() {
+    const marks = document.querySelectorAll(".local-mark[data-fingerprint]");
+    if (!marks.length) return;
+    const local = new Set((await list()).map((r) => r.fingerprint));
+    marks.forEach((el) => {
+      if (local.has(el.dataset.fingerprint)) {
+        el.textContent = "in this browser";
+        el.classList.remove("hidden");
+        const row = el.closest("tr");
+        if (row) row.classList.add("local-key");
+      }
+    });
+  }
+
+  async function wireCheckPage(status) {
+    const select = byId("check-key");
+    const button = byId("sign-check");
+    const result = byId("check-result");
+    if (!select || !button) return;
+
+    const local = new Set((await list()).map((r) => r.fingerprint));
+    Array.from(select.options).forEach((opt) => {
+      if (opt.value && !local.has(opt.value)) opt.remove();
+    });
+    const usable = Array.from(select.options).filter((opt) => opt.value);
+    if (!usable.length) {
+      button.disabled = true;
+      setMessage(
+        result,
+        "None of your active keys is stored in this browser: generate one on the signing keys page, or restore a backup there.",
+        "info"
+      );
+      return;
+    }
+    if (!select.value) select.value = usable[0].value;
+    button.disabled = false;
+
+    button.addEventListener("click", async (ev) => {
+      ev.preventDefault();
+      const opt = select.options[select.selectedIndex];
+      if (!opt || !opt.value) return;
+      busy(button, true, "Signing…");
+      setMessage(result, "Signing a test payload and asking the platform to check it…", "info");
+      try {
+        const answer = await signChallenge(opt.value, opt.dataset.keyId);
+        setMessage(
+          result,
+          "Signature verified: " + answer.algorithm + ", key " + String(answer.fingerprint).slice(0, 16),
+          "success"
+        );
+      } catch (err) {
+        setMessage(result, err.message, "error");
+      } finally {
+        busy(button, false);
+      }
+    });
+  }
+
+  async function init() {
+    const status = byId("webcrypto-status");
+    if (!supported()) {
+      setMessage(status, UNSUPPORTED, "error");
+      disable(["generate-key", "restore-key", "sign-check", "check-key"]);
+      return;
+    }
+    // Buttons are rendered disabled (so browsers that cannot run this script cannot click
+    // them) and the status shows a "checking" notice until this point.
+    if (status) status.classList.add("hidden");
+    ["generate-key", "restore-key"].forEach((id) => {
+      const el = byId(id);
+      if (el) el.disabled = false;
+    });
+    wireKeysPage(status);
+    try {
+      await markLocalKeys();
+      await wireCheckPage(status);
+    } catch (err) {
+      setMessage(status, "The keys stored in this browser cannot be read: " + err.message, "error");
+      disable(["sign-check"]);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
