@@ -12,20 +12,11 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from core.transaction import commit
-from tests.factories import PASSWORD, make_org, make_user
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, login, watch
+from tests.factories import make_org, make_user
 
 pytestmark = pytest.mark.live
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 15_000
 BACKUP_PASSPHRASE = "correct horse battery staple"
 
 # Runs in the page: reads the record from IndexedDB and tries to export its private key.
@@ -79,28 +70,6 @@ def _stored_keys(app, user_id: int) -> dict[str, object]:
         return {k.label: (k.id, k.algorithm, k.fingerprint, k.revoked_at) for k in rows}
 
 
-def _watch(page, problems: list[str]) -> None:
-    """Collect console errors, CSP reports and uncaught exceptions of a page."""
-
-    def on_console(msg):
-        if (msg.location.get("url") or "").endswith("/favicon.ico"):
-            return  # the browser asks for it on its own; the app serves none
-        if msg.type == "error" or "Content Security Policy" in msg.text:
-            problems.append(f"console {msg.type}: {msg.text} ({msg.location.get('url')})")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-
-
-def _login(page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", PASSWORD)
-    with page.expect_navigation():
-        page.click("main form button[type=submit]")
-    assert "/login" not in page.url, page.content()
-
-
 def _local_row(page, label: str):
     """Wait for the keys table row of `label` marked as present in this browser."""
     row = page.locator("#keys-table tr", has_text=label)
@@ -146,8 +115,8 @@ def _check_unsupported_browser(browser, base: str, email: str, problems: list[st
     old.set_default_timeout(TIMEOUT_MS)
     old.add_init_script("Object.defineProperty(window.crypto, 'subtle', {value: undefined})")
     page = old.new_page()
-    _watch(page, problems)
-    _login(page, base, email)
+    watch(page, problems)
+    login(page, base, email)
     for path, button in (("/cabinet/keys", "#generate-key"), ("/signature-check", "#sign-check")):
         page.goto(base + path)
         status = page.locator("#webcrypto-status.flash-error")
@@ -170,8 +139,8 @@ def test_browser_generates_stores_and_signs_with_webcrypto_key(app, server, tmp_
             context = browser.new_context(accept_downloads=True)
             context.set_default_timeout(TIMEOUT_MS)
             page = context.new_page()
-            _watch(page, problems)
-            _login(page, base, email)
+            watch(page, problems)
+            login(page, base, email)
 
             # 1. A key without a backup: generated, registered, stored here.
             _generate(page, base, "Browser key")
@@ -206,8 +175,8 @@ def test_browser_generates_stores_and_signs_with_webcrypto_key(app, server, tmp_
             other = browser.new_context()
             other.set_default_timeout(TIMEOUT_MS)
             page = other.new_page()
-            _watch(page, problems)
-            _login(page, base, email)
+            watch(page, problems)
+            login(page, base, email)
             page.goto(base + "/cabinet/keys")
             page.wait_for_selector("#restore-key:enabled")
             assert page.locator(".local-mark", has_text="in this browser").count() == 0

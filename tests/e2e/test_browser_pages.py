@@ -1,0 +1,74 @@
+"""Pages that move, in real Chromium: the countdown follows the server's clock, not the
+computer's; the category tree filters as one types."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from core import clock
+from core.transaction import commit
+from tests.e2e.api_helpers import draft_body
+from tests.e2e.browser import TIMEOUT_MS, chromium, login, watch
+from tests.factories import make_org, make_user
+
+pytestmark = pytest.mark.live
+
+
+def _published(app, minutes: int) -> tuple[str, int, str]:
+    """A committed published tender closing in `minutes`, and a committed draft."""
+    from tenders import schemas, service
+
+    with app.test_request_context():
+        org = make_org(is_supplier=False)
+        user = make_user(org)
+        body = draft_body(bid_deadline=(clock.now() + dt.timedelta(minutes=minutes)).isoformat(),
+                          questions_until=None)
+        tender = service.create_draft(user, org, schemas.TenderCreate().load(body))
+        service.publish(user, org, tender.id)
+        draft = service.create_draft(user, org, {"title": "Черновик", "categories": []})
+        ids = (tender.number, draft.id, user.email)
+        commit()
+    return ids
+
+
+def _seconds(text: str) -> int:
+    found = re.search(r"(?:(\d+) d )?(\d\d):(\d\d):(\d\d) left", text)
+    assert found, text
+    d, h, m, s = (int(x or 0) for x in found.groups())
+    return ((d * 24 + h) * 60 + m) * 60 + s
+
+
+@pytest.mark.parametrize("server", ["threading"], indirect=True)
+def test_countdown_uses_server_time_and_tree_filters(app, server):
+    base, _ = server
+    number, draft_id, email = _published(app, minutes=20)
+    problems: list[str] = []
+    with chromium() as browser:
+        # This computer's clock is two hours fast: the countdown must not care.
+        context = browser.new_context()
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.clock.install(time=clock.now() + dt.timedelta(hours=2))
+        page.clock.resume()
+        watch(page, problems)
+        page.goto(f"{base}/tenders/{number}")
+        countdown = page.locator(".countdown")
+        page.wait_for_function("document.querySelector('.countdown').textContent.length > 0")
+        left = _seconds(countdown.text_content())
+        assert 18 * 60 < left <= 20 * 60, countdown.text_content()
+        assert "urgent" in countdown.get_attribute("class")  # the last 30 minutes
+        page.clock.run_for(5000)
+        assert _seconds(countdown.text_content()) <= left - 4
+
+        login(page, base, email)
+        page.goto(f"{base}/cabinet/tenders/{draft_id}")
+        page.fill(".tree-filter", "цемент")
+        cement = page.locator("label", has_text="23.5 ")
+        cement.first.wait_for(state="visible")
+        assert page.locator("label", has_text="27.3 ").first.is_hidden()
+        page.fill(".tree-filter", "")
+        page.locator("label", has_text="27.3 ").first.wait_for(state="attached")
+    assert problems == []
