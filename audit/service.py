@@ -5,24 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from audit.models import AuditChain, AuditEvent
 from audit.rules import GENESIS, Break, EventRecord, event_hash, payload_hash, verify_chain
 from core import clock
 from core.extensions import db
+from core.transaction import lock_or_create
 
 PLATFORM = "platform"
-
-
-def _ensure_chain(name: str) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(AuditChain)
-        .values(name=name, last_seq=0, last_hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
 
 
 def record(
@@ -36,10 +26,7 @@ def record(
     chain: str = PLATFORM,
 ) -> AuditEvent:
     """Append an event to a chain in the caller's transaction (the chain head is locked)."""
-    _ensure_chain(chain)
-    head = db.session.execute(
-        select(AuditChain).where(AuditChain.name == chain).with_for_update()
-    ).scalar_one()
+    head = lock_or_create(AuditChain, "name", chain, last_seq=0, last_hash=GENESIS)
     payload = dict(payload or {})
     rec = EventRecord(
         chain=chain,

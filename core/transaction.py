@@ -52,6 +52,21 @@ def lock(model, pk, key: str = "id"):
     ).scalar_one_or_none()
 
 
+def lock_or_create(model, key: str, key_value, /, **defaults):
+    """Lock a row by a unique key, creating it first if missing; safe when two transactions
+    race to create it (INSERT ... ON CONFLICT DO NOTHING, then SELECT ... FOR UPDATE)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(model)
+        .values({key: key_value, **defaults})
+        .on_conflict_do_nothing(index_elements=[key])
+    )
+    return lock(model, key_value, key=key)
+
+
 def install_sqlite_pragmas(engine) -> None:
     """SQLite: foreign keys, WAL, busy timeout, and BEGIN IMMEDIATE for every transaction."""
 

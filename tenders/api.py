@@ -275,7 +275,6 @@ def api_add_document(tender_id: int):
         *_actor(),
         tender_id,
         upload.filename or "",
-        upload.mimetype,
         upload.stream,
         request.form.get("summary", ""),
     )

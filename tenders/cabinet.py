@@ -295,7 +295,6 @@ def add_document(tender_id: int):
             g.org,
             tender_id,
             upload.filename,
-            upload.mimetype,
             upload.stream,
             request.form.get("summary", ""),
         ),

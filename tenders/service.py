@@ -4,6 +4,7 @@ cancellation, copies, clarifications. Services flush; the entrypoint commits onc
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 from decimal import Decimal
 
 from flask import current_app
@@ -16,7 +17,7 @@ from core import clock
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.files import clean_filename, save_stream
-from core.transaction import lock
+from core.transaction import lock, lock_or_create
 from notifications.service import record_event
 from positions import classifiers
 from positions.csv_import import parse_positions
@@ -76,12 +77,7 @@ def audit(tender: Tender, action: str, user: User, payload: dict | None = None) 
 def _next_number() -> str:
     year = clock.now().year
     name = f"tender-number-{year}"
-    counter = lock(Counter, name, key="name")
-    if counter is None:
-        counter = Counter(name=name, value=0)
-        db.session.add(counter)
-        db.session.flush()
-        counter = lock(Counter, name, key="name")
+    counter = lock_or_create(Counter, "name", name, value=0)
     counter.value += 1
     return rules.format_number(year, counter.value)
 
@@ -863,7 +859,6 @@ def add_document(
     org: Organization | None,
     tender_id: int,
     filename: str,
-    content_type: str,
     stream,
     summary: str = "",
 ) -> TenderDocument:
@@ -872,6 +867,8 @@ def add_document(
     if tender.status not in ("draft", "published"):
         raise Conflict(f"Documents cannot be added to a {tender.status} tender.")
     name = clean_filename(filename)
+    # The type served later comes from the extension, never from what the uploader claimed.
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in DOCUMENT_EXTENSIONS:
         raise Invalid(
@@ -887,7 +884,7 @@ def add_document(
     document = TenderDocument(
         tender_id=tender.id,
         filename=name,
-        content_type=(content_type or "application/octet-stream")[:100],
+        content_type=content_type,
         size=size,
         sha256=sha,
         uploaded_by_id=user.id,

@@ -74,5 +74,3 @@ def server(request, app, database_url, redis_url, smtp_server, workdir):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-

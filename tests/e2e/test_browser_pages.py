@@ -24,8 +24,10 @@ def _published(app, minutes: int) -> tuple[str, int, str]:
     with app.test_request_context():
         org = make_org(is_supplier=False)
         user = make_user(org)
-        body = draft_body(bid_deadline=(clock.now() + dt.timedelta(minutes=minutes)).isoformat(),
-                          questions_until=None)
+        body = draft_body(
+            bid_deadline=(clock.now() + dt.timedelta(minutes=minutes)).isoformat(),
+            questions_until=None,
+        )
         tender = service.create_draft(user, org, schemas.TenderCreate().load(body))
         service.publish(user, org, tender.id)
         draft = service.create_draft(user, org, {"title": "Черновик", "categories": []})

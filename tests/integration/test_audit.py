@@ -1,5 +1,7 @@
 """Audit events are chained in the caller's transaction; tampering is found and named."""
 
+import uuid
+
 from sqlalchemy import select, update
 
 from audit.commands import audit_cli
@@ -18,9 +20,11 @@ def test_events_chain_and_verify(ctx, db):
 
 
 def test_separate_chains_are_independent(ctx, db):
-    a = record("x", "tender", 1, {}, chain="tender:1")
-    b = record("x", "tender", 2, {}, chain="tender:2")
-    assert a.seq == 1 and b.seq == 1
+    first, second = (f"test-chain-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    a = record("x", "tender", 1, {}, chain=first)
+    b = record("x", "tender", 2, {}, chain=second)
+    c = record("x", "tender", 1, {}, chain=first)
+    assert (a.seq, b.seq, c.seq) == (1, 1, 2) and c.prev_hash == a.hash
 
 
 def test_tampered_event_is_named_by_the_verifier(app, ctx, db):
