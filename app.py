@@ -91,12 +91,15 @@ def _init_login(app: Flask) -> None:
 def _register_domains(app: Flask) -> None:
     import accounts.sockets  # noqa: F401  (registers the connect handler)
     import audit.models  # noqa: F401
+    import bids.models  # noqa: F401
     import notifications.models  # noqa: F401
     import positions.models  # noqa: F401
     import signatures.models  # noqa: F401
     import tenders.models  # noqa: F401
+    import tenders.sockets  # noqa: F401  (watching tenders live)
     from accounts import views as accounts_views
     from audit.commands import audit_cli
+    from bids import views as bid_views
     from core.api import build_spec
     from core.commands import jobs_cli
     from demo import demo_cli
@@ -110,6 +113,7 @@ def _register_domains(app: Flask) -> None:
     app.register_blueprint(tender_views.bp)
     app.register_blueprint(tender_api.api)
     app.register_blueprint(tender_cabinet.bp)
+    app.register_blueprint(bid_views.api)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(accounts_views.api)
     app.register_blueprint(notification_views.bp)

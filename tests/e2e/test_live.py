@@ -3,6 +3,7 @@ real Socket.IO client logged in with the session cookie."""
 
 from __future__ import annotations
 
+import datetime as dt
 import queue
 import re
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 import requests
 import socketio
 
+from core import clock
 from core.transaction import commit
 from tests.factories import PASSWORD, make_org, make_user
 
@@ -115,3 +117,65 @@ def test_cross_origin_socket_connection_is_refused(app, server):
             transports=["websocket"],
             wait_timeout=5,
         )
+
+
+@pytest.mark.parametrize("server", ["eventlet"], indirect=True)
+def test_watcher_sees_the_deadline_move_when_another_supplier_bids(app, server):
+    from tests.e2e.api_helpers import caller, draft_body
+    from tests.e2e.bidding_helpers import bidder, offer, sign
+
+    base, _ = server
+    client = app.test_client()
+    customer = caller(app)
+    body = draft_body(
+        bid_deadline=(clock.now() + dt.timedelta(minutes=10)).isoformat(), questions_until=None
+    )
+    body["lots"] = [
+        {
+            "title": "Кабель",
+            "positions": [{"number": "1", "name": "Кабель", "quantity": "10", "unit_code": "006"}],
+        }
+    ]
+    tender = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
+    published = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    deadline = dt.datetime.fromisoformat(published.get_json()["bid_deadline"])
+    watcher_email = _committed_people(app)[1]
+    b = bidder(app, client)
+
+    # Supplier A watches the tender in its browser session.
+    http = _browser_login(base, watcher_email)
+    events: queue.Queue = queue.Queue()
+    sio = socketio.Client(reconnection=False)
+    sio.on("deadline_extended", events.put)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    sio.connect(
+        base,
+        headers={"Cookie": cookie, "User-Agent": http.headers["User-Agent"]},
+        transports=["websocket"],
+        wait_timeout=10,
+    )
+    try:
+        state = sio.call("watch_tender", {"tender_id": tender["id"]}, timeout=10)
+        assert state["ok"] and dt.datetime.fromisoformat(state["deadline"]) == deadline
+        # Supplier B bids through the server's API inside the window.
+        api = requests.Session()
+        api.headers.update(b.headers)
+        prepared = api.post(
+            f"{base}/api/v1/tenders/{tender['id']}/bid/prepare", json=offer({"1": "100.00"})
+        ).json()
+        resp = api.post(
+            f"{base}/api/v1/tenders/{tender['id']}/bid/revisions",
+            json={
+                **offer({"1": "100.00"}),
+                "key_id": b.key_id,
+                "signature": sign(b.private_key, prepared["payload"]),
+            },
+        )
+        assert resp.status_code == 201, resp.text
+        event = events.get(timeout=10)
+        assert event["tender_id"] == tender["id"]
+        assert dt.datetime.fromisoformat(event["previous"]) == deadline
+        assert dt.datetime.fromisoformat(event["deadline"]) == deadline + dt.timedelta(minutes=30)
+        assert event["server_time"]
+    finally:
+        sio.disconnect()

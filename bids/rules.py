@@ -1,0 +1,451 @@
+"""Pure bidding rules: the 30-minute auto-extension, offer checks and price ranks.
+
+Everything here is plain data and standard library only (no Flask, no SQLAlchemy); the
+current time is always an argument. Money is Decimal; datetimes are timezone-aware.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+# (field, message): every problem names the field it is about.
+Problem = tuple[str, str]
+
+MODES = ("from_deadline", "from_change")
+AWARD_MODES = ("per_position", "whole_lot")
+CRITERION_KINDS = ("number", "boolean", "choice", "text")
+TEXT_MAX_CHARS = 2000
+MISSING_LISTED = 20
+
+
+# --------------------------------------------------------------------------- auto-extension
+
+
+def _require_aware(name: str, moment: dt.datetime) -> None:
+    """Refuse a naive datetime (no tzinfo or no UTC offset) with ValueError."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {moment!r}.")
+
+
+@dataclass(frozen=True)
+class ExtensionPolicy:
+    """How a late triggering change moves the deadline (defaults: 30 min window, +30 min)."""
+
+    window: dt.timedelta = dt.timedelta(minutes=30)
+    extension: dt.timedelta = dt.timedelta(minutes=30)
+    mode: str = "from_deadline"
+    trigger_rank: int | None = None
+    max_extensions: int | None = None
+    latest_close: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a policy the rule cannot apply."""
+        if self.mode not in MODES:
+            raise ValueError(f"Unknown extension mode {self.mode!r}; use one of {MODES}.")
+        if self.window < dt.timedelta(0):
+            raise ValueError("The extension window cannot be negative.")
+        if self.extension <= dt.timedelta(0):
+            raise ValueError("The extension must be positive.")
+        if self.trigger_rank is not None and self.trigger_rank < 1:
+            raise ValueError("The triggering rank starts at 1.")
+        if self.max_extensions is not None and self.max_extensions < 0:
+            raise ValueError("The cap on extensions cannot be negative.")
+        if self.latest_close is not None:
+            _require_aware("latest_close", self.latest_close)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Outcome of a change: accepted or refused (reason), and the deadline now in force."""
+
+    accepted: bool
+    deadline: dt.datetime
+    extended: bool
+    previous_deadline: dt.datetime
+    reason: str | None = None
+
+
+def closed_message(deadline: dt.datetime) -> str:
+    """The message a change gets once the deadline has passed."""
+    return f"Bidding closed at {deadline.isoformat()}."
+
+
+def _may_extend(
+    deadline: dt.datetime,
+    accepted_at: dt.datetime,
+    policy: ExtensionPolicy,
+    rank: int | None,
+    extensions_so_far: int,
+) -> bool:
+    """Whether an accepted triggering change qualifies (window, rank, cap on count)."""
+    if accepted_at < deadline - policy.window:
+        return False
+    if policy.trigger_rank is not None and (rank is None or rank > policy.trigger_rank):
+        return False
+    return policy.max_extensions is None or extensions_so_far < policy.max_extensions
+
+
+def _new_deadline(
+    deadline: dt.datetime, accepted_at: dt.datetime, policy: ExtensionPolicy
+) -> dt.datetime:
+    """The deadline the extension would set, capped by latest_close (may not move at all)."""
+    if policy.mode == "from_deadline":
+        moved = deadline + policy.extension
+    else:
+        moved = max(deadline, accepted_at + policy.extension)
+    if policy.latest_close is not None:
+        moved = min(moved, policy.latest_close)
+    return moved.astimezone(deadline.tzinfo)
+
+
+def decide(
+    deadline: dt.datetime,
+    accepted_at: dt.datetime,
+    policy: ExtensionPolicy,
+    *,
+    triggering: bool,
+    rank: int | None = None,
+    extensions_so_far: int = 0,
+) -> Decision:
+    """Accept a change before the deadline (refuse it at or after); apply the 30-minute rule."""
+    _require_aware("deadline", deadline)
+    _require_aware("accepted_at", accepted_at)
+    if accepted_at >= deadline:
+        return Decision(False, deadline, False, deadline, closed_message(deadline))
+    if triggering and _may_extend(deadline, accepted_at, policy, rank, extensions_so_far):
+        moved = _new_deadline(deadline, accepted_at, policy)
+        if moved > deadline:
+            return Decision(True, moved, True, deadline)
+    return Decision(True, deadline, False, deadline)
+
+
+# --------------------------------------------------------------------------- offers
+
+
+@dataclass(frozen=True)
+class Line:
+    """One priced position of an offer; the note never matters to the rules."""
+
+    unit_price: Decimal
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A bidder's offer: position number -> line, (lot number, criterion id) -> value."""
+
+    lines: Mapping[str, Line]
+    criteria: Mapping[tuple[int, int], object] = field(default_factory=dict)
+
+
+def _given(value: object) -> bool:
+    """A criterion value counts as given unless it is None or blank text."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _comparable(value: object) -> tuple[str, object]:
+    """A criterion value tagged by kind, so True never equals Decimal(1) and NaN equals NaN."""
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, Decimal) and not value.is_finite():
+        return ("special", str(value))
+    if isinstance(value, int | Decimal):
+        return ("number", value)
+    return (type(value).__name__, value)
+
+
+def _offer_key(offer: Offer) -> tuple[dict[str, tuple[str, object]], dict[object, object]]:
+    """What a revision must change to trigger: prices by position and given criterion values."""
+    prices = {number: _comparable(line.unit_price) for number, line in offer.lines.items()}
+    criteria = {key: _comparable(v) for key, v in offer.criteria.items() if _given(v)}
+    return prices, criteria
+
+
+def is_triggering(previous: Offer | None, new: Offer) -> bool:
+    """A first bid, or a revision changing priced positions, a unit price or a criterion value."""
+    return previous is None or _offer_key(previous) != _offer_key(new)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True)
+class PositionSpec:
+    """A tender position as the offer checks need it."""
+
+    number: str
+    quantity: Decimal
+    max_unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    """A non-price criterion of a lot; options are the choice labels."""
+
+    id: int
+    name: str
+    kind: str
+    required: bool = False
+    min_value: Decimal | None = None
+    max_value: Decimal | None = None
+    options: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown kind."""
+        if self.kind not in CRITERION_KINDS:
+            raise ValueError(f"Unknown criterion kind {self.kind!r}; use one of {CRITERION_KINDS}.")
+
+
+@dataclass(frozen=True)
+class LotSpec:
+    """A lot: how it is awarded, its positions and its criteria."""
+
+    number: int
+    award_mode: str
+    positions: tuple[PositionSpec, ...]
+    criteria: tuple[CriterionSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown award mode."""
+        if self.award_mode not in AWARD_MODES:
+            raise ValueError(f"Unknown award mode {self.award_mode!r}; use one of {AWARD_MODES}.")
+
+
+def line_total(unit_price: Decimal, quantity: Decimal, places: int = 2) -> Decimal:
+    """unit_price x quantity, rounded half-up to `places` decimals (exact product first)."""
+    with localcontext() as ctx:
+        ctx.prec = 100
+        return (unit_price * quantity).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+
+
+def decimal_places(value: Decimal) -> int:
+    """Decimals a value really needs: 10.50 -> 1, 10.000 -> 0, 1E+2 -> 0."""
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or not any(digits):  # NaN, infinities, zero
+        return 0
+    count = len(digits)
+    while exponent < 0 and count > 1 and digits[count - 1] == 0:
+        count -= 1
+        exponent += 1
+    return max(0, -exponent)
+
+
+def _finite_decimal(value: object) -> bool:
+    """A Decimal that is a real number (not NaN, not infinite)."""
+    return isinstance(value, Decimal) and value.is_finite()
+
+
+def _price_problems(position: PositionSpec, price: object, places: int) -> list[Problem]:
+    """Problems of one unit price: a positive number, few enough decimals, within the maximum."""
+    where, label = f"lines.{position.number}.unit_price", f"Position {position.number}"
+    if not _finite_decimal(price):
+        return [(where, f"{label}: the unit price must be a number.")]
+    assert isinstance(price, Decimal)
+    problems: list[Problem] = []
+    if price <= 0:
+        problems.append((where, f"{label}: the unit price must be positive."))
+    if decimal_places(price) > places:
+        problems.append(
+            (where, f"{label}: the unit price {price} has more than {places} decimal places.")
+        )
+    cap = position.max_unit_price
+    if cap is not None and price > cap:
+        problems.append(
+            (where, f"{label}: the unit price {price} is above the maximum unit price {cap}.")
+        )
+    return problems
+
+
+def _missing_text(numbers: list[str]) -> str:
+    """At most MISSING_LISTED position numbers, then 'and N more'."""
+    shown = ", ".join(numbers[:MISSING_LISTED])
+    rest = len(numbers) - MISSING_LISTED
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def _whole_lot_problem(lot: LotSpec, priced: Mapping[str, Line]) -> list[Problem]:
+    """A whole_lot lot the offer bids on must price every one of its positions."""
+    missing = [p.number for p in lot.positions if p.number not in priced]
+    if lot.award_mode != "whole_lot" or not missing:
+        return []
+    return [
+        (
+            f"lots.{lot.number}",
+            f"Lot {lot.number} is awarded as a whole: price every position. "
+            f"Missing: {_missing_text(missing)}.",
+        )
+    ]
+
+
+def _number_problem(c: CriterionSpec, value: object) -> str | None:
+    """A number value: a finite Decimal within [min_value, max_value]."""
+    if isinstance(value, bool) or not _finite_decimal(value):
+        return "give a number."
+    assert isinstance(value, Decimal)
+    if c.min_value is not None and value < c.min_value:
+        return f"at least {c.min_value} (got {value})."
+    if c.max_value is not None and value > c.max_value:
+        return f"at most {c.max_value} (got {value})."
+    return None
+
+
+def _value_problem(c: CriterionSpec, value: object) -> str | None:
+    """What is wrong with a given criterion value, or None."""
+    if c.kind == "number":
+        return _number_problem(c, value)
+    if c.kind == "boolean":
+        return None if isinstance(value, bool) else "answer yes or no."
+    if c.kind == "choice":
+        if isinstance(value, str) and value in c.options:
+            return None
+        return f"choose one of: {', '.join(c.options)}."
+    if not isinstance(value, str):
+        return "give a text."
+    if len(value) > TEXT_MAX_CHARS:
+        return f"at most {TEXT_MAX_CHARS} characters (got {len(value)})."
+    return None
+
+
+def _criteria_problems(lot: LotSpec, values: Mapping[tuple[int, int], object]) -> list[Problem]:
+    """Required criteria present and every given value valid, for a lot the offer bids on."""
+    problems: list[Problem] = []
+    for c in lot.criteria:
+        value = values.get((lot.number, c.id))
+        if not _given(value):
+            message = "required." if c.required else None
+        else:
+            message = _value_problem(c, value)
+        if message:
+            problems.append(
+                (f"criteria.{lot.number}.{c.id}", f"Lot {lot.number}, '{c.name}': {message}")
+            )
+    return problems
+
+
+def _stray_criteria(
+    lots: Sequence[LotSpec], bid_lots: set[int], values: Mapping[tuple[int, int], object]
+) -> list[Problem]:
+    """Values given for an unknown lot or criterion, or for a lot the offer does not bid on."""
+    known = {(lot.number, c.id) for lot in lots for c in lot.criteria}
+    problems: list[Problem] = []
+    for (lot_number, criterion_id), value in values.items():
+        where = f"criteria.{lot_number}.{criterion_id}"
+        if not _given(value):
+            continue
+        if (lot_number, criterion_id) not in known:
+            problems.append((where, f"Lot {lot_number} has no criterion {criterion_id}."))
+        elif lot_number not in bid_lots:
+            problems.append(
+                (where, f"Lot {lot_number}: you do not bid on this lot, so leave its criteria out.")
+            )
+    return problems
+
+
+def offer_problems(
+    lots: Sequence[LotSpec], offer: Offer, currency_places: int = 2
+) -> list[tuple[str, str]]:
+    """Every problem of an offer against the tender's lots, all at once, as (field, message)."""
+    problems: list[Problem] = []
+    known = {p.number for lot in lots for p in lot.positions}
+    bid_lots: set[int] = set()
+    for lot in lots:
+        priced = [p for p in lot.positions if p.number in offer.lines]
+        for position in priced:
+            problems += _price_problems(
+                position, offer.lines[position.number].unit_price, currency_places
+            )
+        if priced:
+            bid_lots.add(lot.number)
+            problems += _whole_lot_problem(lot, offer.lines)
+            problems += _criteria_problems(lot, offer.criteria)
+    for number in offer.lines:
+        if number not in known:
+            problems.append((f"lines.{number}", f"Position {number} is not in this tender."))
+    if not bid_lots:
+        problems.append(("lines", "Price at least one position."))
+    problems += _stray_criteria(lots, bid_lots, offer.criteria)
+    return problems
+
+
+# --------------------------------------------------------------------------- ranks
+
+# (bidder key, compared amount, moment that amount was made; None sorts after any moment)
+_Entry = tuple[str, Decimal, dt.datetime | None]
+
+
+def _entry_key(entry: _Entry) -> tuple[Decimal, bool, dt.datetime | None]:
+    """Lower amount first, then earlier moment; a missing moment after every known one."""
+    _, amount, moment = entry
+    return amount, moment is None, moment
+
+
+def _competition_ranks(entries: Iterable[_Entry]) -> dict[str, int]:
+    """Rank 1 = lowest amount, then earliest moment; identical (amount, moment) share a rank."""
+    ranks: dict[str, int] = {}
+    previous, rank = None, 0
+    for index, entry in enumerate(sorted(entries, key=_entry_key)):
+        if _entry_key(entry) != previous:
+            rank, previous = index + 1, _entry_key(entry)
+        ranks[entry[0]] = rank
+    return ranks
+
+
+def _position_entries(
+    offers: Mapping[str, Offer],
+    first_made: Mapping[tuple[str, str], dt.datetime],
+    number: str,
+) -> list[_Entry]:
+    """Each bidder's unit price for one position, with the moment it was first made."""
+    return [
+        (bidder, offer.lines[number].unit_price, first_made.get((bidder, number)))
+        for bidder, offer in offers.items()
+        if number in offer.lines and _finite_decimal(offer.lines[number].unit_price)
+    ]
+
+
+def _lot_entries(
+    offers: Mapping[str, Offer],
+    first_made: Mapping[tuple[str, str], dt.datetime],
+    lot: LotSpec,
+) -> list[_Entry]:
+    """Each complete offer's lot total, with the latest first_made among its lot lines."""
+    entries: list[_Entry] = []
+    for bidder, offer in offers.items():
+        lines = [(p, offer.lines.get(p.number)) for p in lot.positions]
+        if not lines or any(
+            line is None or not _finite_decimal(line.unit_price) for _, line in lines
+        ):
+            continue
+        total = sum(
+            (line_total(line.unit_price, p.quantity) for p, line in lines if line is not None),
+            Decimal(0),
+        )
+        moments = [first_made.get((bidder, p.number)) for p in lot.positions]
+        latest = None if None in moments else max(m for m in moments if m is not None)
+        entries.append((bidder, total, latest))
+    return entries
+
+
+def price_ranks(
+    offers: Mapping[str, Offer],
+    first_made: Mapping[tuple[str, str], dt.datetime],
+    lots: Sequence[LotSpec],
+) -> dict[str, int | None]:
+    """Each bidder's best price rank over per_position positions and whole_lot lot totals."""
+    best: dict[str, int | None] = dict.fromkeys(offers)
+    for lot in lots:
+        if lot.award_mode == "whole_lot":
+            rankings = [_competition_ranks(_lot_entries(offers, first_made, lot))]
+        else:
+            rankings = [
+                _competition_ranks(_position_entries(offers, first_made, p.number))
+                for p in lot.positions
+            ]
+        for ranking in rankings:
+            for bidder, rank in ranking.items():
+                current = best[bidder]
+                best[bidder] = rank if current is None else min(current, rank)
+    return best

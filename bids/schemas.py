@@ -1,0 +1,78 @@
+"""marshmallow schemas for offers, signed revisions and receipts."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from core.fields import ExactDecimal, InputSchema
+
+
+class LineIn(InputSchema):
+    position = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    # Up to 6 places are read so that the rule can say "at most 2 decimals" by position.
+    unit_price = ExactDecimal(places=6, minimum=None, required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class CriterionValueIn(InputSchema):
+    lot = fields.Integer(required=True, validate=validate.Range(min=1))
+    criterion = fields.Integer(required=True)
+    value = fields.Raw(required=True)
+
+
+class OfferIn(InputSchema):
+    """Prices per position (omit a position to not bid on it) and criterion values per lot."""
+
+    lines = fields.List(fields.Nested(LineIn), required=True, validate=validate.Length(max=50_000))
+    criteria = fields.List(
+        fields.Nested(CriterionValueIn), load_default=list, validate=validate.Length(max=1000)
+    )
+
+
+class SignedOfferIn(OfferIn):
+    """The same offer, signed: the signature covers the payload `prepare` returned."""
+
+    key_id = fields.Integer(required=True)
+    signature = fields.String(required=True, validate=validate.Length(min=8, max=4096))
+
+
+class PreparedOut(Schema):
+    payload = fields.Dict()
+    canonical_b64 = fields.String()
+    digest_hex = fields.String()
+    revision = fields.Integer()
+
+
+class LineOut(Schema):
+    position = fields.String(attribute="position_number")
+    unit_price = ExactDecimal(places=2)
+    total = ExactDecimal(places=2)
+    note = fields.String()
+
+
+class RevisionOut(Schema):
+    number = fields.Integer()
+    accepted_at = fields.AwareDateTime()
+    payload_hash = fields.String()
+    previous_hash = fields.String(allow_none=True)
+    signing_key_id = fields.Integer()
+    triggering = fields.Boolean()
+    extended = fields.Boolean()
+    deadline_before = fields.AwareDateTime()
+    deadline_after = fields.AwareDateTime()
+    total = ExactDecimal(places=2)
+
+
+class AcceptedOut(RevisionOut):
+    """An accepted revision with the platform's signed receipt."""
+
+    receipt = fields.Dict()
+    bid_deadline = fields.AwareDateTime()
+
+
+class BidOut(Schema):
+    status = fields.String()
+    participant_number = fields.Integer()
+    first_bid_at = fields.AwareDateTime()
+    withdrawn_at = fields.AwareDateTime(allow_none=True)
+    revisions = fields.List(fields.Nested(RevisionOut))

@@ -1,0 +1,527 @@
+"""Submitting, revising and withdrawing bids: one transaction under the tender's row lock
+decides acceptance and the deadline, stores the signed revision and its audit event.
+Services flush; the entrypoint commits once."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+
+from accounts.models import Organization, User
+from accounts.service import require_accredited, require_member
+from audit.service import record
+from bids import rules
+from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
+from core import clock, live
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.extensions import db
+from core.transaction import lock
+from positions.models import Criterion, Position
+from signatures import canonical
+from signatures import service as signatures
+from signatures.payloads import receipt_payload, revision_payload, utc_timestamp
+from tenders.models import Lot, Tender
+from tenders.sockets import tender_room
+
+CURRENCY_PLACES = 2
+
+
+def policy_of(tender: Tender) -> rules.ExtensionPolicy:
+    """The tender's extension policy as the pure rule reads it."""
+    return rules.ExtensionPolicy(
+        window=dt.timedelta(minutes=tender.extension_window_minutes),
+        extension=dt.timedelta(minutes=tender.extension_minutes),
+        mode=tender.extension_mode,
+        trigger_rank=tender.extension_trigger_rank,
+        max_extensions=tender.max_extensions,
+        latest_close=tender.latest_close,
+    )
+
+
+# -- reading the tender and the offer -------------------------------------------------------
+
+
+class _Specs:
+    """The tender's lots as the pure rules see them, plus position ids by number."""
+
+    def __init__(self, tender: Tender):
+        rows = db.session.execute(
+            select(
+                Position.id,
+                Position.lot_id,
+                Position.number,
+                Position.quantity,
+                Position.max_unit_price,
+            )
+            .where(Position.tender_id == tender.id)
+            .order_by(Position.sort_key)
+        ).all()
+        lots = db.session.execute(select(Lot).where(Lot.tender_id == tender.id)).scalars().all()
+        criteria = (
+            db.session.execute(
+                select(Criterion)
+                .join(Lot, Lot.id == Criterion.lot_id)
+                .where(Lot.tender_id == tender.id)
+            )
+            .scalars()
+            .all()
+        )
+        self.position_ids = {r.number: r.id for r in rows}
+        self.quantities = {r.number: r.quantity for r in rows}
+        self.kinds = {c.id: c.kind for c in criteria}
+        self.lots = [
+            rules.LotSpec(
+                number=lot.number,
+                award_mode=lot.award_mode,
+                positions=tuple(
+                    rules.PositionSpec(r.number, r.quantity, r.max_unit_price)
+                    for r in rows
+                    if r.lot_id == lot.id
+                ),
+                criteria=tuple(
+                    rules.CriterionSpec(
+                        c.id,
+                        c.name,
+                        c.kind,
+                        c.required,
+                        c.min_value,
+                        c.max_value,
+                        tuple(o.label for o in c.options),
+                    )
+                    for c in criteria
+                    if c.lot_id == lot.id
+                ),
+            )
+            for lot in sorted(lots, key=lambda lot: lot.number)
+        ]
+
+
+def _criterion_value(kind: str | None, value: object):
+    if kind == "number":
+        try:
+            number = Decimal(str(value).strip().replace(",", "."))
+        except InvalidOperation:
+            raise ValueError("not a number") from None
+        if not number.is_finite():
+            raise ValueError("not a number")
+        return number
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError("answer true or false")
+        return value
+    return str(value)
+
+
+def to_offer(data: dict, specs: _Specs) -> tuple[rules.Offer, list[tuple[str, str]]]:
+    """The submitted lines and criterion values as a rules.Offer, plus conversion problems."""
+    problems: list[tuple[str, str]] = []
+    lines: dict[str, rules.Line] = {}
+    for item in data["lines"]:
+        number = item["position"]
+        if number in lines:
+            problems.append((f"lines.{number}", f"Position {number} is priced twice."))
+        lines[number] = rules.Line(unit_price=item["unit_price"], note=item.get("note", ""))
+    values: dict[tuple[int, int], object] = {}
+    for item in data.get("criteria", []):
+        key = (item["lot"], item["criterion"])
+        try:
+            values[key] = _criterion_value(specs.kinds.get(item["criterion"]), item["value"])
+        except ValueError as exc:
+            problems.append((f"criteria.{key[0]}.{key[1]}", str(exc)))
+    return rules.Offer(lines=lines, criteria=values), problems
+
+
+def _offer_of(revision: BidRevision | None, specs: _Specs) -> rules.Offer | None:
+    if revision is None:
+        return None
+    lines = db.session.execute(select(BidLine).where(BidLine.revision_id == revision.id)).scalars()
+    values = db.session.execute(
+        select(BidCriterionValue).where(BidCriterionValue.revision_id == revision.id)
+    ).scalars()
+    return rules.Offer(
+        lines={line.position_number: rules.Line(line.unit_price, line.note) for line in lines},
+        criteria={
+            (v.lot_number, v.criterion_id): _criterion_value(
+                specs.kinds.get(v.criterion_id), _stored(v.value)
+            )
+            for v in values
+        },
+    )
+
+
+def _stored(text: str):
+    return {"true": True, "false": False}.get(text, text)
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# -- access ----------------------------------------------------------------------------------
+
+
+def _bidder(user: User, org: Organization | None, tender: Tender) -> Organization:
+    require_accredited(org, "supplier")
+    require_member(user, org.id)
+    if tender.customer_id == org.id:
+        raise Forbidden("A customer cannot bid on its own tender.")
+    if tender.sme_only and not org.is_sme:
+        raise Forbidden("Only small and medium enterprises may bid on this tender.")
+    return org
+
+
+def _open_tender(tender_id: int, for_update: bool) -> Tender:
+    tender = lock(Tender, tender_id) if for_update else db.session.get(Tender, tender_id)
+    if tender is None or tender.status == "draft":
+        raise NotFound("No such tender.")
+    if tender.status != "published":
+        raise Conflict(f"Tender {tender.number} is {tender.status}: it accepts no bids.")
+    return tender
+
+
+def own_bid(org: Organization, tender_id: int) -> Bid | None:
+    """The organization's bid on a tender, if any."""
+    return db.session.execute(
+        select(Bid).where(Bid.tender_id == tender_id, Bid.organization_id == org.id)
+    ).scalar_one_or_none()
+
+
+def _latest(bid: Bid | None) -> BidRevision | None:
+    if bid is None or bid.revision_count == 0:
+        return None
+    return db.session.execute(
+        select(BidRevision).where(
+            BidRevision.bid_id == bid.id, BidRevision.number == bid.revision_count
+        )
+    ).scalar_one()
+
+
+# -- the payload to sign ---------------------------------------------------------------------
+
+
+def _payload(
+    tender: Tender, org: Organization, bid: Bid | None, offer: rules.Offer, specs: _Specs
+) -> dict:
+    lines = [
+        {
+            "position": number,
+            "unit_price": f"{line.unit_price:.2f}",
+            "total": f"{rules.line_total(line.unit_price, specs.quantities[number]):.2f}",
+            "note": line.note,
+        }
+        for number, line in offer.lines.items()
+    ]
+    criteria = [
+        {
+            "lot": str(lot),
+            "criterion": criterion,
+            "value": value if isinstance(value, bool) else str(value),
+        }
+        for (lot, criterion), value in offer.criteria.items()
+    ]
+    return revision_payload(
+        tender_number=tender.number,
+        bidder_inn=org.inn,
+        bidder_org_id=org.id,
+        revision=(bid.revision_count if bid else 0) + 1,
+        previous_hash=bid.last_hash if bid else None,
+        lines=lines,
+        criteria=criteria,
+        documents=[],
+    )
+
+
+def _checked_offer(tender: Tender, data: dict) -> tuple[_Specs, rules.Offer]:
+    specs = _Specs(tender)
+    offer, problems = to_offer(data, specs)
+    problems += rules.offer_problems(specs.lots, offer, CURRENCY_PLACES)
+    if problems:
+        fields: dict[str, list[str]] = {}
+        for field, message in problems:
+            fields.setdefault(field, []).append(message)
+        raise Invalid(f"The offer has {len(problems)} problem(s); nothing was stored.", fields)
+    return specs, offer
+
+
+def prepare(user: User, org: Organization | None, tender_id: int, data: dict) -> dict:
+    """Validate an offer and return the exact payload (and bytes) the supplier must sign."""
+    tender = _open_tender(tender_id, for_update=False)
+    _bidder(user, org, tender)
+    if clock.now() >= tender.bid_deadline:
+        raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
+    specs, offer = _checked_offer(tender, data)
+    payload = _payload(tender, org, own_bid(org, tender.id), offer, specs)
+    message = canonical.canonicalize(payload)
+    return {
+        "payload": payload,
+        "canonical_b64": base64.b64encode(message).decode(),
+        "digest_hex": canonical.digest_hex(payload),
+        "revision": payload["revision"],
+    }
+
+
+# -- accepting a revision --------------------------------------------------------------------
+
+
+def submit(
+    user: User, org: Organization | None, tender_id: int, data: dict, key_id: int, signature: str
+) -> BidRevision:
+    """Accept a signed revision, or refuse it with nothing stored. The tender row stays locked
+    from the deadline check to the end of the transaction, so two changes racing at the
+    deadline can neither both extend nor slip in after the close."""
+    tender = _open_tender(tender_id, for_update=True)
+    _bidder(user, org, tender)
+    now = clock.now()
+    if now >= tender.bid_deadline:
+        raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
+    specs, offer = _checked_offer(tender, data)
+    bid = own_bid(org, tender.id)
+    payload = _payload(tender, org, bid, offer, specs)
+    key = signatures.verify_user_signature(user, key_id, payload, signature, at=now)
+    previous = _offer_of(_latest(bid), specs)
+    triggering = (bid is None or bid.status == "withdrawn") or rules.is_triggering(previous, offer)
+    rank = _rank(tender, org, offer, specs, now) if tender.extension_trigger_rank else None
+    decision = rules.decide(
+        tender.bid_deadline,
+        now,
+        policy_of(tender),
+        triggering=triggering,
+        rank=rank,
+        extensions_so_far=tender.extensions_count,
+    )
+    if not decision.accepted:
+        raise Conflict(decision.reason or "Bidding is closed.")
+    bid = bid or _new_bid(tender, org, now)
+    revision = _store(
+        tender, org, bid, user, key.id, signature, payload, offer, specs, now, triggering, decision
+    )
+    if decision.extended:
+        _extend(tender, user, org, decision, revision, now)
+    return revision
+
+
+def _new_bid(tender: Tender, org: Organization, now: dt.datetime) -> Bid:
+    count = db.session.execute(
+        select(func.count()).select_from(Bid).where(Bid.tender_id == tender.id)
+    ).scalar_one()
+    bid = Bid(
+        tender_id=tender.id, organization_id=org.id, participant_number=count + 1, first_bid_at=now
+    )
+    db.session.add(bid)
+    db.session.flush()
+    return bid
+
+
+def _store(
+    tender, org, bid, user, key_id, signature, payload, offer, specs, now, triggering, decision
+) -> BidRevision:
+    revision_hash = canonical.digest_hex(payload)
+    receipt = receipt_payload(
+        revision_hash=revision_hash,
+        accepted_at=utc_timestamp(now),
+        tender_number=tender.number,
+        bidder_inn=org.inn,
+        revision=payload["revision"],
+    )
+    _, receipt_signature = signatures.sign_platform(receipt)
+    totals = {
+        n: rules.line_total(line.unit_price, specs.quantities[n]) for n, line in offer.lines.items()
+    }
+    revision = BidRevision(
+        bid_id=bid.id,
+        number=payload["revision"],
+        accepted_at=now,
+        submitted_by_id=user.id,
+        signing_key_id=key_id,
+        signature=signature,
+        payload_hash=revision_hash,
+        previous_hash=bid.last_hash,
+        receipt_signature=receipt_signature,
+        triggering=triggering,
+        deadline_before=decision.previous_deadline,
+        deadline_after=decision.deadline,
+        total=sum(totals.values(), Decimal(0)),
+    )
+    db.session.add(revision)
+    db.session.flush()
+    db.session.execute(
+        BidLine.__table__.insert(),
+        [
+            {
+                "revision_id": revision.id,
+                "position_id": specs.position_ids[n],
+                "position_number": n,
+                "unit_price": line.unit_price,
+                "total": totals[n],
+                "note": line.note,
+            }
+            for n, line in offer.lines.items()
+        ],
+    )
+    if offer.criteria:
+        db.session.execute(
+            BidCriterionValue.__table__.insert(),
+            [
+                {
+                    "revision_id": revision.id,
+                    "lot_number": lot,
+                    "criterion_id": criterion,
+                    "value": _value_text(value),
+                }
+                for (lot, criterion), value in offer.criteria.items()
+            ],
+        )
+    bid.revision_count, bid.last_hash, bid.status = revision.number, revision_hash, "active"
+    bid.withdrawn_at = None
+    record(
+        "bid.revision_accepted",
+        "bid",
+        bid.id,
+        {
+            "revision": revision.number,
+            "hash": revision_hash,
+            "triggering": triggering,
+            "participant": bid.participant_number,
+            "positions": len(offer.lines),
+        },
+        actor_user_id=user.id,
+        actor_org_id=org.id,
+        chain=f"tender:{tender.id}",
+    )
+    live.emit(
+        "bid_activity",
+        {
+            "tender_id": tender.id,
+            "participants": _participants(tender),
+            "server_time": now.isoformat(),
+        },
+        tender_room(tender.id),
+    )
+    return revision
+
+
+def _participants(tender: Tender) -> int:
+    return db.session.execute(
+        select(func.count())
+        .select_from(Bid)
+        .where(Bid.tender_id == tender.id, Bid.status == "active")
+    ).scalar_one()
+
+
+def _extend(
+    tender: Tender,
+    user: User,
+    org: Organization,
+    decision: rules.Decision,
+    revision: BidRevision,
+    now: dt.datetime,
+) -> None:
+    tender.bid_deadline = decision.deadline
+    tender.extensions_count += 1
+    payload = {
+        "previous": decision.previous_deadline.isoformat(),
+        "deadline": decision.deadline.isoformat(),
+        "server_time": now.isoformat(),
+        "extensions": tender.extensions_count,
+    }
+    record(
+        "tender.extended",
+        "tender",
+        tender.id,
+        {**payload, "revision_id": revision.id},
+        actor_user_id=user.id,
+        actor_org_id=org.id,
+        chain=f"tender:{tender.id}",
+    )
+    live.emit("deadline_extended", {"tender_id": tender.id, **payload}, tender_room(tender.id))
+
+
+def _rank(
+    tender: Tender, org: Organization, offer: rules.Offer, specs: _Specs, now: dt.datetime
+) -> int | None:
+    """The bidder's best price rank once this offer replaces its current one. Ties go to the
+    earlier revision (the new offer is the latest)."""
+    offers: dict[str, rules.Offer] = {}
+    first_made: dict[tuple[str, str], dt.datetime] = {}
+    bids = db.session.execute(
+        select(Bid).where(
+            Bid.tender_id == tender.id, Bid.status == "active", Bid.organization_id != org.id
+        )
+    ).scalars()
+    for other in bids:
+        latest = _latest(other)
+        current = _offer_of(latest, specs)
+        if current is not None:
+            offers[str(other.id)] = current
+            for number in current.lines:
+                first_made[(str(other.id), number)] = latest.accepted_at
+    offers["me"] = offer
+    for number in offer.lines:
+        first_made[("me", number)] = now
+    return rules.price_ranks(offers, first_made, specs.lots).get("me")
+
+
+def withdraw(user: User, org: Organization | None, tender_id: int) -> Bid:
+    """Withdraw before the deadline (never extends anything)."""
+    tender = _open_tender(tender_id, for_update=True)
+    _bidder(user, org, tender)
+    if clock.now() >= tender.bid_deadline:
+        raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
+    bid = own_bid(org, tender.id)
+    if bid is None or bid.status == "withdrawn":
+        raise Conflict("There is no active bid to withdraw.")
+    bid.status, bid.withdrawn_at = "withdrawn", clock.now()
+    record(
+        "bid.withdrawn",
+        "bid",
+        bid.id,
+        {"participant": bid.participant_number},
+        actor_user_id=user.id,
+        actor_org_id=org.id,
+        chain=f"tender:{tender.id}",
+    )
+    live.emit(
+        "bid_activity",
+        {
+            "tender_id": tender.id,
+            "participants": _participants(tender),
+            "server_time": clock.now().isoformat(),
+        },
+        tender_room(tender.id),
+    )
+    return bid
+
+
+def my_bid(user: User, org: Organization | None, tender_id: int) -> tuple[Bid | None, list]:
+    """The organization's bid and every revision it made (its own view only)."""
+    if org is None:
+        raise Forbidden("Choose an organization first.")
+    require_member(user, org.id)
+    bid = own_bid(org, tender_id)
+    return bid, (bid.revisions if bid else [])
+
+
+def revision_lines(revision: BidRevision) -> list[BidLine]:
+    """The lines of one revision in position order."""
+    return list(
+        db.session.execute(
+            select(BidLine).where(BidLine.revision_id == revision.id).order_by(BidLine.id)
+        ).scalars()
+    )
+
+
+def receipt_of(revision: BidRevision, tender: Tender, org: Organization) -> dict:
+    """The platform receipt of a revision (payload + signature), rebuilt from what is stored."""
+    payload = receipt_payload(
+        revision_hash=revision.payload_hash,
+        accepted_at=utc_timestamp(revision.accepted_at),
+        tender_number=tender.number,
+        bidder_inn=org.inn,
+        revision=revision.number,
+    )
+    return {"payload": payload, "signature": revision.receipt_signature}

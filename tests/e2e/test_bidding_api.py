@@ -1,0 +1,169 @@
+"""Suppliers bid and revise through the API: signatures, receipts, the 30-minute rule."""
+
+import datetime as dt
+
+from core import clock
+from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.bidding_helpers import bidder, offer, sign, submit
+
+
+def _published(app, client, **overrides) -> dict:
+    customer = caller(app)
+    body = draft_body(**overrides)
+    tender = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
+    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    assert resp.status_code == 200, resp.get_json()
+    return {**resp.get_json(), "customer": customer}
+
+
+def _criteria(tender: dict, warranty="24", deferral="30 дней") -> list[dict]:
+    lot = tender["lots"][0]
+    ids = {c["name"]: c["id"] for c in lot["criteria"]}
+    return [
+        {"lot": 1, "criterion": ids["Гарантия"], "value": warranty},
+        {"lot": 1, "criterion": ids["Отсрочка платежа"], "value": deferral},
+    ]
+
+
+def test_first_bid_revision_and_receipt(app, client, db):
+    tender = _published(app, client)
+    b = bidder(app, client)
+    resp = submit(client, b, tender["id"], offer({"1": "90.00"}, _criteria(tender)))
+    assert resp.status_code == 201, resp.get_json()
+    first = resp.get_json()
+    assert first["number"] == 1 and first["triggering"] is True and first["extended"] is False
+    assert first["total"] == "135000.00"  # 1500 m x 90.00
+    receipt = first["receipt"]
+    assert receipt["payload"]["revision_hash"] == first["payload_hash"]
+    verified = client.post("/api/v1/receipts/verify", json=receipt)
+    assert verified.status_code == 200
+    # Only the note changes: accepted, not a triggering change.
+    body = offer({"1": "90.00"}, _criteria(tender))
+    body["lines"][0]["note"] = "барабаны по 500 м"
+    second = submit(client, b, tender["id"], body).get_json()
+    assert second["number"] == 2 and second["triggering"] is False
+    assert second["previous_hash"] == first["payload_hash"]
+    mine = client.get(f"/api/v1/tenders/{tender['id']}/bid", headers=b.headers).get_json()
+    assert [r["number"] for r in mine["revisions"]] == [1, 2]
+    assert mine["participant_number"] == 1
+
+
+def test_deadline_extends_inside_the_window_and_closes(app, client, db):
+    tender = _published(
+        app,
+        client,
+        bid_deadline=(clock.now() + dt.timedelta(hours=2)).isoformat(),
+        questions_until=None,
+    )
+    deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
+    a, b = bidder(app, client), bidder(app, client)
+    clock.freeze(deadline - dt.timedelta(minutes=40))  # before the window: no extension
+    first = submit(client, a, tender["id"], offer({"1": "95.00"}, _criteria(tender))).get_json()
+    assert first["extended"] is False
+    clock.freeze(deadline - dt.timedelta(seconds=1))  # inside: +30 min from the deadline
+    resp = submit(client, b, tender["id"], offer({"1": "94.00"}, _criteria(tender)))
+    assert resp.status_code == 201, resp.get_json()
+    extended = resp.get_json()
+    assert extended["extended"] is True
+    new_deadline = deadline + dt.timedelta(minutes=30)
+    assert dt.datetime.fromisoformat(extended["bid_deadline"]) == new_deadline
+    notice = client.get(f"/api/v1/tenders/{tender['id']}").get_json()
+    assert notice["extension_policy"]["extensions_count"] == 1
+    assert dt.datetime.fromisoformat(notice["original_deadline"]) == deadline
+    # At the new deadline: refused, nothing stored, no extension.
+    clock.freeze(new_deadline)
+    resp = submit(client, a, tender["id"], offer({"1": "80.00"}, _criteria(tender)))
+    assert resp.status_code == 409
+    assert "Bidding closed at" in resp.get_json()["error"]["message"]
+    mine = client.get(f"/api/v1/tenders/{tender['id']}/bid", headers=a.headers).get_json()
+    assert len(mine["revisions"]) == 1
+
+
+def test_invalid_offers_name_every_problem(app, client, db):
+    tender = _published(app, client)
+    b = bidder(app, client)
+    body = offer({"1": "120.00", "2": "0", "3": "10.001", "99": "5"}, [])
+    resp = client.post(f"/api/v1/tenders/{tender['id']}/bid/prepare", json=body, headers=b.headers)
+    assert resp.status_code == 422
+    fields = resp.get_json()["error"]["fields"]
+    assert {"lines.1.unit_price", "lines.2.unit_price", "lines.3.unit_price", "lines.99"} <= set(
+        fields
+    ), fields
+    assert any(k.startswith("criteria.1.") for k in fields), fields  # required criteria missing
+
+
+def test_denials(app, client, db):
+    tender = _published(app, client)
+    tid = tender["id"]
+    good = offer({"1": "90.00"}, _criteria(tender))
+    b = bidder(app, client)
+    # A signature over something else.
+    resp = submit(client, b, tid, good, signature=sign(b.private_key, {"other": "payload"}))
+    assert resp.status_code == 422 and "signature" in resp.get_json()["error"]["fields"]
+    # Someone else's key.
+    thief = bidder(app, client)
+    prepared = client.post(
+        f"/api/v1/tenders/{tid}/bid/prepare", json=good, headers=thief.headers
+    ).get_json()
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/bid/revisions",
+        headers=thief.headers,
+        json={**good, "key_id": b.key_id, "signature": sign(b.private_key, prepared["payload"])},
+    )
+    assert resp.status_code == 404
+    # The customer cannot bid on its own tender; a pending supplier cannot bid at all.
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/bid/prepare", json=good, headers=tender["customer"].headers
+    )
+    assert resp.status_code == 403
+    pending = caller(app, customer=False, supplier=True, accreditation_status="pending")
+    assert (
+        client.post(
+            f"/api/v1/tenders/{tid}/bid/prepare", json=good, headers=pending.headers
+        ).status_code
+        == 403
+    )
+    # A replayed signature of revision 1 does not sign revision 2.
+    first = submit(client, b, tid, good)
+    assert first.status_code == 201
+    prepared1_sig = None
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/bid/revisions",
+        headers=b.headers,
+        json={
+            **offer({"1": "89.00"}, _criteria(tender)),
+            "key_id": b.key_id,
+            "signature": prepared1_sig or sign(b.private_key, {"revision": 1}),
+        },
+    )
+    assert resp.status_code == 422
+    # Nobody sees another organization's bid.
+    assert client.get(f"/api/v1/tenders/{tid}/bid", headers=thief.headers).status_code == 404
+    # A cancelled tender accepts nothing.
+    client.post(
+        f"/api/v1/tenders/{tid}/cancel",
+        json={"reason": "Budget cut"},
+        headers=tender["customer"].headers,
+    )
+    resp = submit(client, b, tid, good)
+    assert resp.status_code == 409 and "cancelled" in resp.get_json()["error"]["message"]
+
+
+def test_withdrawal_does_not_extend(app, client, db):
+    tender = _published(
+        app,
+        client,
+        bid_deadline=(clock.now() + dt.timedelta(hours=2)).isoformat(),
+        questions_until=None,
+    )
+    deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
+    b = bidder(app, client)
+    clock.freeze(deadline - dt.timedelta(hours=1))
+    assert (
+        submit(client, b, tender["id"], offer({"1": "90.00"}, _criteria(tender))).status_code == 201
+    )
+    clock.freeze(deadline - dt.timedelta(minutes=5))
+    resp = client.post(f"/api/v1/tenders/{tender['id']}/bid/withdraw", headers=b.headers)
+    assert resp.status_code == 200 and resp.get_json()["status"] == "withdrawn"
+    notice = client.get(f"/api/v1/tenders/{tender['id']}").get_json()
+    assert dt.datetime.fromisoformat(notice["bid_deadline"]) == deadline
