@@ -114,6 +114,7 @@ def _register_domains(app: Flask) -> None:
     app.register_blueprint(tender_api.api)
     app.register_blueprint(tender_cabinet.bp)
     app.register_blueprint(bid_views.api)
+    app.register_blueprint(bid_views.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(accounts_views.api)
     app.register_blueprint(notification_views.bp)

@@ -449,3 +449,26 @@ def price_ranks(
                 current = best[bidder]
                 best[bidder] = rank if current is None else min(current, rank)
     return best
+
+
+# --- visibility of offers -------------------------------------------------------------------
+
+VISIBILITY_MODES = ("open_after_own_bid", "rank_only", "sealed")
+
+
+def visibility_level(mode: str, *, viewer: str, has_own_bid: bool, bidding_open: bool) -> str:
+    """What a viewer may see of the offers: "count" (number of bids only), "rank" (own rank
+    and the best price), "offers" (every offer, participants anonymous) or "named".
+
+    viewer is "customer" (the tender's own), "supplier" (any other organization) or "public".
+    After the close the customer sees names; suppliers keep their view until results are
+    published (a later issue decides what results show)."""
+    if mode not in VISIBILITY_MODES:
+        raise ValueError(f"unknown visibility mode {mode!r}")
+    if viewer == "customer":
+        if not bidding_open:
+            return "named"
+        return "count" if mode == "sealed" else "offers"
+    if viewer != "supplier" or not has_own_bid or mode == "sealed":
+        return "count"
+    return "rank" if mode == "rank_only" else "offers"

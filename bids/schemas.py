@@ -76,3 +76,35 @@ class BidOut(Schema):
     first_bid_at = fields.AwareDateTime()
     withdrawn_at = fields.AwareDateTime(allow_none=True)
     revisions = fields.List(fields.Nested(RevisionOut))
+
+
+class PageIn(InputSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class OfferColumnOut(Schema):
+    participant = fields.Integer()
+    label = fields.String()
+    own = fields.Boolean()
+
+
+class OfferRowOut(Schema):
+    position = fields.String()
+    name = fields.String()
+    quantity = ExactDecimal(places=3)
+    best_price = ExactDecimal(places=2, allow_none=True)
+    prices = fields.List(ExactDecimal(places=2, allow_none=True))
+    own_price = ExactDecimal(places=2, allow_none=True)
+    own_rank = fields.Integer(allow_none=True)
+
+
+class OffersOut(Schema):
+    """What the viewer may see: level "count", "rank", "offers" or "named"."""
+
+    level = fields.String()
+    participants = fields.Integer()
+    columns = fields.List(fields.Nested(OfferColumnOut))
+    rows = fields.List(fields.Nested(OfferRowOut))
+    page = fields.Integer()
+    per_page = fields.Integer()

@@ -165,6 +165,11 @@ def _value_text(value: object) -> str:
 # -- access ----------------------------------------------------------------------------------
 
 
+def check_bidder(user: User, org: Organization | None, tender: Tender) -> Organization:
+    """Refuse anyone who may not bid on this tender (with the reason)."""
+    return _bidder(user, org, tender)
+
+
 def _bidder(user: User, org: Organization | None, tender: Tender) -> Organization:
     require_accredited(org, "supplier")
     require_member(user, org.id)
@@ -525,3 +530,41 @@ def receipt_of(revision: BidRevision, tender: Tender, org: Organization) -> dict
         revision=revision.number,
     )
     return {"payload": payload, "signature": revision.receipt_signature}
+
+
+def current_offer(tender: Tender, bid: Bid | None) -> dict:
+    """The bid's latest offer as plain data for the form: prices and criterion values."""
+    latest = _latest(bid) if bid is not None and bid.status == "active" else None
+    if latest is None:
+        return {"lines": {}, "criteria": {}}
+    lines = {
+        line.position_number: {"unit_price": f"{line.unit_price:.2f}", "note": line.note}
+        for line in revision_lines(latest)
+    }
+    values = db.session.execute(
+        select(BidCriterionValue).where(BidCriterionValue.revision_id == latest.id)
+    ).scalars()
+    return {
+        "lines": lines,
+        "criteria": {f"{v.lot_number}:{v.criterion_id}": _stored(v.value) for v in values},
+    }
+
+
+def form_positions(tender: Tender, q: str, page: int, per_page: int) -> tuple[list, int]:
+    """One page of the tender's positions for the bid form, filtered by number or name."""
+    condition = [Position.tender_id == tender.id]
+    if q:
+        condition.append((Position.number == q) | Position.name.ilike(f"%{q}%"))
+    total = db.session.execute(select(func.count()).where(*condition)).scalar_one()
+    rows = (
+        db.session.execute(
+            select(Position)
+            .where(*condition)
+            .order_by(Position.lot_id, Position.sort_key)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        .scalars()
+        .all()
+    )
+    return rows, total

@@ -3,13 +3,18 @@ one's own bid. (The bid form and the offers table arrive with the pages of this 
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint, g, render_template, request
+from flask_login import current_user, login_required
 
-from bids import schemas, service
+from bids import offers, schemas, service
+from core import clock
 from core.api import API_PREFIX, route
 from core.errors import NotFound
 from core.extensions import db
 from core.transaction import commit
+from signatures import service as signatures_service
+from tenders import schemas as tender_schemas
+from tenders import service as tenders
 from tenders.models import Tender
 
 api = Blueprint("bids_api", __name__, url_prefix=API_PREFIX)
@@ -85,3 +90,62 @@ def api_my_bid(tender_id: int):
     if bid is None:
         raise NotFound("Your organization has not bid on this tender.")
     return bid
+
+
+@route(
+    api,
+    "/tenders/<int:tender_id>/offers",
+    "GET",
+    summary="The table of offers",
+    query=schemas.PageIn,
+    response=schemas.OffersOut,
+    auth="optional",
+    tag="bids",
+)
+def api_offers(tender_id: int, query: dict):
+    """Positions x participants as the caller may see them (DESIGN.md's visibility rules):
+    nothing but the number of bids before one's own bid, anonymous participants until the
+    close, own rank and best price only in rank_only mode, nothing in sealed mode."""
+    org = getattr(g, "org", None) if getattr(g, "api_user", None) else None
+    tender = tenders.visible_tender(tenders.get_tender(tender_id), org)
+    return offers.table(tender, org, query["page"], query["per_page"])
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+bp = Blueprint("bids", __name__)
+FORM_PAGE = 50
+
+
+@bp.get("/tenders/<number>/bid")
+@login_required
+def form(number: str):
+    """The supplier's bid form: prices per position, criteria, the countdown, the receipt of
+    the last revision. Signing happens in the browser (the private key never leaves it)."""
+    tender = tenders.visible_tender(tenders.by_number(number), g.org)
+    org = g.org
+    service.check_bidder(current_user, org, tender)
+    bid, revisions = service.my_bid(current_user, org, tender.id)
+    current = service.current_offer(tender, bid)
+    q = request.args.get("q", "").strip()[:100]
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    positions, total = service.form_positions(tender, q, page, FORM_PAGE)
+    last = revisions[-1] if revisions else None
+    return render_template(
+        "bids/form.html",
+        tender=tender,
+        lots=tender.lots,
+        positions=positions,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // FORM_PAGE)),
+        q=q,
+        bid=bid,
+        revisions=revisions,
+        current=current,
+        receipt=service.receipt_of(last, tender, org) if last else None,
+        keys=[k for k in signatures_service.user_keys(current_user) if k.revoked_at is None],
+        server_now=clock.now(),
+        unit=tender_schemas.unit_short,
+    )

@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from accounts.regions import REGIONS, region_name
+from bids import offers
 from core import clock
 from core.api import flatten_messages
 from core.errors import DomainError
@@ -96,6 +97,8 @@ def _notice_page(tender, errors: dict | None = None, status: int = 200):
         my_questions=service.own_questions(org, tender) if org else [],
         amendments=amendments,
         can_ask=_can_ask(tender, org),
+        offers=offers.table(tender, org, page, POSITIONS_PER_PAGE) if org else None,
+        can_bid=_can_bid(tender, org),
         is_customer=org is not None and org.id == tender.customer_id,
         server_now=clock.now(),
         errors=errors or {},
@@ -104,6 +107,17 @@ def _notice_page(tender, errors: dict | None = None, status: int = 200):
         category_name=schemas.category_name,
         region_name=region_name,
     ), status
+
+
+def _can_bid(tender, org) -> bool:
+    return (
+        org is not None
+        and org.is_accredited
+        and org.is_supplier
+        and org.id != tender.customer_id
+        and tender.status == "published"
+        and clock.now() < tender.bid_deadline
+    )
 
 
 def _can_ask(tender, org) -> bool:

@@ -21,6 +21,7 @@ from bids.rules import (
     line_total,
     offer_problems,
     price_ranks,
+    visibility_level,
 )
 
 D = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -769,3 +770,28 @@ def test_replayed_changes_keep_the_rule(policy, stream, lead):
     assert deadline >= D
     if policy.latest_close is not None:
         assert deadline <= max(D, policy.latest_close)
+
+
+@pytest.mark.parametrize(
+    ("mode", "viewer", "own", "open_", "level"),
+    [
+        ("open_after_own_bid", "supplier", False, True, "count"),
+        ("open_after_own_bid", "supplier", True, True, "offers"),
+        ("open_after_own_bid", "customer", False, True, "offers"),
+        ("open_after_own_bid", "public", False, True, "count"),
+        ("rank_only", "supplier", True, True, "rank"),
+        ("rank_only", "supplier", False, True, "count"),
+        ("sealed", "supplier", True, True, "count"),
+        ("sealed", "customer", False, True, "count"),
+        ("sealed", "customer", False, False, "named"),
+        ("open_after_own_bid", "customer", False, False, "named"),
+        ("rank_only", "supplier", True, False, "rank"),
+    ],
+)
+def test_visibility_levels(mode, viewer, own, open_, level):
+    assert visibility_level(mode, viewer=viewer, has_own_bid=own, bidding_open=open_) == level
+
+
+def test_unknown_visibility_mode_is_refused():
+    with pytest.raises(ValueError):
+        visibility_level("peek", viewer="supplier", has_own_bid=True, bidding_open=True)

@@ -1,0 +1,126 @@
+"""The table of offers (positions x participants) as each viewer may see it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from accounts.models import Organization
+from bids import rules
+from bids.models import Bid, BidLine, BidRevision
+from core import clock
+from core.extensions import db
+from positions.models import Position
+from tenders.models import Tender
+
+
+def _viewer(tender: Tender, org: Organization | None) -> str:
+    if org is None:
+        return "public"
+    return "customer" if org.id == tender.customer_id else "supplier"
+
+
+def _latest_revisions(tender: Tender) -> list[tuple[Bid, BidRevision]]:
+    rows = db.session.execute(
+        select(Bid, BidRevision)
+        .join(
+            BidRevision, (BidRevision.bid_id == Bid.id) & (BidRevision.number == Bid.revision_count)
+        )
+        .where(Bid.tender_id == tender.id, Bid.status == "active")
+        .order_by(Bid.participant_number)
+    ).all()
+    return [(bid, revision) for bid, revision in rows]
+
+
+def table(tender: Tender, org: Organization | None, page: int = 1, per_page: int = 100) -> dict:
+    """The offers of one page of positions, cut to what this viewer may see."""
+    active = _latest_revisions(tender)
+    mine = next((b for b, _ in active if org is not None and b.organization_id == org.id), None)
+    bidding_open = tender.status == "published" and clock.now() < tender.bid_deadline
+    level = rules.visibility_level(
+        tender.visibility,
+        viewer=_viewer(tender, org),
+        has_own_bid=mine is not None,
+        bidding_open=bidding_open,
+    )
+    out = {
+        "level": level,
+        "participants": len(active),
+        "columns": [],
+        "rows": [],
+        "page": page,
+        "per_page": per_page,
+    }
+    if level == "count":
+        return out
+    positions = (
+        db.session.execute(
+            select(Position)
+            .where(Position.tender_id == tender.id)
+            .order_by(Position.lot_id, Position.sort_key)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        .scalars()
+        .all()
+    )
+    prices = _prices(active, [p.id for p in positions])
+    if level == "rank":
+        out["rows"] = [_rank_row(p, prices.get(p.id, {}), mine) for p in positions]
+        return out
+    out["columns"] = [_column(bid, mine, level) for bid, _ in active]
+    out["rows"] = [_offers_row(p, prices.get(p.id, {}), active) for p in positions]
+    return out
+
+
+def _prices(active, position_ids: list[int]) -> dict[int, dict[int, tuple[Decimal, dt.datetime]]]:
+    """position id -> {bid id: (unit price, accepted_at of that revision)}."""
+    by_revision = {revision.id: (bid.id, revision.accepted_at) for bid, revision in active}
+    if not by_revision or not position_ids:
+        return {}
+    lines = db.session.execute(
+        select(BidLine.revision_id, BidLine.position_id, BidLine.unit_price).where(
+            BidLine.revision_id.in_(list(by_revision)), BidLine.position_id.in_(position_ids)
+        )
+    ).all()
+    out: dict[int, dict[int, tuple[Decimal, dt.datetime]]] = {}
+    for revision_id, position_id, price in lines:
+        bid_id, at = by_revision[revision_id]
+        out.setdefault(position_id, {})[bid_id] = (price, at)
+    return out
+
+
+def _column(bid: Bid, mine: Bid | None, level: str) -> dict:
+    label = f"Participant {bid.participant_number}"
+    if level == "named":
+        label = db.session.get(Organization, bid.organization_id).name
+    return {
+        "participant": bid.participant_number,
+        "label": label,
+        "own": mine is not None and bid.id == mine.id,
+    }
+
+
+def _base_row(p: Position, cells: dict) -> dict:
+    best = min((price for price, _ in cells.values()), default=None)
+    return {"position": p.number, "name": p.name, "quantity": p.quantity, "best_price": best}
+
+
+def _offers_row(p: Position, cells: dict, active) -> dict:
+    row = _base_row(p, cells)
+    row["prices"] = [cells.get(bid.id, (None, None))[0] for bid, _ in active]
+    return row
+
+
+def _rank_row(p: Position, cells: dict, mine: Bid | None) -> dict:
+    row = _base_row(p, cells)
+    own = cells.get(mine.id) if mine is not None else None
+    row["own_price"] = own[0] if own else None
+    if own:
+        ahead = [c for bid_id, c in cells.items() if bid_id != mine.id and c < own]
+        row["own_rank"] = len(ahead) + 1  # equal prices: the earlier offer ranks first
+    else:
+        row["own_rank"] = None
+    return row
