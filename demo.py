@@ -185,6 +185,9 @@ def load_command() -> None:
     commit()
     if key_path:
         click.echo(f"supplier1's signing key (private half, for the CLI): {key_path}")
+    if load_bids():
+        commit()
+        click.echo("Demo suppliers have signed bids on the cable and cement tenders.")
     click.echo(f"Demo users (password for all: {PASSWORD}):")
     for email, what in logins:
         click.echo(f"  {email:28} {what}")
@@ -501,3 +504,69 @@ def load_signing_key() -> str | None:
     public = rules.public_pem(rules.load_private_key(private_pem))
     signatures.register_key(user, public, "Demo key (made with the CLI)")
     return str(path)
+
+
+def load_bids() -> int:
+    """Signed demo bids, so the offers table and the receipts have something to show."""
+    import base64
+    from pathlib import Path
+
+    from flask import current_app
+
+    from bids import service as bids
+    from bids.models import Bid
+    from signatures import rules
+    from signatures import service as signatures
+    from tenders.models import Tender
+
+    if db.session.execute(select(Bid.id).limit(1)).first():
+        return 0
+    tenders = {t.title: t for t in db.session.execute(select(Tender)).scalars()}
+    cable = next(t for title, t in tenders.items() if title.startswith("Поставка кабельной"))
+    cement = next(t for title, t in tenders.items() if title.startswith("Поставка цемента"))
+    keyfile = Path(current_app.instance_path) / "demo" / "supplier1-signing-key.pem"
+    made = 0
+    plans = [
+        (
+            "supplier1@demo.tenders",
+            cable,
+            {"1": "58.90", "2": "84.00", "3": "109.50"},
+            "36",
+            "30 дней",
+        ),
+        (
+            "supplier2@demo.tenders",
+            cable,
+            {"1": "59.40", "3": "107.00", "18": "1790.00"},
+            "24",
+            "60 дней",
+        ),
+        ("supplier2@demo.tenders", cement, {"3": "13.90", "4": "11.40"}, None, None),
+    ]
+    for email, tender, prices, warranty, deferral in plans:
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        org = next(m.organization for m in user.memberships)
+        if email.startswith("supplier1") and keyfile.exists():
+            private = rules.load_private_key(keyfile.read_bytes())
+            key = signatures.user_keys(user)[0]
+        else:
+            private = rules.load_private_key(rules.generate_platform_key())
+            key = signatures.register_key(user, rules.public_pem(private), "Demo key")
+        criteria = []
+        if warranty:
+            ids = {c.name: c.id for c in tender.lots[0].criteria}
+            criteria = [
+                {"lot": 1, "criterion": ids["Гарантия"], "value": warranty},
+                {"lot": 1, "criterion": ids["Отсрочка платежа"], "value": deferral},
+            ]
+        offer = {
+            "lines": [
+                {"position": n, "unit_price": Decimal(p), "note": ""} for n, p in prices.items()
+            ],
+            "criteria": criteria,
+        }
+        prepared = bids.prepare(user, org, tender.id, offer)
+        signature = rules.sign(private, base64.b64decode(prepared["canonical_b64"]))
+        bids.submit(user, org, tender.id, offer, key.id, base64.b64encode(signature).decode())
+        made += 1
+    return made
