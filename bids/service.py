@@ -189,11 +189,12 @@ def _open_tender(tender_id: int, for_update: bool) -> Tender:
     return tender
 
 
-def own_bid(org: Organization, tender_id: int) -> Bid | None:
-    """The organization's bid on a tender, if any."""
-    return db.session.execute(
-        select(Bid).where(Bid.tender_id == tender_id, Bid.organization_id == org.id)
-    ).scalar_one_or_none()
+def own_bid(org: Organization, tender_id: int, fresh: bool = False) -> Bid | None:
+    """The organization's bid on a tender, if any (fresh: re-read from the database)."""
+    query = select(Bid).where(Bid.tender_id == tender_id, Bid.organization_id == org.id)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return db.session.execute(query).scalar_one_or_none()
 
 
 def _latest(bid: Bid | None) -> BidRevision | None:
@@ -276,20 +277,31 @@ def prepare(user: User, org: Organization | None, tender_id: int, data: dict) ->
 def submit(
     user: User, org: Organization | None, tender_id: int, data: dict, key_id: int, signature: str
 ) -> BidRevision:
-    """Accept a signed revision, or refuse it with nothing stored. The tender row stays locked
-    from the deadline check to the end of the transaction, so two changes racing at the
-    deadline can neither both extend nor slip in after the close."""
-    tender = _open_tender(tender_id, for_update=True)
+    """Accept a signed revision, or refuse it with nothing stored.
+
+    What concerns only this bidder (validation, the signature) is checked first; the tender
+    row is then locked from the deadline check to the end of the transaction, so two changes
+    racing at the deadline can neither both extend nor slip in after the close, and the lock
+    is held only for the decision and the writes."""
+    tender = _open_tender(tender_id, for_update=False)
     _bidder(user, org, tender)
+    specs, offer = _checked_offer(tender, data)
+    bid = own_bid(org, tender.id)
+    signed_state = _state(bid)
+    payload = _payload(tender, org, bid, offer, specs)
+    key = signatures.verify_user_signature(user, key_id, payload, signature)
+    previous = _offer_of(_latest(bid), specs)
+    triggering = bid is None or bid.status == "withdrawn" or rules.is_triggering(previous, offer)
+
+    tender = _open_tender(tender_id, for_update=True)  # re-read: status and deadline may move
     now = clock.now()
     if now >= tender.bid_deadline:
         raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
-    specs, offer = _checked_offer(tender, data)
-    bid = own_bid(org, tender.id)
-    payload = _payload(tender, org, bid, offer, specs)
-    key = signatures.verify_user_signature(user, key_id, payload, signature, at=now)
-    previous = _offer_of(_latest(bid), specs)
-    triggering = (bid is None or bid.status == "withdrawn") or rules.is_triggering(previous, offer)
+    if not key.usable_at(now):
+        raise Invalid("The signing key was revoked meanwhile.", {"key_id": "Key revoked."})
+    bid = own_bid(org, tender.id, fresh=True)
+    if _state(bid) != signed_state:
+        raise Conflict("Your bid changed while you were signing: prepare and sign again.")
     rank = _rank(tender, org, offer, specs, now) if tender.extension_trigger_rank else None
     decision = rules.decide(
         tender.bid_deadline,
@@ -301,13 +313,21 @@ def submit(
     )
     if not decision.accepted:
         raise Conflict(decision.reason or "Bidding is closed.")
+    new_participant = bid is None or bid.status == "withdrawn"
     bid = bid or _new_bid(tender, org, now)
     revision = _store(
         tender, org, bid, user, key.id, signature, payload, offer, specs, now, triggering, decision
     )
+    if new_participant:
+        _announce_participants(tender, now)
     if decision.extended:
         _extend(tender, user, org, decision, revision, now)
     return revision
+
+
+def _state(bid: Bid | None) -> tuple[int, str | None]:
+    """What a signed payload commits to about the bid: its revision count and last hash."""
+    return (bid.revision_count, bid.last_hash) if bid is not None else (0, None)
 
 
 def _new_bid(tender: Tender, org: Organization, now: dt.datetime) -> Bid:
@@ -398,6 +418,10 @@ def _store(
         actor_org_id=org.id,
         chain=f"tender:{tender.id}",
     )
+    return revision
+
+
+def _announce_participants(tender: Tender, now: dt.datetime) -> None:
     live.emit(
         "bid_activity",
         {
@@ -407,7 +431,6 @@ def _store(
         },
         tender_room(tender.id),
     )
-    return revision
 
 
 def _participants(tender: Tender) -> int:
@@ -490,15 +513,8 @@ def withdraw(user: User, org: Organization | None, tender_id: int) -> Bid:
         actor_org_id=org.id,
         chain=f"tender:{tender.id}",
     )
-    live.emit(
-        "bid_activity",
-        {
-            "tender_id": tender.id,
-            "participants": _participants(tender),
-            "server_time": clock.now().isoformat(),
-        },
-        tender_room(tender.id),
-    )
+    db.session.flush()
+    _announce_participants(tender, clock.now())
     return bid
 
 

@@ -47,8 +47,12 @@ def _forget_hooks(session: Session, previous_transaction) -> None:
 def lock(model, pk, key: str = "id"):
     """Load a row and lock it until the end of the transaction (no-op lock on SQLite,
     whose write transactions are already exclusive: BEGIN IMMEDIATE)."""
+    # populate_existing: a row read earlier in the transaction is refreshed, not reused.
     return db.session.execute(
-        select(model).where(getattr(model, key) == pk).with_for_update()
+        select(model)
+        .where(getattr(model, key) == pk)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
 

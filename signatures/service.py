@@ -172,6 +172,13 @@ def _platform_key_path() -> Path:
 def platform_private_key():
     """The platform's key: from PLATFORM_KEY_PEM, else generated once into the instance
     folder (readable by the app only)."""
+    cached = current_app.extensions.get("platform_key")
+    if cached is None:
+        cached = current_app.extensions["platform_key"] = _load_platform_key()
+    return cached
+
+
+def _load_platform_key():
     configured = current_app.config.get("PLATFORM_KEY_PEM")
     if configured:
         return rules.load_private_key(configured.encode())
@@ -191,7 +198,12 @@ def platform_private_key():
 
 def platform_public_pem() -> str:
     """The platform's public key (PEM) that anyone verifies receipts with."""
-    return rules.public_pem(platform_private_key())
+    cached = current_app.extensions.get("platform_public_pem")
+    if cached is None:
+        cached = current_app.extensions["platform_public_pem"] = rules.public_pem(
+            platform_private_key()
+        )
+    return cached
 
 
 def platform_key_info() -> rules.KeyInfo:
