@@ -62,3 +62,42 @@ def offer(prices: dict[str, str], criteria: list[dict] | None = None) -> dict:
         "lines": [{"position": p, "unit_price": v} for p, v in prices.items()],
         "criteria": criteria or [],
     }
+
+
+def tender_in_window(app, client, minutes: int = 10) -> dict:
+    """A published one-position tender closing in `minutes`: inside the 30-minute window, so
+    every bid extends it. Returns the tender as the API shows it."""
+    import datetime as dt
+
+    from core import clock
+    from tests.e2e.api_helpers import draft_body
+
+    customer = caller(app)
+    body = draft_body(
+        bid_deadline=(clock.now() + dt.timedelta(minutes=minutes)).isoformat(),
+        questions_until=None,
+    )
+    body["lots"] = [
+        {
+            "title": "Кабель",
+            "positions": [{"number": "1", "name": "Кабель", "quantity": "10", "unit_code": "006"}],
+        }
+    ]
+    tender = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
+    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def submit_to_server(base: str, b: Bidder, tender_id: int, prices: dict[str, str]):
+    """Prepare, sign and submit through a running web process (so its live pushes happen)."""
+    import requests
+
+    api = requests.Session()
+    api.headers.update(b.headers)
+    body = offer(prices)
+    prepared = api.post(f"{base}/api/v1/tenders/{tender_id}/bid/prepare", json=body).json()
+    return api.post(
+        f"{base}/api/v1/tenders/{tender_id}/bid/revisions",
+        json={**body, "key_id": b.key_id, "signature": sign(b.private_key, prepared["payload"])},
+    )

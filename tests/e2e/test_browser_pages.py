@@ -78,25 +78,11 @@ def test_countdown_uses_server_time_and_tree_filters(app, server):
 
 @pytest.mark.parametrize("server", ["threading"], indirect=True)
 def test_watcher_page_shows_the_new_deadline_without_reload(app, server):
-    import requests
-
-    from tests.e2e.api_helpers import caller
-    from tests.e2e.bidding_helpers import bidder, offer, sign
+    from tests.e2e.bidding_helpers import bidder, submit_to_server, tender_in_window
 
     base, _ = server
     client = app.test_client()
-    customer = caller(app)
-    body = draft_body(
-        bid_deadline=(clock.now() + dt.timedelta(minutes=10)).isoformat(), questions_until=None
-    )
-    body["lots"] = [
-        {
-            "title": "Кабель",
-            "positions": [{"number": "1", "name": "Кабель", "quantity": "10", "unit_code": "006"}],
-        }
-    ]
-    tender = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
-    client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    tender = tender_in_window(app, client)
     with app.test_request_context():
         watcher = make_user(make_org(is_customer=False))
         email = watcher.email
@@ -112,19 +98,7 @@ def test_watcher_page_shows_the_new_deadline_without_reload(app, server):
         before = page.locator("#deadline-text").text_content()
         left_before = _seconds(page.locator(".countdown").text_content())
         page.wait_for_selector(".countdown[data-watching='1']", state="attached")
-        api = requests.Session()
-        api.headers.update(b.headers)
-        prepared = api.post(
-            f"{base}/api/v1/tenders/{tender['id']}/bid/prepare", json=offer({"1": "100.00"})
-        ).json()
-        resp = api.post(
-            f"{base}/api/v1/tenders/{tender['id']}/bid/revisions",
-            json={
-                **offer({"1": "100.00"}),
-                "key_id": b.key_id,
-                "signature": sign(b.private_key, prepared["payload"]),
-            },
-        )
+        resp = submit_to_server(base, b, tender["id"], {"1": "100.00"})
         assert resp.status_code == 201, resp.text
         page.wait_for_function(
             "before => document.getElementById('deadline-text').textContent !== before",

@@ -14,7 +14,6 @@ import pytest
 import requests
 import socketio
 
-from core import clock
 from core.transaction import commit
 from tests.factories import PASSWORD, make_org, make_user
 
@@ -121,24 +120,12 @@ def test_cross_origin_socket_connection_is_refused(app, server):
 
 @pytest.mark.parametrize("server", ["eventlet"], indirect=True)
 def test_watcher_sees_the_deadline_move_when_another_supplier_bids(app, server):
-    from tests.e2e.api_helpers import caller, draft_body
-    from tests.e2e.bidding_helpers import bidder, offer, sign
+    from tests.e2e.bidding_helpers import bidder, submit_to_server, tender_in_window
 
     base, _ = server
     client = app.test_client()
-    customer = caller(app)
-    body = draft_body(
-        bid_deadline=(clock.now() + dt.timedelta(minutes=10)).isoformat(), questions_until=None
-    )
-    body["lots"] = [
-        {
-            "title": "Кабель",
-            "positions": [{"number": "1", "name": "Кабель", "quantity": "10", "unit_code": "006"}],
-        }
-    ]
-    tender = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
-    published = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
-    deadline = dt.datetime.fromisoformat(published.get_json()["bid_deadline"])
+    tender = tender_in_window(app, client)
+    deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
     watcher_email = _committed_people(app)[1]
     b = bidder(app, client)
 
@@ -158,19 +145,7 @@ def test_watcher_sees_the_deadline_move_when_another_supplier_bids(app, server):
         state = sio.call("watch_tender", {"tender_id": tender["id"]}, timeout=10)
         assert state["ok"] and dt.datetime.fromisoformat(state["deadline"]) == deadline
         # Supplier B bids through the server's API inside the window.
-        api = requests.Session()
-        api.headers.update(b.headers)
-        prepared = api.post(
-            f"{base}/api/v1/tenders/{tender['id']}/bid/prepare", json=offer({"1": "100.00"})
-        ).json()
-        resp = api.post(
-            f"{base}/api/v1/tenders/{tender['id']}/bid/revisions",
-            json={
-                **offer({"1": "100.00"}),
-                "key_id": b.key_id,
-                "signature": sign(b.private_key, prepared["payload"]),
-            },
-        )
+        resp = submit_to_server(base, b, tender["id"], {"1": "100.00"})
         assert resp.status_code == 201, resp.text
         event = events.get(timeout=10)
         assert event["tender_id"] == tender["id"]
