@@ -3,7 +3,7 @@ one's own bid. (The bid form and the offers table arrive with the pages of this 
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from bids import offers, schemas, service
@@ -149,3 +149,14 @@ def form(number: str):
         server_now=clock.now(),
         unit=tender_schemas.unit_short,
     )
+
+
+@bp.post("/tenders/<number>/bid/withdraw")
+@login_required
+def withdraw(number: str):
+    """Withdraw the bid from the form (before the deadline)."""
+    tender = tenders.visible_tender(tenders.by_number(number), g.org)
+    service.withdraw(current_user, g.org, tender.id)  # a refusal answers 409 with the reason
+    commit()
+    flash("Your bid is withdrawn.", "success")
+    return redirect(url_for("bids.form", number=number))

@@ -167,3 +167,24 @@ def test_withdrawal_does_not_extend(app, client, db):
     assert resp.status_code == 200 and resp.get_json()["status"] == "withdrawn"
     notice = client.get(f"/api/v1/tenders/{tender['id']}").get_json()
     assert dt.datetime.fromisoformat(notice["bid_deadline"]) == deadline
+
+
+def test_withdraw_from_the_form_page(app, client, db):
+    from tests.e2e.helpers import csrf_of, login
+
+    tender = _published(app, client)
+    b = bidder(app, client)
+    assert (
+        submit(client, b, tender["id"], offer({"1": "90.00"}, _criteria(tender))).status_code == 201
+    )
+    login(client, b.who.email)
+    form_url = f"/tenders/{tender['number']}/bid"
+    page = client.get(form_url)
+    assert page.status_code == 200 and "Withdraw my bid" in page.get_data(as_text=True)
+    token = csrf_of(client, form_url)
+    resp = client.post(f"{form_url}/withdraw", data={"csrf_token": token})
+    assert resp.status_code == 302
+    again = client.post(f"{form_url}/withdraw", data={"csrf_token": token})
+    assert again.status_code == 409 and "no active bid" in again.get_data(as_text=True)
+    mine = client.get(f"/api/v1/tenders/{tender['id']}/bid", headers=b.headers).get_json()
+    assert mine["status"] == "withdrawn"
