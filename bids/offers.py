@@ -70,7 +70,15 @@ def table(tender: Tender, org: Organization | None, page: int = 1, per_page: int
     if level == "rank":
         out["rows"] = [_rank_row(p, prices.get(p.id, {}), mine) for p in positions]
         return out
-    out["columns"] = [_column(bid, mine, level) for bid, _ in active]
+    names = {}
+    if level == "named":  # one query for every participant's name
+        ids = [bid.organization_id for bid, _ in active]
+        names = dict(
+            db.session.execute(
+                select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+            ).all()
+        )
+    out["columns"] = [_column(bid, mine, names) for bid, _ in active]
     out["rows"] = [_offers_row(p, prices.get(p.id, {}), active) for p in positions]
     return out
 
@@ -92,10 +100,8 @@ def _prices(active, position_ids: list[int]) -> dict[int, dict[int, tuple[Decima
     return out
 
 
-def _column(bid: Bid, mine: Bid | None, level: str) -> dict:
-    label = f"Participant {bid.participant_number}"
-    if level == "named":
-        label = db.session.get(Organization, bid.organization_id).name
+def _column(bid: Bid, mine: Bid | None, names: dict[int, str]) -> dict:
+    label = names.get(bid.organization_id) or f"Participant {bid.participant_number}"
     return {
         "participant": bid.participant_number,
         "label": label,

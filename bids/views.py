@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from bids import offers, schemas, service
 from core import clock
-from core.api import API_PREFIX, route
+from core.api import API_PREFIX, actor, route
 from core.errors import NotFound
 from core.extensions import db
 from core.transaction import commit
@@ -18,10 +18,6 @@ from tenders import service as tenders
 from tenders.models import Tender
 
 api = Blueprint("bids_api", __name__, url_prefix=API_PREFIX)
-
-
-def _actor():
-    return g.api_user, getattr(g, "org", None)
 
 
 @route(
@@ -35,7 +31,7 @@ def _actor():
 )
 def api_prepare(tender_id: int, body: dict):
     """Validates the offer (every problem at once) and returns the exact bytes to sign."""
-    return service.prepare(*_actor(), tender_id, body)
+    return service.prepare(*actor(), tender_id, body)
 
 
 @route(
@@ -51,7 +47,7 @@ def api_prepare(tender_id: int, body: dict):
 def api_submit(tender_id: int, body: dict):
     """Accepted only before the deadline (409 "Bidding closed at ..."), with a valid signature
     over the prepared payload; may extend the deadline (DESIGN.md's 30-minute rule)."""
-    user, org = _actor()
+    user, org = actor()
     revision = service.submit(user, org, tender_id, body, body["key_id"], body["signature"])
     commit()
     tender = db.session.get(Tender, tender_id)
@@ -71,7 +67,7 @@ def api_submit(tender_id: int, body: dict):
 )
 def api_withdraw(tender_id: int):
     """Before the deadline; never extends it."""
-    bid = service.withdraw(*_actor(), tender_id)
+    bid = service.withdraw(*actor(), tender_id)
     commit()
     return bid
 
@@ -86,7 +82,7 @@ def api_withdraw(tender_id: int):
 )
 def api_my_bid(tender_id: int):
     """Only the bidder's own organization sees it."""
-    bid, _ = service.my_bid(*_actor(), tender_id)
+    bid, _ = service.my_bid(*actor(), tender_id)
     if bid is None:
         raise NotFound("Your organization has not bid on this tender.")
     return bid

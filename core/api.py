@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, abort, g, jsonify, request, session
+from flask import Blueprint, abort, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import Schema, ValidationError, fields
@@ -237,7 +237,6 @@ def require_operator() -> None:
         abort(403)
 
 
-def active_org_id() -> int | None:
-    """The organization the API caller acts for."""
-    org = getattr(g, "org", None)
-    return org.id if org is not None else session.get("org_id")
+def actor() -> tuple:
+    """(user, organization) the API caller acts as: a service's first two arguments."""
+    return g.api_user, getattr(g, "org", None)

@@ -170,11 +170,6 @@ class InProcessBackend:
             if entry:
                 entry.cancelled = True
 
-    def pending(self) -> list[tuple[dt.datetime, str, tuple]]:
-        """Scheduled jobs not yet run (for tests and the operator)."""
-        with self._cond:
-            return sorted((e.when, e.path, e.args) for e in self._heap if not e.cancelled)
-
     def run_due(self) -> int:
         """Run every job whose time has come; return how many ran."""
         ran = 0

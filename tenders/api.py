@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 from sqlalchemy import func, select
 
-from core.api import API_PREFIX, route
+from core.api import API_PREFIX, actor, route
 from core.errors import Invalid
 from core.extensions import db
 from core.transaction import commit
@@ -15,10 +15,6 @@ from tenders import schemas, search, service
 from tenders.models import Amendment, Lot
 
 api = Blueprint("tenders_api", __name__, url_prefix=API_PREFIX)
-
-
-def _actor():
-    return g.api_user, getattr(g, "org", None)
 
 
 def _visible(tender_id: int):
@@ -54,7 +50,7 @@ def api_search(query: dict):
 )
 def api_create(body: dict):
     """A customer creates a draft, optionally with lots, positions and criteria."""
-    tender = service.create_draft(*_actor(), body)
+    tender = service.create_draft(*actor(), body)
     commit()
     return tender
 
@@ -84,7 +80,7 @@ def api_get(tender_id: int):
 )
 def api_update(tender_id: int, body: dict):
     """Only drafts; a published tender changes by amendments."""
-    tender = service.update_draft(*_actor(), tender_id, body)
+    tender = service.update_draft(*actor(), tender_id, body)
     commit()
     return tender
 
@@ -141,7 +137,7 @@ def positions_page(tender, page: int, per_page: int, lot_number: int | None = No
 )
 def api_add_lot(tender_id: int, body: dict):
     """With its positions and criteria, if given."""
-    lot = service.add_lot(*_actor(), tender_id, body)
+    lot = service.add_lot(*actor(), tender_id, body)
     commit()
     return lot
 
@@ -157,7 +153,7 @@ def api_add_lot(tender_id: int, body: dict):
 )
 def api_update_lot(tender_id: int, lot_id: int, body: dict):
     """Title, award mode, price weight."""
-    lot = service.update_lot(*_actor(), tender_id, lot_id, body)
+    lot = service.update_lot(*actor(), tender_id, lot_id, body)
     commit()
     return lot
 
@@ -172,7 +168,7 @@ def api_update_lot(tender_id: int, lot_id: int, body: dict):
 )
 def api_delete_lot(tender_id: int, lot_id: int):
     """With its positions and criteria."""
-    service.delete_lot(*_actor(), tender_id, lot_id)
+    service.delete_lot(*actor(), tender_id, lot_id)
     commit()
 
 
@@ -188,7 +184,7 @@ def api_delete_lot(tender_id: int, lot_id: int):
 )
 def api_add_positions(tender_id: int, lot_id: int, body: dict):
     """All or none."""
-    added = service.add_positions(*_actor(), tender_id, lot_id, body["positions"])
+    added = service.add_positions(*actor(), tender_id, lot_id, body["positions"])
     commit()
     return added
 
@@ -203,7 +199,7 @@ def api_add_positions(tender_id: int, lot_id: int, body: dict):
 )
 def api_delete_position(tender_id: int, position_id: int):
     """Drafts only."""
-    service.delete_position(*_actor(), tender_id, position_id)
+    service.delete_position(*actor(), tender_id, position_id)
     commit()
 
 
@@ -221,7 +217,7 @@ def api_import_positions(tender_id: int):
     encoding = request.args.get("encoding") or None
     if encoding not in (None, "utf-8", "windows-1251"):
         raise Invalid("Unsupported encoding.", {"encoding": "Use utf-8 or windows-1251."})
-    count = service.import_positions(*_actor(), tender_id, request.get_data(), encoding)
+    count = service.import_positions(*actor(), tender_id, request.get_data(), encoding)
     commit()
     return {"imported": count}
 
@@ -238,7 +234,7 @@ def api_import_positions(tender_id: int):
 )
 def api_add_criterion(tender_id: int, lot_id: int, body: dict):
     """Kinds number, boolean, choice (with options), text."""
-    criterion = service.add_criterion(*_actor(), tender_id, lot_id, body)
+    criterion = service.add_criterion(*actor(), tender_id, lot_id, body)
     commit()
     return criterion
 
@@ -253,7 +249,7 @@ def api_add_criterion(tender_id: int, lot_id: int, body: dict):
 )
 def api_delete_criterion(tender_id: int, criterion_id: int):
     """Drafts only."""
-    service.delete_criterion(*_actor(), tender_id, criterion_id)
+    service.delete_criterion(*actor(), tender_id, criterion_id)
     commit()
 
 
@@ -272,7 +268,7 @@ def api_add_document(tender_id: int):
     if upload is None:
         raise Invalid("Send the file as multipart field 'file'.", {"file": "Missing."})
     document = service.add_document(
-        *_actor(),
+        *actor(),
         tender_id,
         upload.filename or "",
         upload.stream,
@@ -292,7 +288,7 @@ def api_add_document(tender_id: int):
 )
 def api_publish(tender_id: int):
     """Every problem is listed at once in error.fields."""
-    tender = service.publish(*_actor(), tender_id)
+    tender = service.publish(*actor(), tender_id)
     commit()
     return tender
 
@@ -309,7 +305,7 @@ def api_publish(tender_id: int):
 )
 def api_amend(tender_id: int, body: dict):
     """Description, later deadlines, positions' specifications; numbered and audited."""
-    amendment = service.amend(*_actor(), tender_id, body)
+    amendment = service.amend(*actor(), tender_id, body)
     commit()
     return amendment
 
@@ -346,7 +342,7 @@ def api_amendments(tender_id: int):
 )
 def api_cancel(tender_id: int, body: dict):
     """From draft or published."""
-    tender = service.cancel(*_actor(), tender_id, body["reason"])
+    tender = service.cancel(*actor(), tender_id, body["reason"])
     commit()
     return tender
 
@@ -362,7 +358,7 @@ def api_cancel(tender_id: int, body: dict):
 )
 def api_copy(tender_id: int):
     """Same header, categories, lots, positions and criteria; no deadlines."""
-    tender = service.copy(*_actor(), tender_id)
+    tender = service.copy(*actor(), tender_id)
     commit()
     return tender
 
@@ -401,7 +397,7 @@ def api_questions(tender_id: int):
 )
 def api_ask(tender_id: int, body: dict):
     """Accredited suppliers, until the questions deadline."""
-    question = service.ask(*_actor(), tender_id, body["text"])
+    question = service.ask(*actor(), tender_id, body["text"])
     commit()
     return question
 
@@ -417,7 +413,7 @@ def api_ask(tender_id: int, body: dict):
 )
 def api_answer(tender_id: int, question_id: int, body: dict):
     """The customer only; published on the notice without the asker."""
-    question = service.answer(*_actor(), tender_id, question_id, body["answer"])
+    question = service.answer(*actor(), tender_id, question_id, body["answer"])
     commit()
     return question
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import selectinload
 
 from accounts.models import Organization
 from core import clock
@@ -258,5 +259,11 @@ def search(f: Filters) -> tuple[list[Tender], int]:
     ids = list(db.session.execute(page).scalars())
     if not ids:
         return [], total
-    rows = {t.id: t for t in db.session.execute(select(Tender).where(Tender.id.in_(ids))).scalars()}
+    # Listings show the customer and the "itemized" mark: load them with the page, not per row.
+    query = (
+        select(Tender)
+        .where(Tender.id.in_(ids))
+        .options(selectinload(Tender.customer), selectinload(Tender.lots))
+    )
+    rows = {t.id: t for t in db.session.execute(query).scalars()}
     return [rows[i] for i in ids], total

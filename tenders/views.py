@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 
 from accounts.regions import REGIONS, region_name
 from bids import offers
@@ -46,8 +47,6 @@ def index():
 @bp.get("/tenders")
 def registry():
     """The registry: quick search, filters, sorting, pages."""
-    from marshmallow import ValidationError
-
     errors: dict = {}
     try:
         query = schemas.SearchQuery().load(request.args.to_dict())
