@@ -57,6 +57,9 @@ class BidRevision(db.Model):
     total: Mapped[Decimal] = mapped_column(ExactDecimal(18, 2))
 
     bid: Mapped[Bid] = relationship(back_populates="revisions")
+    documents: Mapped[list[BidRevisionDocument]] = relationship(
+        order_by="BidRevisionDocument.name", viewonly=True
+    )
 
     @property
     def extended(self) -> bool:
@@ -89,3 +92,35 @@ class BidCriterionValue(db.Model):
     lot_number: Mapped[int]
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
     value: Mapped[str] = mapped_column(Text)
+
+
+class OrganizationDocument(db.Model):
+    """A file in an organization's document vault (charter, registry extract, licences...),
+    attachable to any of its bid revisions; the content lives under its SHA-256. Archiving
+    hides it from the vault but keeps it for the revisions that signed it."""
+
+    __tablename__ = "organization_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class BidRevisionDocument(db.Model):
+    """A document attached to a revision, with the name and hash the supplier signed."""
+
+    __tablename__ = "bid_revision_documents"
+
+    revision_id: Mapped[int] = mapped_column(ForeignKey("bid_revisions.id"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("organization_documents.id"), primary_key=True, index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))

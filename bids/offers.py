@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accounts.models import Organization
 from bids import rules
 from bids.models import Bid, BidLine, BidRevision
-from core import clock
+from core import clock, live
 from core.extensions import db
 from positions.models import Position
 from tenders.models import Tender
@@ -34,17 +34,20 @@ def _latest_revisions(tender: Tender) -> list[tuple[Bid, BidRevision]]:
     return [(bid, revision) for bid, revision in rows]
 
 
+def _level(tender: Tender, org: Organization | None, has_own_bid: bool) -> str:
+    return rules.visibility_level(
+        tender.visibility,
+        viewer=_viewer(tender, org),
+        has_own_bid=has_own_bid,
+        bidding_open=tender.status == "published" and clock.now() < tender.bid_deadline,
+    )
+
+
 def table(tender: Tender, org: Organization | None, page: int = 1, per_page: int = 100) -> dict:
     """The offers of one page of positions, cut to what this viewer may see."""
     active = _latest_revisions(tender)
     mine = next((b for b, _ in active if org is not None and b.organization_id == org.id), None)
-    bidding_open = tender.status == "published" and clock.now() < tender.bid_deadline
-    level = rules.visibility_level(
-        tender.visibility,
-        viewer=_viewer(tender, org),
-        has_own_bid=mine is not None,
-        bidding_open=bidding_open,
-    )
+    level = _level(tender, org, mine is not None)
     out = {
         "level": level,
         "participants": len(active),
@@ -130,3 +133,85 @@ def _rank_row(p: Position, cells: dict, mine: Bid | None) -> dict:
     else:
         row["own_rank"] = None
     return row
+
+
+# -- live: who hears what while bidding is open ----------------------------------------------
+
+# Above this many changed positions a push says only "refresh" (a CSV revision of 50,000
+# lines is not sent to every watcher; their pages fetch the page of offers they show).
+LIVE_DELTA_MAX = 200
+
+
+def offers_room(tender_id: int) -> str:
+    """Watchers who may see every offer (anonymous): level "offers" or "named"."""
+    return f"tender:{tender_id}:offers"
+
+
+def best_room(tender_id: int) -> str:
+    """Watchers who may see only the best prices and their own rank: level "rank"."""
+    return f"tender:{tender_id}:best"
+
+
+def live_room(tender: Tender, org: Organization | None) -> str | None:
+    """The offers room a watcher joins, by what DESIGN.md's visibility rules let it see now."""
+    has_own_bid = org is not None and (
+        db.session.execute(
+            select(Bid.id).where(
+                Bid.tender_id == tender.id, Bid.organization_id == org.id, Bid.status == "active"
+            )
+        ).first()
+        is not None
+    )
+    level = _level(tender, org, has_own_bid)
+    if level in ("offers", "named"):
+        return offers_room(tender.id)
+    return best_room(tender.id) if level == "rank" else None
+
+
+def best_prices(tender_id: int, numbers: list[str]) -> dict[str, Decimal | None]:
+    """The best current unit price of each position among the active bids."""
+    rows = db.session.execute(
+        select(BidLine.position_number, func.min(BidLine.unit_price))
+        .join(BidRevision, BidRevision.id == BidLine.revision_id)
+        .join(Bid, (Bid.id == BidRevision.bid_id) & (Bid.revision_count == BidRevision.number))
+        .where(
+            Bid.tender_id == tender_id,
+            Bid.status == "active",
+            BidLine.position_number.in_(numbers),
+        )
+        .group_by(BidLine.position_number)
+    ).all()
+    best: dict[str, Decimal | None] = dict.fromkeys(numbers)
+    best.update(dict(rows))
+    return best
+
+
+def push_changes(
+    tender_id: int, visibility: str, participant: int, prices: dict[str, Decimal | None]
+) -> None:
+    """After a revision or a withdrawal has committed: tell each audience what it may see.
+    prices: the bidder's new unit price per changed position (None: no longer offered)."""
+    if visibility == "sealed":
+        return  # nobody sees offer content before the deadline
+    now = clock.now().isoformat()
+    small = len(prices) <= LIVE_DELTA_MAX
+    best = best_prices(tender_id, list(prices)) if small else {}
+    participants = db.session.execute(
+        select(func.count())
+        .select_from(Bid)
+        .where(Bid.tender_id == tender_id, Bid.status == "active")
+    ).scalar_one()
+    common = {"tender_id": tender_id, "participants": participants, "server_time": now}
+    if small:
+        common["best"] = _texts(best)
+    else:
+        common["refresh"] = True
+    change = {**common, "participant": participant}
+    if small:
+        change["prices"] = _texts(prices)
+    live.emit_now("offers_changed", change, offers_room(tender_id))
+    live.emit_now("best_prices", common, best_room(tender_id))
+
+
+def _texts(prices: dict[str, Decimal | None]) -> dict[str, str | None]:
+    return {n: (f"{p:.2f}" if p is not None else None) for n, p in prices.items()}

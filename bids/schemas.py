@@ -27,6 +27,10 @@ class OfferIn(InputSchema):
     criteria = fields.List(
         fields.Nested(CriterionValueIn), load_default=list, validate=validate.Length(max=1000)
     )
+    # Ids of documents in the organization's vault; the payload names them by SHA-256.
+    documents = fields.List(
+        fields.Integer(strict=True), load_default=list, validate=validate.Length(max=50)
+    )
 
 
 class SignedOfferIn(OfferIn):
@@ -50,6 +54,22 @@ class LineOut(Schema):
     note = fields.String()
 
 
+class AttachedDocumentOut(Schema):
+    document_id = fields.Integer()
+    name = fields.String()
+    sha256 = fields.String()
+
+
+class VaultDocumentOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_at = fields.AwareDateTime()
+
+
 class RevisionOut(Schema):
     number = fields.Integer()
     accepted_at = fields.AwareDateTime()
@@ -61,6 +81,7 @@ class RevisionOut(Schema):
     deadline_before = fields.AwareDateTime()
     deadline_after = fields.AwareDateTime()
     total = ExactDecimal(places=2)
+    documents = fields.List(fields.Nested(AttachedDocumentOut))
 
 
 class AcceptedOut(RevisionOut):

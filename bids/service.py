@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 from accounts.models import Organization, User
 from accounts.service import require_accredited, require_member
 from audit.service import record
-from bids import rules
-from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
+from bids import documents, offers, rules
+from bids.models import Bid, BidCriterionValue, BidLine, BidRevision, OrganizationDocument
 from core import clock, live
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
-from core.transaction import lock
+from core.transaction import after_commit, lock
+from notifications.service import record_event
 from positions.models import Criterion, Position
 from signatures import canonical
 from signatures import service as signatures
@@ -211,7 +212,12 @@ def _latest(bid: Bid | None) -> BidRevision | None:
 
 
 def _payload(
-    tender: Tender, org: Organization, bid: Bid | None, offer: rules.Offer, specs: _Specs
+    tender: Tender,
+    org: Organization,
+    bid: Bid | None,
+    offer: rules.Offer,
+    specs: _Specs,
+    attached: list[OrganizationDocument],
 ) -> dict:
     lines = [
         {
@@ -238,7 +244,7 @@ def _payload(
         previous_hash=bid.last_hash if bid else None,
         lines=lines,
         criteria=criteria,
-        documents=[],
+        documents=documents.payload_entries(attached),
     )
 
 
@@ -261,7 +267,8 @@ def prepare(user: User, org: Organization | None, tender_id: int, data: dict) ->
     if clock.now() >= tender.bid_deadline:
         raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
     specs, offer = _checked_offer(tender, data)
-    payload = _payload(tender, org, own_bid(org, tender.id), offer, specs)
+    attached = documents.to_attach(org, data.get("documents", []))
+    payload = _payload(tender, org, own_bid(org, tender.id), offer, specs, attached)
     message = canonical.canonicalize(payload)
     return {
         "payload": payload,
@@ -286,9 +293,10 @@ def submit(
     tender = _open_tender(tender_id, for_update=False)
     _bidder(user, org, tender)
     specs, offer = _checked_offer(tender, data)
+    attached = documents.to_attach(org, data.get("documents", []))
     bid = own_bid(org, tender.id)
     signed_state = _state(bid)
-    payload = _payload(tender, org, bid, offer, specs)
+    payload = _payload(tender, org, bid, offer, specs, attached)
     key = signatures.verify_user_signature(user, key_id, payload, signature)
     previous = _offer_of(_latest(bid), specs)
     triggering = bid is None or bid.status == "withdrawn" or rules.is_triggering(previous, offer)
@@ -318,11 +326,29 @@ def submit(
     revision = _store(
         tender, org, bid, user, key.id, signature, payload, offer, specs, now, triggering, decision
     )
+    documents.attach(revision, attached)
+    if triggering:
+        changed = _changed_prices(previous if not new_participant else None, offer)
+        after_commit(
+            offers.push_changes, tender.id, tender.visibility, bid.participant_number, changed
+        )
     if new_participant:
         _announce_participants(tender, now)
     if decision.extended:
         _extend(tender, user, org, decision, revision, now)
     return revision
+
+
+def _changed_prices(previous: rules.Offer | None, offer: rules.Offer) -> dict[str, Decimal | None]:
+    """Unit prices that differ from the previous offer (None: the position is dropped)."""
+    before = previous.lines if previous is not None else {}
+    changed: dict[str, Decimal | None] = {
+        n: line.unit_price
+        for n, line in offer.lines.items()
+        if n not in before or before[n].unit_price != line.unit_price
+    }
+    changed.update({n: None for n in before if n not in offer.lines})
+    return changed
 
 
 def _state(bid: Bid | None) -> tuple[int, str | None]:
@@ -466,6 +492,7 @@ def _extend(
         actor_org_id=org.id,
         chain=f"tender:{tender.id}",
     )
+    record_event("tender.extended", tender.id, {"number": tender.number, **payload})
     live.emit("deadline_extended", {"tender_id": tender.id, **payload}, tender_room(tender.id))
 
 
@@ -515,6 +542,18 @@ def withdraw(user: User, org: Organization | None, tender_id: int) -> Bid:
     )
     db.session.flush()
     _announce_participants(tender, clock.now())
+    dropped = db.session.execute(
+        select(BidLine.position_number)
+        .join(BidRevision, BidRevision.id == BidLine.revision_id)
+        .where(BidRevision.bid_id == bid.id, BidRevision.number == bid.revision_count)
+    ).scalars()
+    after_commit(
+        offers.push_changes,
+        tender.id,
+        tender.visibility,
+        bid.participant_number,
+        dict.fromkeys(dropped),
+    )
     return bid
 
 

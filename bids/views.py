@@ -3,14 +3,15 @@ one's own bid. (The bid form and the offers table arrive with the pages of this 
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from bids import offers, schemas, service
+from bids import documents, offers, schemas, service
 from core import clock
 from core.api import API_PREFIX, actor, route
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from core.extensions import db
+from core.files import blob_path
 from core.transaction import commit
 from signatures import service as signatures_service
 from tenders import schemas as tender_schemas
@@ -107,10 +108,85 @@ def api_offers(tender_id: int, query: dict):
     return offers.table(tender, org, query["page"], query["per_page"])
 
 
+# -- the organization's document vault ---------------------------------------------------------
+
+
+@route(
+    api,
+    "/documents",
+    "GET",
+    summary="The documents in my organization's vault",
+    response=schemas.VaultDocumentOut(many=True),
+    tag="bids",
+)
+def api_vault():
+    """Documents that can be attached to bid revisions (by id, in `documents`)."""
+    return documents.vault(*actor())
+
+
+@route(
+    api,
+    "/documents",
+    "POST",
+    summary="Upload a document to the vault (multipart field 'file', optional 'title')",
+    response=schemas.VaultDocumentOut,
+    status=201,
+    tag="bids",
+)
+def api_upload_document():
+    """Charter, registry extract, licences, technical proposals: attach them to revisions."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid("Send the file as multipart field 'file'.", {"file": "Missing."})
+    document = documents.upload(
+        *actor(), upload.filename or "", upload.stream, request.form.get("title", "")
+    )
+    commit()
+    return document
+
+
+@route(
+    api,
+    "/documents/<int:document_id>/archive",
+    "POST",
+    summary="Archive a vault document (revisions that signed it keep it)",
+    response=schemas.VaultDocumentOut,
+    tag="bids",
+)
+def api_archive_document(document_id: int):
+    document = documents.archive(*actor(), document_id)
+    commit()
+    return document
+
+
+@route(
+    api,
+    "/documents/<int:document_id>/content",
+    "GET",
+    summary="Download a vault or bid document",
+    tag="bids",
+)
+def api_document_content(document_id: int):
+    """The file: the organization's own, or one attached to a bid on the caller's tender once
+    bidding has closed."""
+    return _send(documents.for_download(*actor(), document_id))
+
+
+def _send(document):
+    return send_file(
+        blob_path(document.sha256),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.filename,
+        max_age=0,
+    )
+
+
 # -- pages -------------------------------------------------------------------------------------
 
 bp = Blueprint("bids", __name__)
 FORM_PAGE = 50
+OFFERS_PAGE = 100  # as many as the notice shows per page of positions
 
 
 @bp.get("/tenders/<number>/bid")
@@ -124,10 +200,11 @@ def form(number: str):
     bid, revisions = service.my_bid(current_user, org, tender.id)
     current = service.current_offer(tender, bid)
     q = request.args.get("q", "").strip()[:100]
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    page = _page()
     positions, total = service.form_positions(tender, q, page, FORM_PAGE)
     last = revisions[-1] if revisions else None
+    vault = documents.vault(current_user, org)
+    attached_ids = {d.document_id for d in last.documents} if last else set()
     return render_template(
         "bids/form.html",
         tender=tender,
@@ -144,6 +221,8 @@ def form(number: str):
         keys=[k for k in signatures_service.user_keys(current_user) if k.revoked_at is None],
         server_now=clock.now(),
         unit=tender_schemas.unit_short,
+        vault=vault,
+        attached_ids=attached_ids,
     )
 
 
@@ -156,3 +235,60 @@ def withdraw(number: str):
     commit()
     flash("Your bid is withdrawn.", "success")
     return redirect(url_for("bids.form", number=number))
+
+
+@bp.route("/cabinet/documents", methods=["GET", "POST"])
+@login_required
+def vault():
+    """The organization's document vault: upload once, attach to any bid revision."""
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise Invalid("Choose a file to upload.", {"file": "Missing."})
+            documents.upload(
+                current_user, g.org, upload.filename, upload.stream, request.form.get("title", "")
+            )
+            commit()
+            flash("Document added to the vault.", "success")
+            return redirect(url_for("bids.vault"))
+        except Invalid as exc:
+            db.session.rollback()
+            errors, status = {**exc.fields, "_form": [exc.message]}, exc.status
+    return render_template(
+        "bids/vault.html", documents=documents.vault(current_user, g.org), errors=errors
+    ), status
+
+
+@bp.post("/cabinet/documents/<int:document_id>/archive")
+@login_required
+def archive_document(document_id: int):
+    documents.archive(current_user, g.org, document_id)
+    commit()
+    flash("Document archived; revisions that were signed with it keep it.", "success")
+    return redirect(url_for("bids.vault"))
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def download_document(document_id: int):
+    """A vault or bid document, for whoever may read it."""
+    return _send(documents.for_download(current_user, g.org, document_id))
+
+
+@bp.get("/tenders/<number>/offers")
+@login_required
+def offers_fragment(number: str):
+    """The offers section alone, as the notice shows it to this viewer (live refreshes)."""
+    tender = tenders.visible_tender(tenders.by_number(number), g.org)
+    if g.org is None:
+        return "", 204
+    table = offers.table(tender, g.org, _page(), OFFERS_PAGE)
+    return render_template("tenders/_offers.html", tender=tender, offers=table)
+
+
+def _page() -> int:
+    page = request.args.get("page", "1")
+    return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1

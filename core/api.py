@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, Response, abort, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import Schema, ValidationError, fields
@@ -142,6 +142,8 @@ def route(
             if query_s is not None:
                 kwargs["query"] = _load(query_s, request.args.to_dict())
             result = view(**kwargs)
+            if isinstance(result, Response):  # a file download
+                return result
             if status == 204:
                 return "", 204
             return jsonify(resp_s.dump(result) if resp_s is not None else result), status

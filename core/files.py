@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 import re
 import tempfile
@@ -57,3 +58,43 @@ def save_stream(stream: BinaryIO, max_bytes: int, field: str = "file") -> tuple[
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp.name, target)
     return sha, size
+
+
+# What may be uploaded as a document (tender notices, the organization's vault, bids).
+DOCUMENT_EXTENSIONS = frozenset(
+    {
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "odt",
+        "ods",
+        "rtf",
+        "txt",
+        "csv",
+        "xml",
+        "zip",
+        "7z",
+        "jpg",
+        "jpeg",
+        "png",
+        "tif",
+        "tiff",
+        "sig",
+        "p7s",
+    }
+)
+
+
+def document_type(filename: str) -> tuple[str, str]:
+    """A cleaned display name and the type it is served with, or Invalid for a file type
+    that is not accepted. The type comes from the extension, never from the uploader."""
+    name = clean_filename(filename)
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in DOCUMENT_EXTENSIONS:
+        raise Invalid(
+            "This type of file is not accepted.",
+            {"file": f"Accepted: {', '.join(sorted(DOCUMENT_EXTENSIONS))}."},
+        )
+    return name, mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -4,7 +4,6 @@ cancellation, copies, clarifications. Services flush; the entrypoint commits onc
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 from decimal import Decimal
 
 from flask import current_app
@@ -16,7 +15,7 @@ from audit.service import record
 from core import clock
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
-from core.files import clean_filename, save_stream
+from core.files import document_type, save_stream
 from core.transaction import lock, lock_or_create
 from notifications.service import record_event
 from positions import classifiers
@@ -828,31 +827,6 @@ def _jsonable(value):
 
 # -- documents -------------------------------------------------------------------------------
 
-DOCUMENT_EXTENSIONS = frozenset(
-    {
-        "pdf",
-        "doc",
-        "docx",
-        "xls",
-        "xlsx",
-        "odt",
-        "ods",
-        "rtf",
-        "txt",
-        "csv",
-        "xml",
-        "zip",
-        "7z",
-        "jpg",
-        "jpeg",
-        "png",
-        "tif",
-        "tiff",
-        "sig",
-        "p7s",
-    }
-)
-
 
 def add_document(
     user: User,
@@ -866,15 +840,7 @@ def add_document(
     tender = own_tender(user, org, tender_id)
     if tender.status not in ("draft", "published"):
         raise Conflict(f"Documents cannot be added to a {tender.status} tender.")
-    name = clean_filename(filename)
-    # The type served later comes from the extension, never from what the uploader claimed.
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in DOCUMENT_EXTENSIONS:
-        raise Invalid(
-            "This type of file is not accepted.",
-            {"file": f"Accepted: {', '.join(sorted(DOCUMENT_EXTENSIONS))}."},
-        )
+    name, content_type = document_type(filename)
     if tender.status == "published" and len(summary.strip()) < 3:
         raise Invalid(
             "Say what the new document changes (it is published as an amendment).",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import session
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
 
@@ -25,6 +26,16 @@ def _tender(data) -> Tender | None:
     return tender
 
 
+def _active_org():
+    """The organization the user acts for in this browser session (as in the pages)."""
+    memberships = sorted(current_user.memberships, key=lambda m: m.organization.name)
+    chosen = session.get("org_id")
+    for m in memberships:
+        if m.organization_id == chosen:
+            return m.organization
+    return memberships[0].organization if memberships else None
+
+
 @socketio.on("watch_tender")
 def watch_tender(data):
     """Join a tender's room; the answer carries the current state, so a client that
@@ -35,6 +46,11 @@ def watch_tender(data):
     if tender is None:
         return {"ok": False, "error": "No such tender."}
     join_room(tender_room(tender.id))
+    from bids.offers import live_room  # bids builds on tenders, not the other way round
+
+    offers_room = live_room(tender, _active_org())
+    if offers_room:
+        join_room(offers_room)
     return {
         "ok": True,
         "tender_id": tender.id,
@@ -42,6 +58,8 @@ def watch_tender(data):
         "deadline": tender.bid_deadline.isoformat() if tender.bid_deadline else None,
         "extensions": tender.extensions_count,
         "server_time": clock.now().isoformat(),
+        # Which offer pushes this watcher gets: "offers", "best" or none (DESIGN.md visibility).
+        "offers_live": offers_room.rsplit(":", 1)[-1] if offers_room else None,
     }
 
 

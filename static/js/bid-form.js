@@ -374,7 +374,11 @@
             value: typeof value === "boolean" ? value : String(value).trim(),
           });
         });
-      return { body: { lines, criteria }, problems };
+      // Documents from the organization's vault, ticked in the Documents section.
+      const documents = Array.from(document.querySelectorAll("input.document-input:checked")).map((el) =>
+        Number(el.value)
+      );
+      return { body: { lines, criteria, documents }, problems };
     }
 
     // The bytes to sign must hold exactly the prices typed here, for this tender.
@@ -396,6 +400,13 @@
         });
       if (!same) {
         throw new Error("The payload to sign does not match the prices in this form: nothing was signed.");
+      }
+      const files = ((signed && signed.documents) || []).map((d) => d.sha256).sort();
+      const ticked = Array.from(document.querySelectorAll("input.document-input:checked"))
+        .map((el) => el.dataset.sha256)
+        .sort();
+      if (files.length !== ticked.length || !files.every((sha, i) => sha === ticked[i])) {
+        throw new Error("The payload to sign does not name the documents ticked in this form: nothing was signed.");
       }
     }
 
@@ -549,6 +560,7 @@
         const accepted = await post(`/tenders/${tenderId}/bid/revisions`, {
           lines: body.lines,
           criteria: body.criteria,
+          documents: body.documents,
           key_id: Number(record.keyId),
           signature,
         });

@@ -35,10 +35,42 @@
       window.Live.socket.emit("watch_tender", { tender_id: tenderId }, (state) => {
         if (state && state.ok) {
           apply(state.deadline, state.server_time);
+          if (el.dataset.watching === "1") refetchOffers(); // a reconnect: pushes may be missed
           el.dataset.watching = "1"; // live from now on (tests and styles can rely on it)
         }
       });
     });
+    // Offers moved (another bid, a revision, a withdrawal): fetch the offers section again as
+    // the server renders it for this viewer (the server decides what this viewer may see).
+    // At most one fetch per two seconds, however busy the tender is.
+    let refetchTimer = null;
+    let lastFetch = 0;
+    function refetchOffers() {
+      const section = document.getElementById("offers");
+      if (!section || !section.dataset.url || refetchTimer) return;
+      const wait = Math.max(0, lastFetch + 2000 - Date.now());
+      refetchTimer = window.setTimeout(async () => {
+        refetchTimer = null;
+        lastFetch = Date.now();
+        try {
+          const resp = await fetch(section.dataset.url, { credentials: "same-origin" });
+          if (!resp.ok || resp.status === 204) return;
+          const holder = document.createElement("div");
+          holder.innerHTML = await resp.text();
+          const fresh = holder.querySelector("#offers");
+          const current = document.getElementById("offers");
+          if (fresh && current) current.replaceWith(fresh);
+        } catch (e) {
+          /* the next push or a reload brings it */
+        }
+      }, wait);
+    }
+    ["offers_changed", "best_prices", "bid_activity"].forEach((name) =>
+      window.Live.on(name, (event) => {
+        if (event && event.tender_id === tenderId) refetchOffers();
+      })
+    );
+
     window.Live.on("deadline_extended", (event) => {
       if (!event || event.tender_id !== tenderId) return;
       apply(event.deadline, event.server_time);

@@ -64,7 +64,7 @@ def offer(prices: dict[str, str], criteria: list[dict] | None = None) -> dict:
     }
 
 
-def tender_in_window(app, client, minutes: int = 10) -> dict:
+def tender_in_window(app, client, minutes: int = 10, **overrides) -> dict:
     """A published one-position tender closing in `minutes`: inside the 30-minute window, so
     every bid extends it. Returns the tender as the API shows it."""
     import datetime as dt
@@ -76,6 +76,7 @@ def tender_in_window(app, client, minutes: int = 10) -> dict:
     body = draft_body(
         bid_deadline=(clock.now() + dt.timedelta(minutes=minutes)).isoformat(),
         questions_until=None,
+        **overrides,
     )
     body["lots"] = [
         {

@@ -1,0 +1,105 @@
+"""Offer pushes respect visibility: bidders who may see offers get each change (participant
+number, prices, best prices); a watcher without a bid, or anyone on a sealed tender, gets
+only the public events (deadline, participant count)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+
+import pytest
+import socketio
+
+from tests.e2e.bidding_helpers import bidder, submit_to_server, tender_in_window
+from tests.e2e.test_live import _browser_login
+
+pytestmark = pytest.mark.live
+
+
+def _watch(base: str, email: str, tender_id: int, events: list[str]):
+    http = _browser_login(base, email)
+    received: queue.Queue = queue.Queue()
+    sio = socketio.Client(reconnection=False)
+    for name in events:
+        sio.on(name, lambda data, name=name: received.put((name, data)))
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    sio.connect(
+        base,
+        headers={"Cookie": cookie, "User-Agent": http.headers["User-Agent"]},
+        transports=["websocket"],
+        wait_timeout=10,
+    )
+    state = sio.call("watch_tender", {"tender_id": tender_id}, timeout=10)
+    assert state["ok"]
+    return sio, received, state, http
+
+
+def _next(received: queue.Queue, name: str, timeout: float = 10):
+    deadline = dt.datetime.now() + dt.timedelta(seconds=timeout)
+    while dt.datetime.now() < deadline:
+        got, data = received.get(timeout=timeout)
+        if got == name:
+            return data
+    raise AssertionError(f"no {name} event")
+
+
+@pytest.mark.parametrize("server", ["threading"], indirect=True)
+def test_offer_changes_reach_only_those_who_may_see_them(app, server):
+    base, _ = server
+    client = app.test_client()
+    tender = tender_in_window(app, client, minutes=120)
+    a, b, c = bidder(app, client), bidder(app, client), bidder(app, client)
+    assert submit_to_server(base, a, tender["id"], {"1": "100.00"}).status_code == 201
+
+    names = ["offers_changed", "best_prices", "bid_activity", "deadline_extended"]
+    a_sio, a_events, a_state, a_http = _watch(base, a.who.email, tender["id"], names)
+    c_sio, c_events, c_state, _ = _watch(base, c.who.email, tender["id"], names)
+    try:
+        assert a_state["offers_live"] == "offers"  # A has a bid: it sees offers
+        assert c_state["offers_live"] is None  # C has none: only the number of bids
+        assert submit_to_server(base, b, tender["id"], {"1": "95.50"}).status_code == 201
+        change = _next(a_events, "offers_changed")
+        assert change["participant"] == 2 and change["participants"] == 2
+        assert change["prices"] == {"1": "95.50"} and change["best"] == {"1": "95.50"}
+        activity = _next(c_events, "bid_activity")
+        assert activity["participants"] == 2
+        # A's page fetches the offers section as the server renders it for A.
+        fragment = a_http.get(f"{base}/tenders/{tender['number']}/offers")
+        assert fragment.status_code == 200 and "95,50" in fragment.text.replace("\xa0", " ")
+        # B withdraws: A is told the position lost that offer.
+        resp = b_withdraw(base, b, tender["id"])
+        assert resp.status_code == 200, resp.text
+        change = _next(a_events, "offers_changed")
+        assert change["prices"] == {"1": None} and change["best"] == {"1": "100.00"}
+        # C never got any offer content.
+        leaked = [
+            name for name, _ in list(c_events.queue) if name in ("offers_changed", "best_prices")
+        ]
+        assert leaked == []
+    finally:
+        a_sio.disconnect()
+        c_sio.disconnect()
+
+
+def b_withdraw(base, b, tender_id):
+    import requests
+
+    return requests.post(f"{base}/api/v1/tenders/{tender_id}/bid/withdraw", headers=b.headers)
+
+
+@pytest.mark.parametrize("server", ["threading"], indirect=True)
+def test_sealed_tender_pushes_no_offer_content(app, server):
+    base, _ = server
+    client = app.test_client()
+    tender = tender_in_window(app, client, minutes=120, visibility="sealed")
+    a, b = bidder(app, client), bidder(app, client)
+    assert submit_to_server(base, a, tender["id"], {"1": "100.00"}).status_code == 201
+    names = ["offers_changed", "best_prices", "bid_activity"]
+    sio, events, state, _ = _watch(base, a.who.email, tender["id"], names)
+    try:
+        assert state["offers_live"] is None
+        assert submit_to_server(base, b, tender["id"], {"1": "90.00"}).status_code == 201
+        assert _next(events, "bid_activity")["participants"] == 2
+        assert [n for n, _ in list(events.queue) if n != "bid_activity"] == []
+    finally:
+        sio.disconnect()
