@@ -5,6 +5,7 @@ Services flush; the entrypoint commits once."""
 from __future__ import annotations
 
 import base64
+import collections
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
@@ -24,6 +25,7 @@ from positions.models import Criterion, Position
 from signatures import canonical
 from signatures import service as signatures
 from signatures.payloads import receipt_payload, revision_payload, utc_timestamp
+from tenders.closing import schedule_close
 from tenders.models import Lot, Tender
 from tenders.sockets import tender_room
 
@@ -98,6 +100,30 @@ class _Specs:
             )
             for lot in sorted(lots, key=lambda lot: lot.number)
         ]
+
+
+# The specs of recently bid-on tenders. A published tender's positions and criteria change
+# only by an amendment, which moves `updated_at`, so (id, updated_at) names one version.
+_SPECS_CACHE: collections.OrderedDict[tuple, _Specs] = collections.OrderedDict()
+_SPECS_CACHE_SIZE = 32
+
+
+def forget_specs() -> None:
+    """Empty the cache (tests roll back tenders, so an id and a time can come back)."""
+    _SPECS_CACHE.clear()
+
+
+def specs_of(tender: Tender) -> _Specs:
+    """The tender's lots as the rules see them (cached per tender version: every prepare and
+    submit needs them, and reading them is several queries)."""
+    key = (tender.id, tender.updated_at)
+    specs = _SPECS_CACHE.get(key)
+    if specs is None:
+        specs = _Specs(tender)
+        _SPECS_CACHE[key] = specs
+        while len(_SPECS_CACHE) > _SPECS_CACHE_SIZE:
+            _SPECS_CACHE.popitem(last=False)
+    return specs
 
 
 def _criterion_value(kind: str | None, value: object):
@@ -249,7 +275,7 @@ def _payload(
 
 
 def _checked_offer(tender: Tender, data: dict) -> tuple[_Specs, rules.Offer]:
-    specs = _Specs(tender)
+    specs = specs_of(tender)
     offer, problems = to_offer(data, specs)
     problems += rules.offer_problems(specs.lots, offer, CURRENCY_PLACES)
     if problems:
@@ -494,6 +520,7 @@ def _extend(
     )
     record_event("tender.extended", tender.id, {"number": tender.number, **payload})
     live.emit("deadline_extended", {"tender_id": tender.id, **payload}, tender_room(tender.id))
+    schedule_close(tender)  # the close job moves with the deadline
 
 
 def _rank(

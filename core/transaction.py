@@ -58,9 +58,13 @@ def lock(model, pk, key: str = "id"):
 
 def lock_or_create(model, key: str, key_value, /, **defaults):
     """Lock a row by a unique key, creating it first if missing; safe when two transactions
-    race to create it (INSERT ... ON CONFLICT DO NOTHING, then SELECT ... FOR UPDATE)."""
+    race to create it (INSERT ... ON CONFLICT DO NOTHING, then SELECT ... FOR UPDATE). The
+    row usually exists: one round trip then (this runs under hot locks, e.g. audit chains)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
+    row = lock(model, key_value, key=key)
+    if row is not None:
+        return row
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(

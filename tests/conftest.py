@@ -189,6 +189,7 @@ def db(app):
     No app context stays pushed during the test: requests of the test client get their own,
     as in production (a shared one would share `g` between requests).
     """
+    from bids.service import forget_specs
     from core.extensions import db as _db
 
     original = _db.session
@@ -208,6 +209,7 @@ def db(app):
             outer.rollback()
         connection.close()
         clock.reset()
+        forget_specs()
 
 
 @pytest.fixture()
