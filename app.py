@@ -19,7 +19,14 @@ from core.transaction import install_sqlite_pragmas
 ROOT = Path(__file__).resolve().parent
 
 # Periodic jobs (sweepers) declared as data; the scheduler (RQ) or the in-process runner runs them.
-PERIODIC_JOBS = (Periodic("notifications.jobs.relay_outbox", interval=60, queue="emails"),)
+PERIODIC_JOBS = (
+    Periodic("notifications.jobs.relay_outbox", interval=60, queue="emails"),
+    Periodic("notifications.jobs.relay_events", interval=60),
+    Periodic("notifications.jobs.send_reminders", interval=300),
+    Periodic("notifications.jobs.send_digests", interval=900, queue="emails"),
+    Periodic("reports.jobs.sweep_protocols", interval=300),
+    Periodic("tenders.jobs.close_overdue", interval=60, queue="closing"),
+)
 
 
 def _secret_key(app: Flask) -> str:
@@ -91,35 +98,48 @@ def _init_login(app: Flask) -> None:
 def _register_domains(app: Flask) -> None:
     import accounts.sockets  # noqa: F401  (registers the connect handler)
     import audit.models  # noqa: F401
+    import bids.csv_models  # noqa: F401
     import bids.models  # noqa: F401
     import notifications.models  # noqa: F401
     import positions.models  # noqa: F401
+    import reports.models  # noqa: F401
     import signatures.models  # noqa: F401
     import tenders.models  # noqa: F401
+    import tenders.result_models  # noqa: F401
     import tenders.sockets  # noqa: F401  (watching tenders live)
     from accounts import views as accounts_views
     from audit.commands import audit_cli
+    from bids import csv_views as bid_csv_views
     from bids import views as bid_views
     from core.api import build_spec
     from core.commands import jobs_cli
     from demo import demo_cli
     from notifications import views as notification_views
+    from reports import views as report_views
     from signatures import views as signature_views
     from signatures.commands import signatures_cli
     from tenders import api as tender_api
     from tenders import cabinet as tender_cabinet
+    from tenders import results_views
     from tenders import views as tender_views
 
     app.register_blueprint(tender_views.bp)
     app.register_blueprint(tender_api.api)
     app.register_blueprint(tender_cabinet.bp)
+    app.register_blueprint(results_views.bp)
+    app.register_blueprint(results_views.api)
     app.register_blueprint(bid_views.api)
     app.register_blueprint(bid_views.bp)
+    app.register_blueprint(bid_csv_views.api)
+    app.register_blueprint(bid_csv_views.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(accounts_views.api)
     app.register_blueprint(notification_views.bp)
+    app.register_blueprint(notification_views.api)
     app.register_blueprint(signature_views.bp)
     app.register_blueprint(signature_views.api)
+    app.register_blueprint(report_views.bp)
+    app.register_blueprint(report_views.api)
 
     @app.get("/api/v1/openapi.json")
     def openapi():

@@ -177,6 +177,11 @@ def load_command() -> None:
     """Load the demo data and print the logins."""
     logins = load()
     commit()
+    from notifications import demo_data as notification_demo
+
+    if notification_demo.load_subscriptions():
+        commit()
+        click.echo("Suppliers declared categories; demo subscriptions created.")
     created = load_tenders()
     commit()
     if created:
@@ -188,6 +193,20 @@ def load_command() -> None:
     if load_bids():
         commit()
         click.echo("Demo suppliers have signed bids on the cable and cement tenders.")
+    if load_csv_bid():
+        commit()
+        click.echo("AO Kabel-Snab bid on the 2,000-position tender with a CSV file.")
+    finished = load_results()
+    commit()
+    if finished:
+        click.echo("Two finished tenders: one closed with offers to review, one with results.")
+    protocols = load_protocols()
+    commit()
+    if protocols:
+        click.echo(f"Signed results protocols produced for {protocols} demo tender(s).")
+    notified = notification_demo.load_inbox()
+    commit()
+    click.echo(f"{notified} notification(s) in the demo inboxes; supplier2 follows a tender.")
     click.echo(f"Demo users (password for all: {PASSWORD}):")
     for email, what in logins:
         click.echo(f"  {email:28} {what}")
@@ -260,10 +279,8 @@ def _cable_positions() -> list[tuple]:
     return rows
 
 
-def _tenders(customer: Organization, buyer: User, other: Organization, other_buyer: User) -> list:
-    from tenders import service as tenders
-
-    now = clock.now()
+def _criteria() -> tuple[dict, dict]:
+    """The two scored criteria of the demo lots: warranty (months) and payment deferral."""
     warranty = {
         "name": "Гарантия",
         "kind": "number",
@@ -290,6 +307,14 @@ def _tenders(customer: Organization, buyer: User, other: Organization, other_buy
             {"label": "60 дней", "score": Decimal(1)},
         ],
     }
+    return warranty, deferral
+
+
+def _tenders(customer: Organization, buyer: User, other: Organization, other_buyer: User) -> list:
+    from tenders import service as tenders
+
+    now = clock.now()
+    warranty, deferral = _criteria()
     specs = [
         (
             customer,
@@ -506,6 +531,25 @@ def load_signing_key() -> str | None:
     return str(path)
 
 
+def _vault(user: User, org: Organization) -> list:
+    """The supplier's document vault: a charter and a registry extract (plain text here)."""
+    import io
+
+    from bids import documents
+
+    existing = documents.vault(user, org)
+    if existing:
+        return existing
+    files = [
+        ("Устав", "ustav.txt", f"Устав {org.name} (демонстрационный документ)."),
+        ("Выписка из ЕГРЮЛ", "egrul.txt", f"Выписка из ЕГРЮЛ: {org.name}, ИНН {org.inn}."),
+    ]
+    return [
+        documents.upload(user, org, name, io.BytesIO(text.encode()), title)
+        for title, name, text in files
+    ]
+
+
 def load_bids() -> int:
     """Signed demo bids, so the offers table and the receipts have something to show."""
     import base64
@@ -564,9 +608,247 @@ def load_bids() -> int:
                 {"position": n, "unit_price": Decimal(p), "note": ""} for n, p in prices.items()
             ],
             "criteria": criteria,
+            "documents": [d.id for d in _vault(user, org)],
         }
         prepared = bids.prepare(user, org, tender.id, offer)
         signature = rules.sign(private, base64.b64decode(prepared["canonical_b64"]))
         bids.submit(user, org, tender.id, offer, key.id, base64.b64encode(signature).decode())
         made += 1
     return made
+
+
+def load_protocols() -> int:
+    """The signed results protocol of every demo tender with published results (the job
+    does the same after a publication; here it runs at once so the demo shows it)."""
+    from reports import service as reports
+    from tenders.models import Tender
+
+    made = 0
+    for tender_id in db.session.execute(
+        select(Tender.id).where(Tender.status == "results_published").order_by(Tender.id)
+    ).scalars():
+        before = reports.latest_protocol(db.session.get(Tender, tender_id))
+        doc = reports.generate_protocol(tender_id)
+        made += doc is not None and doc is not before
+    return made
+
+
+def _demo_bid(email: str, tender, prices: dict[str, str], criteria: list | None = None) -> None:
+    """A signed revision from a demo supplier (its key registered on first use)."""
+    import base64
+    from pathlib import Path
+
+    from flask import current_app
+
+    from bids import service as bids
+    from signatures import rules
+    from signatures import service as signatures
+
+    user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+    org = next(m.organization for m in user.memberships if m.organization.is_supplier)
+    keyfile = Path(current_app.instance_path) / "demo" / "supplier1-signing-key.pem"
+    if email.startswith("supplier1") and keyfile.exists():
+        private = rules.load_private_key(keyfile.read_bytes())
+        key = signatures.user_keys(user)[0]
+    else:
+        private = rules.load_private_key(rules.generate_platform_key())
+        key = signatures.register_key(user, rules.public_pem(private), "Demo key (results)")
+    offer = {
+        "lines": [{"position": n, "unit_price": Decimal(p), "note": ""} for n, p in prices.items()],
+        "criteria": criteria or [],
+    }
+    prepared = bids.prepare(user, org, tender.id, offer)
+    signature = rules.sign(private, base64.b64decode(prepared["canonical_b64"]))
+    bids.submit(user, org, tender.id, offer, key.id, base64.b64encode(signature).decode())
+
+
+def _finished_tender(customer, buyer, data: dict, plans: list, started: dt.datetime):
+    """Publish in the past (the clock set back), bid, pass the deadline and close."""
+    from tenders import closing, review
+    from tenders import service as tenders
+
+    clock.freeze(started)
+    tender = tenders.create_draft(
+        buyer, customer, {**data, "bid_deadline": started + dt.timedelta(days=3)}
+    )
+    tenders.publish(buyer, customer, tender.id)
+    for hours, (email, prices, criteria) in enumerate(plans, start=2):
+        clock.freeze(started + dt.timedelta(hours=hours))
+        _demo_bid(email, tender, prices, criteria(tender) if criteria else None)
+    clock.freeze(started + dt.timedelta(days=3, minutes=1))
+    closing.close(tender.id)
+    review.evaluate_tender(tender.id)
+    return tender
+
+
+def load_results() -> int:
+    """A closed tender with offers to review and one with published results (idempotent)."""
+    from tenders import review
+    from tenders.models import Tender
+
+    title = "Поставка электротехнической продукции (итоги опубликованы)"
+    if db.session.execute(select(Tender.id).where(Tender.title == title)).first():
+        return 0
+    orgs = {o.inn: o for o in db.session.execute(select(Organization)).scalars()}
+    users = {u.email: u for u in db.session.execute(select(User)).scalars()}
+    severstal, uralmash = orgs[ORGS[0][1]], orgs[ORGS[1][1]]
+    buyer, buyer2 = users["buyer@demo.tenders"], users["buyer2@demo.tenders"]
+    warranty, deferral = _criteria()
+
+    def terms(months: str, days: str):
+        def values(tender):
+            ids = {c.name: c.id for c in tender.lots[0].criteria}
+            return [
+                {"lot": 1, "criterion": ids["Гарантия"], "value": months},
+                {"lot": 1, "criterion": ids["Отсрочка платежа"], "value": days},
+            ]
+
+        return values
+
+    real_now = clock.now()
+    try:
+        published = _finished_tender(
+            severstal,
+            buyer,
+            {
+                "title": title,
+                "description": "Лот 1 — попозиционно, с критериями; лот 2 — только целиком.",
+                "region_code": "77",
+                "categories": ["27.3"],
+                "lots": [
+                    _lot(
+                        "Кабель",
+                        "per_position",
+                        [
+                            (1, "Кабель ВВГнг(А)-LS 3x2.5", 2000, "006", "95.00", "27.32", ""),
+                            (2, "Кабель ВВГнг(А)-LS 5x4", 800, "006", "210.00", "27.32", ""),
+                            (3, "Кабель КВВГнг(А)-LS 7x1.5", 600, "006", "120.00", "27.32", ""),
+                        ],
+                        "75",
+                        [warranty, deferral],
+                    ),
+                    _lot(
+                        "Щиты распределительные",
+                        "whole_lot",
+                        [
+                            (4, "Щит ЩРН-24", 10, "796", "8500.00", "27.12", ""),
+                            (5, "Автомат ВА47-29 16А", 120, "796", "260.00", "27.12", ""),
+                        ],
+                    ),
+                ],
+            },
+            [
+                (
+                    "supplier1@demo.tenders",
+                    {"1": "78.40", "2": "182.00", "3": "101.00", "4": "7900", "5": "231"},
+                    terms("36", "30 дней"),
+                ),
+                (
+                    "supplier2@demo.tenders",
+                    {"1": "74.90", "3": "99.50", "4": "8100", "5": "198"},
+                    terms("24", "60 дней"),
+                ),
+                (
+                    "supplier3@demo.tenders",
+                    {"1": "81.00", "2": "176.50", "4": "7400", "5": "215"},
+                    terms("24", "нет"),
+                ),
+            ],
+            real_now - dt.timedelta(days=12),
+        )
+        clock.freeze(real_now - dt.timedelta(days=8))
+        participant = next(
+            b.participant_number
+            for b in review.standing_bids(published)
+            if b.organization_id == orgs[ORGS[4][1]].id
+        )
+        review.disqualify(
+            buyer,
+            severstal,
+            published.id,
+            participant,
+            2,
+            "Не приложены сертификаты соответствия ТР ТС на щиты (п. 4.2 документации).",
+        )
+        clock.freeze(real_now - dt.timedelta(days=7))
+        review.publish(buyer, severstal, published.id)
+        _finished_tender(
+            uralmash,
+            buyer2,
+            {
+                "title": "Поставка офисной мебели (рассмотрение заявок)",
+                "description": "Попозиционная закупка, только цена. Итоги ещё не подведены.",
+                "region_code": "66",
+                "categories": ["31.0"],
+                "lots": [
+                    _lot(
+                        "Мебель",
+                        "per_position",
+                        [
+                            (1, "Стол письменный 1400x700", 40, "796", "9800.00", "31.01", ""),
+                            (2, "Кресло офисное", 40, "796", "7200.00", "31.01", ""),
+                            (3, "Шкаф для документов", 15, "796", "15400.00", "31.01", ""),
+                        ],
+                    )
+                ],
+            },
+            [
+                ("supplier1@demo.tenders", {"1": "8450", "2": "6100", "3": "14900"}, None),
+                ("supplier2@demo.tenders", {"1": "8700", "2": "5900"}, None),
+                ("supplier3@demo.tenders", {"2": "6350", "3": "13800"}, None),
+            ],
+            real_now - dt.timedelta(days=5),
+        )
+    finally:
+        clock.reset()
+    return 2
+
+
+def load_csv_bid() -> int:
+    """A bid built the CSV way on the 2,000-position tender: the template (Windows-1251) is
+    downloaded, three positions of four are priced as in Excel (decimal comma), the file is
+    uploaded, checked and signed, and becomes a revision like any other (idempotent)."""
+    import base64
+    import csv
+    import io
+
+    from bids import csv_service
+    from bids.models import Bid
+    from signatures import rules
+    from signatures import service as signatures
+    from tenders.models import Tender
+
+    tender = db.session.execute(
+        select(Tender).where(Tender.title.startswith("Подшипники качения"))
+    ).scalar_one_or_none()
+    user = db.session.execute(
+        select(User).where(User.email == "supplier3@demo.tenders")
+    ).scalar_one()
+    org = next(m.organization for m in user.memberships if m.organization.is_supplier)
+    if (
+        tender is None
+        or db.session.execute(
+            select(Bid.id).where(Bid.tender_id == tender.id, Bid.organization_id == org.id)
+        ).first()
+    ):
+        return 0
+    data, _ = csv_service.template(user, org, tender.id, encoding="windows-1251")
+    rows = list(csv.reader(io.StringIO(data.decode("cp1251"), newline=""), delimiter=";"))
+    cap, price = rows[0].index("Макс. цена за единицу"), rows[0].index("Цена за единицу")
+    for n, row in enumerate(rows[1:]):
+        if n % 4 != 3 and row[cap]:
+            row[price] = f"{Decimal(row[cap].replace(',', '.')) * Decimal('0.93'):.2f}"
+            row[price] = row[price].replace(".", ",")
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    upload = csv_service.upload(
+        user, org, tender.id, out.getvalue().encode("cp1251"), filename="подшипники-цены.csv"
+    )
+    private = rules.load_private_key(rules.generate_platform_key())
+    key = signatures.register_key(user, rules.public_pem(private), "Demo key (CSV bid)")
+    prepared = csv_service.prepare(user, org, tender.id, upload.id)
+    signature = rules.sign(private, base64.b64decode(prepared["canonical_b64"]))
+    csv_service.submit(
+        user, org, tender.id, upload.id, key.id, base64.b64encode(signature).decode()
+    )
+    return 1

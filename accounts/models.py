@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
 from core.extensions import db
-from core.types import UTCDateTime
+from core.types import CodeList, UTCDateTime
 
 ACCREDITATION_STATUSES = ("pending", "accredited", "rejected", "blocked")
 MEMBER_ROLES = ("admin", "member")
@@ -33,6 +33,8 @@ class Organization(db.Model):
     accreditation_status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     accreditation_reason: Mapped[str | None] = mapped_column(Text)
     accreditation_decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # OKPD2 codes a supplier declares it works in: its users' default subscription.
+    declared_categories: Mapped[list[str]] = mapped_column(CodeList(), default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization")
@@ -64,6 +66,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Opt-in to alert mail not asked for one by one (default subscription); None = no consent.
+    marketing_consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 

@@ -67,6 +67,13 @@ class RegistrationSchema(OrganizationFieldsMixin):
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
     email = _email()
     password = _password()
+    # Suppliers: categories they supply (their default subscription), and opt-in to alert mail.
+    categories = fields.List(
+        fields.String(validate=validate.Length(max=20)),
+        load_default=list,
+        validate=validate.Length(max=200),
+    )
+    marketing_consent = fields.Boolean(load_default=False)
 
     @validates_schema(skip_on_field_errors=False)
     def strong_password(self, data, **kwargs):

@@ -27,6 +27,7 @@ from audit.service import record
 from core import clock, jobs
 from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db
+from notifications.delivery import add_to_inbox
 from notifications.service import queue_mail
 
 _hasher = PasswordHasher()
@@ -127,9 +128,12 @@ def register(data: dict) -> tuple[Organization, User]:
         name=data["name"],
         password_hash=hash_password(data["password"]),
     )
+    if data.get("marketing_consent"):
+        user.marketing_consent_at = clock.now()  # the moment of the opt-in, as evidence
     db.session.add_all([org, user])
     db.session.flush()
     db.session.add(Membership(user_id=user.id, organization_id=org.id, role="admin"))
+    _declare_at_registration(org, user, data.get("categories") or [])
     record(
         "organization.registered",
         "organization",
@@ -148,6 +152,21 @@ def register(data: dict) -> tuple[Organization, User]:
     )
     send_confirmation(user)
     return org, user
+
+
+def _declare_at_registration(org: Organization, user: User, codes: list[str]) -> None:
+    """A supplier's declared categories become its admin's default subscription."""
+    from notifications.subscriptions import sync_default
+    from positions import classifiers
+
+    unknown = [c for c in codes if classifiers.category(c) is None]
+    if unknown:
+        raise Invalid(
+            "Registration refused.", {"categories": f"Unknown codes: {', '.join(unknown)}"}
+        )
+    if codes and org.is_supplier:
+        org.declared_categories = sorted(set(codes))
+        sync_default(org, user)
 
 
 def send_confirmation(user: User) -> None:
@@ -388,7 +407,7 @@ def decide_accreditation(
     )
     jobs.enqueue("accounts.jobs.push_accreditation", org.id)  # live, from a worker
     for m in org.memberships:
-        queue_mail(
+        mail = queue_mail(
             m.user.email,
             "accreditation_decision",
             subject=f"{org.name}: accreditation {new}",
@@ -397,6 +416,13 @@ def decide_accreditation(
             accredited=accredit,
             reason=reason,
             link=_link("accounts.cabinet"),
+        )
+        add_to_inbox(
+            m.user_id,
+            "accreditation.decided",
+            f"accreditation:{org.id}:{org.accreditation_decided_at.isoformat()}",
+            {"organization_id": org.id, "status": new, "reason": reason, "message": org.name},
+            mail.id,
         )
     db.session.flush()
     return org
@@ -490,6 +516,9 @@ def accept_invitation(token: str, user: User | None, new_user: dict | None = Non
         db.session.add(
             Membership(user_id=user.id, organization_id=inv.organization_id, role=inv.role)
         )
+        from notifications.subscriptions import sync_default  # the declared categories
+
+        sync_default(inv.organization, user)
     inv.accepted_at = clock.now()
     record(
         "organization.member_joined",

@@ -61,7 +61,11 @@ def load_active_organization() -> None:
 @bp.app_context_processor
 def inject_counts() -> dict:
     """Values every page's header needs."""
-    return {"unread_count": 0}
+    if not getattr(current_user, "is_authenticated", False):  # also mails rendered by jobs
+        return {"unread_count": 0}
+    from notifications.inbox import unread_count
+
+    return {"unread_count": unread_count(current_user.id)}
 
 
 def _client_address() -> str:
@@ -72,6 +76,10 @@ def _render_form(template: str, status: int = 200, **context):
     context.setdefault("errors", {})
     context.setdefault("values", request.form)
     context.setdefault("regions", REGION_OPTIONS)
+    if template in ("accounts/register.html", "accounts/cabinet.html"):
+        from notifications.views import category_tree  # the supplier's declared categories
+
+        context.setdefault("tree", category_tree())
     return render_template(template, **context), status
 
 
@@ -169,7 +177,9 @@ def login():
     flash(f"Welcome, {user.name}.", "success")
     target = request.args.get("next", "")
     if not target.startswith("/") or target.startswith("//"):
-        target = url_for("accounts.cabinet")
+        # An operator outside any organization lands on its work: the accreditation queue.
+        landing = "accounts.operator_queue" if user.is_operator and not user.memberships else None
+        target = url_for(landing or "accounts.cabinet")
     return redirect(target)
 
 

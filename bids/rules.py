@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import NamedTuple
 
 # (field, message): every problem names the field it is about.
 Problem = tuple[str, str]
@@ -125,9 +126,9 @@ def decide(
 # --------------------------------------------------------------------------- offers
 
 
-@dataclass(frozen=True)
-class Line:
-    """One priced position of an offer; the note never matters to the rules."""
+class Line(NamedTuple):
+    """One priced position of an offer; the note never matters to the rules (a NamedTuple,
+    like PositionSpec: a revision may have 50,000 lines)."""
 
     unit_price: Decimal
     note: str = ""
@@ -172,9 +173,9 @@ def is_triggering(previous: Offer | None, new: Offer) -> bool:
 # --------------------------------------------------------------------------- validation
 
 
-@dataclass(frozen=True)
-class PositionSpec:
-    """A tender position as the offer checks need it."""
+class PositionSpec(NamedTuple):
+    """A tender position as the offer checks need it (a NamedTuple: 50,000 are made per
+    revision, several times faster than a frozen dataclass)."""
 
     number: str
     quantity: Decimal
@@ -214,11 +215,16 @@ class LotSpec:
             raise ValueError(f"Unknown award mode {self.award_mode!r}; use one of {AWARD_MODES}.")
 
 
+# 100 digits hold any product of two NUMERIC(18, x) values exactly; one shared context instead
+# of a localcontext() per call (a 50,000-line revision computes 100,000 line totals).
+_EXACT = Context(prec=100)
+_STEPS = {places: Decimal(1).scaleb(-places) for places in range(7)}
+
+
 def line_total(unit_price: Decimal, quantity: Decimal, places: int = 2) -> Decimal:
     """unit_price x quantity, rounded half-up to `places` decimals (exact product first)."""
-    with localcontext() as ctx:
-        ctx.prec = 100
-        return (unit_price * quantity).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    step = _STEPS.get(places) or Decimal(1).scaleb(-places)
+    return _EXACT.multiply(unit_price, quantity).quantize(step, ROUND_HALF_UP, _EXACT)
 
 
 def decimal_places(value: Decimal) -> int:

@@ -16,11 +16,12 @@ from accounts.service import require_accredited, require_member
 from audit.service import record
 from bids import documents, offers, rules
 from bids.models import Bid, BidCriterionValue, BidLine, BidRevision, OrganizationDocument
-from core import clock, live
+from core import bulk, clock, live
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.transaction import after_commit, lock
 from notifications.service import record_event
+from positions import evaluation
 from positions.models import Criterion, Position
 from signatures import canonical
 from signatures import service as signatures
@@ -75,15 +76,16 @@ class _Specs:
         self.position_ids = {r.number: r.id for r in rows}
         self.quantities = {r.number: r.quantity for r in rows}
         self.kinds = {c.id: c.kind for c in criteria}
+        by_lot: dict[int, list[rules.PositionSpec]] = {}  # one pass (50,000 rows, many lots)
+        for r in rows:
+            by_lot.setdefault(r.lot_id, []).append(
+                rules.PositionSpec(r.number, r.quantity, r.max_unit_price)
+            )
         self.lots = [
             rules.LotSpec(
                 number=lot.number,
                 award_mode=lot.award_mode,
-                positions=tuple(
-                    rules.PositionSpec(r.number, r.quantity, r.max_unit_price)
-                    for r in rows
-                    if r.lot_id == lot.id
-                ),
+                positions=tuple(by_lot.get(lot.id, ())),
                 criteria=tuple(
                     rules.CriterionSpec(
                         c.id,
@@ -164,12 +166,16 @@ def to_offer(data: dict, specs: _Specs) -> tuple[rules.Offer, list[tuple[str, st
 def _offer_of(revision: BidRevision | None, specs: _Specs) -> rules.Offer | None:
     if revision is None:
         return None
-    lines = db.session.execute(select(BidLine).where(BidLine.revision_id == revision.id)).scalars()
+    lines = db.session.execute(  # plain rows, not entities: a revision may have 50,000 lines
+        select(BidLine.position_number, BidLine.unit_price, BidLine.note).where(
+            BidLine.revision_id == revision.id
+        )
+    )
     values = db.session.execute(
         select(BidCriterionValue).where(BidCriterionValue.revision_id == revision.id)
     ).scalars()
     return rules.Offer(
-        lines={line.position_number: rules.Line(line.unit_price, line.note) for line in lines},
+        lines={number: rules.Line(price, note) for number, price, note in lines},
         criteria={
             (v.lot_number, v.criterion_id): _criterion_value(
                 specs.kinds.get(v.criterion_id), _stored(v.value)
@@ -426,8 +432,8 @@ def _store(
     )
     db.session.add(revision)
     db.session.flush()
-    db.session.execute(
-        BidLine.__table__.insert(),
+    bulk.insert_rows(
+        BidLine.__table__,
         [
             {
                 "revision_id": revision.id,
@@ -526,25 +532,44 @@ def _extend(
 def _rank(
     tender: Tender, org: Organization, offer: rules.Offer, specs: _Specs, now: dt.datetime
 ) -> int | None:
-    """The bidder's best price rank once this offer replaces its current one. Ties go to the
-    earlier revision (the new offer is the latest)."""
+    """The bidder's best price rank once this offer replaces its current one. Equal prices
+    rank by the moment the price was first offered: a price kept unchanged through later
+    revisions keeps its first moment (DESIGN.md's tie rule); the new offer's changed prices
+    date from now."""
+    numbers = list(offer.lines)
+    revisions = db.session.execute(
+        select(BidRevision.id, Bid.id, Bid.organization_id, BidRevision.accepted_at)
+        .join(Bid, Bid.id == BidRevision.bid_id)
+        .where(Bid.tender_id == tender.id, Bid.status == "active")
+        .order_by(Bid.id, BidRevision.number)
+    ).all()
+    prices: dict[int, dict[str, Decimal]] = collections.defaultdict(dict)
+    for revision_id, number, price in db.session.execute(
+        select(BidLine.revision_id, BidLine.position_number, BidLine.unit_price)
+        .join(BidRevision, BidRevision.id == BidLine.revision_id)
+        .join(Bid, Bid.id == BidRevision.bid_id)
+        .where(
+            Bid.tender_id == tender.id,
+            Bid.status == "active",
+            BidLine.position_number.in_(numbers),
+        )
+    ):
+        prices[revision_id][number] = price
+    histories: dict[str, list] = collections.defaultdict(list)
+    for revision_id, bid_id, org_id, accepted_at in revisions:
+        key = "me" if org_id == org.id else str(bid_id)
+        histories[key].append((accepted_at, prices[revision_id], {}))
+    mine = {n: line.unit_price for n, line in offer.lines.items()}
+    histories["me"].append((now, mine, {}))
     offers: dict[str, rules.Offer] = {}
     first_made: dict[tuple[str, str], dt.datetime] = {}
-    bids = db.session.execute(
-        select(Bid).where(
-            Bid.tender_id == tender.id, Bid.status == "active", Bid.organization_id != org.id
+    for key, history in histories.items():
+        final = history[-1][1]
+        offers[key] = rules.Offer(
+            lines={n: rules.Line(price, "") for n, price in final.items()}, criteria={}
         )
-    ).scalars()
-    for other in bids:
-        latest = _latest(other)
-        current = _offer_of(latest, specs)
-        if current is not None:
-            offers[str(other.id)] = current
-            for number in current.lines:
-                first_made[(str(other.id), number)] = latest.accepted_at
-    offers["me"] = offer
-    for number in offer.lines:
-        first_made[("me", number)] = now
+        for number, moment in evaluation.first_offered(history, {}).items():
+            first_made[(key, number)] = moment
     return rules.price_ranks(offers, first_made, specs.lots).get("me")
 
 

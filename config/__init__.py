@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -55,6 +56,7 @@ class BaseConfig:
     MAIL_TIMEOUT = 10
     MAIL_DEFAULT_SENDER = "Tenders <noreply@tenders.local>"
     MAIL_MAX_ATTEMPTS = 8
+    DIGEST_HOUR = 8  # daily digests leave at this hour, in TIMEZONE
     # Absolute URL used in mails (links must work outside a request).
     BASE_URL = "http://localhost:5000"
     # Requests, cookies and sessions.
@@ -75,8 +77,10 @@ class BaseConfig:
     LOGIN_ACCOUNT_THRESHOLD = 5
     LOGIN_ADDRESS_THRESHOLD = 20
     # Tenders: CSV import limits (fit 50,000 positions), documents, amendments.
-    CSV_MAX_BYTES = 20 * 1024 * 1024
+    # 32 MB: a 50,000-position bid template with names of ~300 Cyrillic characters on average.
+    CSV_MAX_BYTES = 32 * 1024 * 1024
     CSV_MAX_ROWS = 50_000
+    CSV_UPLOAD_TTL_HOURS = 24  # a valid CSV bid waits this long for its signature
     DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
     AMENDMENT_MIN_NOTICE_HOURS = 24
     # Signatures: trusted CA certificates (*.pem in a folder) enable chain validation.
@@ -85,6 +89,9 @@ class BaseConfig:
     PLATFORM_KEY_PEM: str | None = None  # default: generated into instance/platform_key.pem
     # Jobs: "rq" when REDIS_URL is set, "inprocess" otherwise; tests may ask for "eager".
     JOBS_MODE: str | None = None
+    # OCDS export: ocid = OCDS_PREFIX + "-" + tender number (register a prefix for production).
+    OCDS_PREFIX = "ocds-000000"
+    OCDS_PUBLISHER = "Tenders platform"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
     @classmethod
@@ -104,10 +111,18 @@ class BaseConfig:
         values["SOCKETIO_CHANNEL"] = env.get("SOCKETIO_CHANNEL") or values["SOCKETIO_CHANNEL"]
         values["BASE_URL"] = (env.get("BASE_URL") or values["BASE_URL"]).rstrip("/")
         values["JOBS_MODE"] = env.get("JOBS_MODE") or values["JOBS_MODE"]
+        for name in ("OCDS_PREFIX", "OCDS_PUBLISHER"):
+            values[name] = env.get(name) or values[name]
+        if not re.fullmatch(r"ocds-[a-z0-9]{6}", values["OCDS_PREFIX"]):
+            raise RuntimeError(
+                f"OCDS_PREFIX must look like ocds-abc123 (ocds- and 6 lowercase letters or "
+                f"digits), got {values['OCDS_PREFIX']!r}"
+            )
         for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
             if env.get(name):
                 values[name] = env[name]
         values["MAIL_PORT"] = _int(env, "MAIL_PORT", values["MAIL_PORT"])
+        values["DIGEST_HOUR"] = _int(env, "DIGEST_HOUR", values["DIGEST_HOUR"])
         values["MAIL_USE_TLS"] = _bool(env.get("MAIL_USE_TLS"), values["MAIL_USE_TLS"])
         values["MAIL_USE_SSL"] = _bool(env.get("MAIL_USE_SSL"), values["MAIL_USE_SSL"])
         for name in ("SIGNATURE_TRUSTED_CA_DIR", "PLATFORM_KEY_PEM"):
@@ -117,6 +132,8 @@ class BaseConfig:
         )
         values["PROXY_FIX_X_FOR"] = _int(env, "PROXY_FIX_X_FOR", values["PROXY_FIX_X_FOR"])
         values["MAX_CONTENT_LENGTH"] = _int(env, "MAX_CONTENT_LENGTH", values["MAX_CONTENT_LENGTH"])
+        for name in ("CSV_MAX_BYTES", "CSV_MAX_ROWS", "CSV_UPLOAD_TTL_HOURS"):
+            values[name] = _int(env, name, values[name])
         values["SQLALCHEMY_DATABASE_URI"] = database_url(values["SQLALCHEMY_DATABASE_URI"])
         return values
 

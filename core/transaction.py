@@ -30,6 +30,12 @@ def commit() -> None:
             fn(*args, **kwargs)
         except Exception:  # a side effect must never undo what is stored
             log.exception("after-commit hook %s failed", getattr(fn, "__name__", fn))
+        finally:
+            # A hook that read something opened a transaction: end it before the next hook.
+            # On SQLite every transaction holds the write lock, and an eager job runs in its
+            # own session: it would wait for this one, in this same thread.
+            if session().in_transaction():
+                session.rollback()
 
 
 def rollback() -> None:

@@ -142,5 +142,9 @@ def retry_failed(mail_id: int) -> OutgoingEmail | None:
 
 
 def record_event(kind: str, tender_id: int | None, payload: dict | None = None) -> None:
-    """Record something participants should hear about, in the caller's transaction."""
-    db.session.add(DomainEvent(kind=kind, tender_id=tender_id, payload=payload or {}))
+    """Record something participants should hear about, in the caller's transaction; it is
+    delivered by a job after the commit (or by the relay if that job is lost)."""
+    event = DomainEvent(kind=kind, tender_id=tender_id, payload=payload or {})
+    db.session.add(event)
+    db.session.flush()
+    jobs.enqueue("notifications.jobs.process_event", event.id, job_id=f"event-{event.id}")

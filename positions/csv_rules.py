@@ -277,6 +277,8 @@ _SPACE_GROUPS = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2
 _GROUP_MARKS = frozenset(" '")
 _SIGNS = {"+": "", "-": "-", "\u2212": "-"}
 # The usual shapes, read without the general rules below: "1234", "1 234,5", "-5", "12,".
+# The most frequent shape of all, read at once: "1234,50" or "1234.50".
+_PLAIN_DECIMAL = re.compile(r"[0-9]+[.,][0-9]+")
 _SIMPLE_NUMBER = re.compile(
     r"(?P<sign>[-+\u2212]?)"
     r"(?P<whole>[0-9]{1,3}(?P<mark>[ '])[0-9]{3}(?:(?P=mark)[0-9]{3})*|[0-9]*)"
@@ -301,6 +303,8 @@ def parse_decimal(text: str) -> Decimal | None:
     s = text.strip()
     if s.isdigit() and s.isascii():
         return Decimal(s)
+    if _PLAIN_DECIMAL.fullmatch(s):
+        return Decimal(s.replace(",", "."))
     if not s:
         return None
     if not s.isascii():

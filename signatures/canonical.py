@@ -40,9 +40,37 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def canonicalize(value: object) -> bytes:
     """Serialize a JSON value to its RFC 8785 canonical UTF-8 bytes."""
+    if _plain(value):
+        # Only strings, booleans, null, safe integers, objects and arrays, and no member
+        # name above U+FFFF: then json's C encoder (sorted keys, no spaces, no ASCII
+        # escaping) writes exactly the JCS bytes, several times faster (50,000-line bids).
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        if _SURROGATE.search(text):
+            raise ValueError("A string contains a lone surrogate.")
+        return text.encode("utf-8")
     out: list[str] = []
     _write(value, out)
     return "".join(out).encode("utf-8")
+
+
+def _plain(value: object) -> bool:
+    """True when json.dumps gives the canonical form (see canonicalize)."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str or not (key.isascii() or max(key) < "\U00010000"):
+                return False
+            if not (type(item) is str or item is None or type(item) is bool or _plain(item)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(
+            type(item) is str or item is None or type(item) is bool or _plain(item)
+            for item in value  # type: ignore[attr-defined]
+        )
+    if kind is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER  # type: ignore[operator]
+    return kind is str or kind is bool or value is None
 
 
 def digest(value: object) -> bytes:

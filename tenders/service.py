@@ -22,7 +22,7 @@ from positions import classifiers
 from positions.csv_import import parse_positions
 from positions.csv_rules import CsvRefused, Problem
 from positions.models import Criterion, CriterionOption, Position
-from tenders import rules, search
+from tenders import closing, rules, search
 from tenders.models import (
     Amendment,
     Counter,
@@ -538,6 +538,7 @@ def publish(user: User, org: Organization | None, tender_id: int) -> Tender:
         {"deadline": tender.bid_deadline.isoformat(), "lots": len(tender.lots)},
     )
     record_event("tender.published", tender.id, {"number": tender.number})
+    closing.schedule_close(tender)
     return tender
 
 
@@ -547,6 +548,10 @@ def amend(user: User, org: Organization | None, tender_id: int, data: dict) -> A
     if tender.status != "published":
         raise Conflict(f"Only a published tender can be amended (this one is {tender.status}).")
     now = clock.now()
+    if now >= tender.bid_deadline:
+        raise Conflict(
+            f"Bidding closed at {tender.bid_deadline.isoformat()}: the tender is closing."
+        )
     changes = _amended_fields(tender, data, now)
     changes.update(_amended_specifications(tender, data.get("specifications", {})))
     if data.get("documents_added"):
@@ -573,6 +578,8 @@ def amend(user: User, org: Organization | None, tender_id: int, data: dict) -> A
         tender.id,
         {"number": tender.number, "amendment": amendment.number, "summary": data["summary"]},
     )
+    if "bid_deadline" in changes:
+        closing.schedule_close(tender)
     return amendment
 
 

@@ -99,6 +99,7 @@ def _notice_page(tender, errors: dict | None = None, status: int = 200):
         offers=offers.table(tender, org, page, POSITIONS_PER_PAGE) if org else None,
         can_bid=_can_bid(tender, org),
         is_customer=org is not None and org.id == tender.customer_id,
+        following=_following(tender),
         server_now=clock.now(),
         errors=errors or {},
         values=request.form,
@@ -106,6 +107,13 @@ def _notice_page(tender, errors: dict | None = None, status: int = 200):
         category_name=schemas.category_name,
         region_name=region_name,
     ), status
+
+
+def _following(tender) -> bool | None:
+    """Whether the logged-in user follows the tender (None: anonymous, no button)."""
+    from notifications.subscriptions import is_following
+
+    return is_following(current_user.id, tender.id) if current_user.is_authenticated else None
 
 
 def _can_bid(tender, org) -> bool:

@@ -172,6 +172,41 @@ def app(database_url, smtp_server, workdir):
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _forget_committed_rows(request):
+    """Tests that commit for real (a server process, concurrent transactions) leave nothing
+    behind: the next test starts from the migrated, empty schema as the others do."""
+    yield
+    if "app" in request.fixturenames and "db" not in request.fixturenames:
+        wipe(request.getfixturevalue("app"))
+
+
+def wipe(application) -> None:
+    """Empty every table of the test database (the schema stays)."""
+    from sqlalchemy import inspect
+
+    from bids.service import forget_specs
+    from core.extensions import db
+
+    with application.app_context():
+        engine = db.engine
+        names = [
+            n
+            for n in inspect(engine).get_table_names()
+            if n != "alembic_version" and not n.startswith("tender_search_")  # FTS5 shadows
+        ]
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                quoted = ", ".join(f'"{n}"' for n in names)
+                conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            else:
+                conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+                for name in names:
+                    conn.exec_driver_sql(f'DELETE FROM "{name}"')
+        db.session.remove()
+    forget_specs()
+
+
 def _scope():
     """Sessions per app context (as in the app); one more for the test body itself."""
     from flask_sqlalchemy.session import _app_ctx_id

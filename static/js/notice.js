@@ -79,6 +79,17 @@
           " (an offer changed in the last minutes).", "info");
       }
     });
+    window.Live.on("tender_closed", (event) => {
+      if (!event || event.tender_id !== tenderId || !window.Live.flash) return;
+      window.Live.flash(event.status === "unsuccessful"
+        ? "Bidding closed: no valid bid stood at the deadline, the tender is unsuccessful."
+        : "Bidding closed at " + format(event.deadline, zone) + " with " + event.participants +
+          " participant(s). The customer now reviews the offers.", "info");
+    });
+    window.Live.on("results_published", (event) => {
+      if (!event || event.tender_id !== tenderId || !window.Live.flash) return;
+      window.Live.flash("The results are published: reload the page to see them.", "info");
+    });
   }
 
   if (document.readyState === "loading") {

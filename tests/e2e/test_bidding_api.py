@@ -188,3 +188,34 @@ def test_withdraw_from_the_form_page(app, client, db):
     assert again.status_code == 409 and "no active bid" in again.get_data(as_text=True)
     mine = client.get(f"/api/v1/tenders/{tender['id']}/bid", headers=b.headers).get_json()
     assert mine["status"] == "withdrawn"
+
+
+def test_trigger_rank_ties_go_to_the_price_offered_first(app, client, db):
+    """With a triggering rank of 1, only a change leaving the bidder first extends. A price
+    kept through a later revision keeps the moment it was first offered."""
+    tender = _published(
+        app,
+        client,
+        bid_deadline=(clock.now() + dt.timedelta(hours=2)).isoformat(),
+        questions_until=None,
+        extension_trigger_rank=1,
+    )
+    deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
+    a, b = bidder(app, client), bidder(app, client)
+    clock.freeze(deadline - dt.timedelta(minutes=20))
+    first = submit(client, a, tender["id"], offer({"1": "90.00"}, _criteria(tender))).get_json()
+    assert first["extended"] is True  # alone, so first
+    deadline = dt.datetime.fromisoformat(first["bid_deadline"])
+    clock.freeze(deadline - dt.timedelta(minutes=20))
+    tie = submit(client, b, tender["id"], offer({"1": "90.00"}, _criteria(tender))).get_json()
+    assert tie["triggering"] is True and tie["extended"] is False  # A offered 90.00 earlier
+    clock.freeze(deadline - dt.timedelta(minutes=10))
+    # A changes only a criterion value: its 90.00 still dates from its first revision.
+    kept = submit(
+        client, a, tender["id"], offer({"1": "90.00"}, _criteria(tender, warranty="36"))
+    ).get_json()
+    assert kept["triggering"] is True and kept["extended"] is True
+    deadline = dt.datetime.fromisoformat(kept["bid_deadline"])
+    clock.freeze(deadline - dt.timedelta(minutes=5))
+    lower = submit(client, b, tender["id"], offer({"1": "89.00"}, _criteria(tender))).get_json()
+    assert lower["extended"] is True  # B is first now

@@ -1,0 +1,365 @@
+"""Benchmark: evaluation of 10,000 positions x 30 bids, and the comparison table's first page.
+
+1. The pure evaluation (positions/evaluation.py): ranks, scores and full breakdowns for a
+   per_position lot of 10,000 positions with 30 bids on every position (300,000 offers),
+   price only and with two scored criteria (warranty, payment deferral). Target <= 1 s.
+2. Through the database (PostgreSQL by default, --db sqlite for a temp file): the same
+   tender built in a throwaway database, evaluated and stored as awards (what the close job
+   does), then the customer's comparison table's first page (50 rows x 30 participants,
+   query + HTML rendering). Target <= 1 s for the first page.
+
+    .venv/bin/python bench/evaluation.py [--positions 10000] [--bids 30] [--db postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from positions import evaluation as ev  # noqa: E402
+
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://127.0.0.1:5432/test")
+DB_NAME = "tenders_bench_evaluation"
+T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+WARRANTY = ev.CriterionDef(1, "Гарантия", "number", Decimal(20), "higher_better")
+DEFERRAL = ev.CriterionDef(
+    2, "Отсрочка", "choice", Decimal(10), None, {"нет": 0, "30 дней": Decimal("0.5"), "60 дней": 1}
+)
+
+
+def offers(positions: int, bids: int, seed: int = 7):
+    """Positions and bids: every bid prices every position (stored totals, as in the DB)."""
+    rnd = random.Random(seed)
+    specs = tuple(
+        ev.PositionDef(str(i), Decimal(1 + i % 50), Decimal("1000.00"))
+        for i in range(1, positions + 1)
+    )
+    out = []
+    for b in range(1, bids + 1):
+        lines = {}
+        for p in specs:
+            price = Decimal(rnd.randint(50_000, 99_999)).scaleb(-2)
+            lines[p.number] = ev.OfferedLine(
+                price,
+                T0 + dt.timedelta(seconds=rnd.randint(0, 3600)),
+                ev.line_total(price, p.quantity),
+            )
+        criteria = {
+            (1, 1): Decimal(rnd.choice([12, 18, 24, 36])),
+            (1, 2): rnd.choice(["нет", "30 дней", "60 дней"]),
+        }
+        out.append(ev.BidInput(b, b, 1000 + b, lines, criteria))
+    return specs, out
+
+
+def timed(fn, runs: int = 3, cpu: list | None = None) -> list[float]:
+    """Wall times of `runs` calls (and their CPU times into `cpu`: on a shared machine the
+    CPU time says what the code costs, the wall time what another process left of it)."""
+    times = []
+    for _ in range(runs):
+        gc.collect()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        fn()
+        times.append(time.perf_counter() - start)
+        if cpu is not None:
+            cpu.append(time.process_time() - start_cpu)
+    return times
+
+
+def pure(positions: int, bids: int) -> None:
+    specs, bid_inputs = offers(positions, bids)
+    gc.freeze()  # the inputs are long-lived: keep the collector from rescanning them
+    count = positions * bids
+    for label, lot in (
+        ("price only", ev.LotDef(1, "per_position", specs)),
+        (
+            "price + 2 criteria",
+            ev.LotDef(1, "per_position", specs, Decimal(70), (WARRANTY, DEFERRAL)),
+        ),
+    ):
+        result = ev.evaluate([lot], bid_inputs)
+        assert result.awarded == positions and len(result.results[0].offers) == bids
+        cpu: list[float] = []
+        times = timed(lambda lot=lot: ev.evaluate([lot], bid_inputs), runs=5, cpu=cpu)
+        best = min(times)
+        print(
+            f"evaluate {positions} positions x {bids} bids ({label}): best {best:.3f} s, "
+            f"median {statistics.median(times):.3f} s (CPU best {min(cpu):.3f} s), "
+            f"{best / count * 1e6:.2f} µs per offer"
+        )
+    gc.unfreeze()
+
+
+# -- through the database --------------------------------------------------------------------
+
+
+def build(app, positions: int, bids: int) -> int:
+    """A closed tender with `positions` positions and `bids` bids on each (bulk inserts)."""
+    from accounts.models import Organization, User
+    from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
+    from core.extensions import db
+    from positions.models import Criterion, CriterionOption, Position
+    from signatures.models import SigningKey
+    from tenders.models import Lot, Tender
+
+    rnd = random.Random(11)
+    with app.app_context():
+        user = User(email="bench@bench", name="Bench", password_hash="x")
+        customer = Organization(
+            name="Заказчик", inn="7700000001", region_code="77", is_customer=True
+        )
+        db.session.add_all([user, customer])
+        db.session.flush()
+        key = SigningKey(
+            user_id=user.id, label="b", algorithm="ecdsa-p256", spki_pem="x", fingerprint="f"
+        )
+        tender = Tender(
+            number="T-2026-999999",
+            title="Подшипники: 10 000 позиций",
+            customer_id=customer.id,
+            created_by_id=user.id,
+            region_code="77",
+            status="closed",
+            published_at=T0 - dt.timedelta(days=10),
+            bid_deadline=T0,
+            original_deadline=T0,
+            closed_at=T0,
+        )
+        db.session.add_all([key, tender])
+        db.session.flush()
+        lot = Lot(tender_id=tender.id, number=1, title="Подшипники", price_weight=Decimal(70))
+        db.session.add(lot)
+        db.session.flush()
+        warranty = Criterion(
+            lot_id=lot.id,
+            name="Гарантия",
+            kind="number",
+            weight=Decimal(20),
+            direction="higher_better",
+        )
+        deferral = Criterion(
+            lot_id=lot.id, name="Отсрочка", kind="choice", weight=Decimal(10), sort_order=1
+        )
+        db.session.add_all([warranty, deferral])
+        db.session.flush()
+        for i, (label, score) in enumerate([("нет", 0), ("30 дней", "0.5"), ("60 дней", 1)]):
+            db.session.add(
+                CriterionOption(
+                    criterion_id=deferral.id, sort_order=i, label=label, score=Decimal(score)
+                )
+            )
+        rows = [
+            {
+                "tender_id": tender.id,
+                "lot_id": lot.id,
+                "number": str(i),
+                "sort_key": f"{i:06d}",
+                "name": f"Подшипник {6000 + i % 400}-2RS, партия {i}",
+                "specification": "",
+                "quantity": Decimal(1 + i % 50),
+                "unit_code": "796",
+                "max_unit_price": Decimal("1000.00"),
+                "delivery_place": "",
+            }
+            for i in range(1, positions + 1)
+        ]
+        db.session.execute(Position.__table__.insert(), rows)
+        position_ids = dict(
+            db.session.execute(
+                text("SELECT number, id FROM positions WHERE tender_id = :t"), {"t": tender.id}
+            ).all()
+        )
+        for b in range(1, bids + 1):
+            org = Organization(
+                name=f"ООО Поставщик {b}", inn=f"78{b:08d}", region_code="78", is_supplier=True
+            )
+            db.session.add(org)
+            db.session.flush()
+            bid = Bid(
+                tender_id=tender.id,
+                organization_id=org.id,
+                participant_number=b,
+                revision_count=1,
+                first_bid_at=T0 - dt.timedelta(days=1, minutes=b),
+            )
+            db.session.add(bid)
+            db.session.flush()
+            lines = []
+            total = Decimal(0)
+            for number, position_id in position_ids.items():
+                price = Decimal(rnd.randint(50_000, 99_999)).scaleb(-2)
+                line_total = ev.line_total(price, Decimal(1 + int(number) % 50))
+                total += line_total
+                lines.append(
+                    {
+                        "position_id": position_id,
+                        "position_number": number,
+                        "unit_price": price,
+                        "total": line_total,
+                        "note": "",
+                    }
+                )
+            revision = BidRevision(
+                bid_id=bid.id,
+                number=1,
+                accepted_at=T0 - dt.timedelta(hours=1, minutes=b),
+                submitted_by_id=user.id,
+                signing_key_id=key.id,
+                signature="x",
+                payload_hash=f"{b:064x}",
+                receipt_signature="x",
+                triggering=True,
+                deadline_before=T0,
+                deadline_after=T0,
+                total=total,
+            )
+            db.session.add(revision)
+            db.session.flush()
+            for line in lines:
+                line["revision_id"] = revision.id
+            db.session.execute(BidLine.__table__.insert(), lines)
+            db.session.execute(
+                BidCriterionValue.__table__.insert(),
+                [
+                    {
+                        "revision_id": revision.id,
+                        "lot_number": 1,
+                        "criterion_id": warranty.id,
+                        "value": str(rnd.choice([12, 24, 36])),
+                    },
+                    {
+                        "revision_id": revision.id,
+                        "lot_number": 1,
+                        "criterion_id": deferral.id,
+                        "value": rnd.choice(["нет", "30 дней", "60 дней"]),
+                    },
+                ],
+            )
+        db.session.commit()
+        return tender.id
+
+
+def through_database(app, positions: int, bids: int) -> None:
+    from flask import render_template
+
+    from core.extensions import db
+    from tenders import review
+    from tenders.models import Tender
+
+    start = time.perf_counter()
+    tender_id = build(app, positions, bids)
+    print(f"built {positions} positions x {bids} bids in {time.perf_counter() - start:.1f} s")
+    with app.app_context():
+        tender = db.session.get(Tender, tender_id)
+        start = time.perf_counter()
+        lots = review.lot_defs(tender)
+        inputs = review.bid_inputs(tender, lots)
+        loaded = time.perf_counter()
+        ev.evaluate(lots, inputs)
+        evaluated = time.perf_counter()
+        print(
+            f"load the offers with their history: {loaded - start:.1f} s; "
+            f"evaluate: {evaluated - loaded:.1f} s"
+        )
+        del lots, inputs
+        start = time.perf_counter()
+        review._evaluate(tender)
+        db.session.commit()
+        print(
+            f"close-time evaluation (load, evaluate, store {positions * bids} ranked offers "
+            f"with breakdowns): {time.perf_counter() - start:.1f} s"
+        )
+    filters = {"lot": None, "q": "", "status": "", "participant": None, "winner": False}
+
+    def first_page():
+        with app.test_request_context(f"/cabinet/tenders/{tender_id}/review"):
+            tender = db.session.get(Tender, tender_id)
+            table = review.comparison(tender, filters, 1, 50)
+            html = render_template(
+                "results/review.html",
+                tender=tender,
+                table=table,
+                whole_lots={},
+                filters={**filters, "page": 1, "per_page": 50},
+                errors={},
+                params={},
+                editable=True,
+            )
+            db.session.remove()
+            return html
+
+    assert "Подшипник" in first_page()
+    times = timed(first_page, runs=5)
+    print(
+        f"comparison table, first page (50 positions x {bids} participants, query + HTML): "
+        f"best {min(times) * 1000:.0f} ms, median {statistics.median(times) * 1000:.0f} ms"
+    )
+    filtered = {**filters, "participant": 7, "winner": True}
+
+    def won_by_one():
+        with app.test_request_context():
+            tender = db.session.get(Tender, tender_id)
+            review.comparison(tender, filtered, 1, 50)
+            db.session.remove()
+
+    times = timed(won_by_one, runs=5)
+    median = statistics.median(times) * 1000
+    print(f"comparison filtered to one participant's wins: median {median:.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--positions", type=int, default=10_000)
+    parser.add_argument("--bids", type=int, default=30)
+    parser.add_argument("--db", choices=("postgresql", "sqlite", "none"), default="postgresql")
+    args = parser.parse_args()
+    pure(args.positions, args.bids)
+    if args.db == "none":
+        return
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    workdir = tempfile.mkdtemp(prefix="tenders-bench-")
+    admin = None
+    if args.db == "postgresql":
+        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+            c.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
+        url = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+    else:
+        url = f"sqlite:///{workdir}/bench.sqlite3"
+    app = create_app(
+        {"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": url, "JOBS_MODE": "eager"},
+        env={"INSTANCE_PATH": workdir},
+    )
+    with app.app_context():
+        upgrade()
+    try:
+        through_database(app, args.positions, args.bids)
+    finally:
+        from core.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+        if admin is not None:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""marshmallow schemas of the CSV bid flow (template, upload, preview, sign, submit)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, pre_load, validate
+
+from bids.schemas import CriterionValueIn
+from core.fields import ExactDecimal, InputSchema
+
+
+class CsvTemplateQuery(InputSchema):
+    """Which template: unit or total prices, one lot or all, encoding, delimiter, language."""
+
+    variant = fields.String(load_default="unit", validate=validate.OneOf(("unit", "total")))
+    lot = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    encoding = fields.String(
+        load_default="utf-8", validate=validate.OneOf(("utf-8", "windows-1251"))
+    )
+    delimiter = fields.String(
+        load_default="semicolon", validate=validate.OneOf(("semicolon", "comma", "tab"))
+    )
+    lang = fields.String(load_default="ru", validate=validate.OneOf(("ru", "en")))
+
+    @pre_load
+    def drop_empty(self, data, **kwargs):
+        """An empty choice of the page's form ("all lots") means the default."""
+        return {k: v for k, v in data.items() if v != ""} if isinstance(data, dict) else data
+
+
+class CsvUploadQuery(InputSchema):
+    """The file is the request body; the encoding is detected unless given."""
+
+    encoding = fields.String(load_default=None, validate=validate.OneOf(("utf-8", "windows-1251")))
+    filename = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+class CsvUploadOut(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    variant = fields.String()
+    encoding = fields.String()
+    delimiter = fields.String()
+    rows = fields.Integer()
+    positions = fields.Integer()
+    total = ExactDecimal(places=2)
+    uploaded_at = fields.AwareDateTime()
+
+
+class CsvProblemOut(Schema):
+    """One problem of a refused file: its line (the header is line 1), column and reason."""
+
+    line = fields.Integer()
+    column = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class CsvPreviewQuery(InputSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    only = fields.String(load_default="all", validate=validate.OneOf(("all", "changes")))
+
+
+class CsvPreviewLineOut(Schema):
+    """change: new, up, down, note (only the note changed), same, dropped (priced before)."""
+
+    position = fields.String()
+    lot = fields.Integer()
+    name = fields.String()
+    unit = fields.String()
+    quantity = ExactDecimal(places=3)
+    max_unit_price = ExactDecimal(places=2, allow_none=True)
+    unit_price = ExactDecimal(places=2, allow_none=True)
+    total = ExactDecimal(places=2, allow_none=True)
+    note = fields.String()
+    current_unit_price = ExactDecimal(places=2, allow_none=True)
+    change = fields.String()
+
+
+class CsvPreviewOut(Schema):
+    upload = fields.Nested(CsvUploadOut)
+    tender_id = fields.Integer()
+    tender_number = fields.String()
+    expires_at = fields.AwareDateTime()
+    delimiter_name = fields.String()
+    revision = fields.Integer()
+    current_revision = fields.Integer(allow_none=True)
+    current_total = ExactDecimal(places=2)
+    changes_prices = fields.Boolean()
+    stale = fields.Boolean()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    lots = fields.List(fields.Integer())
+    lines = fields.List(fields.Nested(CsvPreviewLineOut))
+    matching = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class CsvOfferIn(InputSchema):
+    """Criterion values and documents of the revision; omitted, those of the current
+    revision are kept (criteria only for the lots the file bids on)."""
+
+    criteria = fields.List(
+        fields.Nested(CriterionValueIn),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=1000),
+    )
+    documents = fields.List(
+        fields.Integer(strict=True),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=50),
+    )
+
+
+class CsvSignedIn(CsvOfferIn):
+    """The signature over the payload that .../prepare returned."""
+
+    key_id = fields.Integer(required=True)
+    signature = fields.String(required=True, validate=validate.Length(min=8, max=4096))

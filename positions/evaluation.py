@@ -1,0 +1,635 @@
+"""Evaluation of offers after the close: ranks, scores with their breakdown, winners.
+
+Pure functions over plain data (no Flask, no SQLAlchemy), following DESIGN.md "Evaluation and
+results":
+
+- ``score = w_price * (best_price / price) + sum_i w_i * s_i`` with weights in percent; ``s_i``
+  in [0, 1]: number ``higher_better`` -> value / best value, ``lower_better`` -> best value /
+  value, boolean -> 1 or 0, choice -> option score / best option score of the criterion.
+  ``text`` criteria are informational and not scored. A missing (optional) value scores 0.
+- "best" is taken among the valid offers competing for the same unit: a position of a
+  ``per_position`` lot, or a ``whole_lot`` lot (on the lot total).
+- Ties: the higher score first, then the lower price, then the earlier moment at which that
+  offer was first made, then (only for identical moments, which the tender lock makes
+  practically impossible) the lower participant number, so every ranking is total.
+- Disqualified bids (the whole bid, or one lot) drop out and are listed apart with the reason.
+
+Quantization (the one place where rounding happens): each part of a score, i.e. the price
+part ``w_price * best / price`` and each criterion part ``w_i * s_i``, is computed exactly as a
+fraction and rounded half-up to 6 decimal places (``POINTS``); the score is the exact sum of
+its rounded parts, so the parts shown always add up to the score shown and the ranking uses
+exactly the numbers the customer sees. ``s_i`` and the price ratio are shown rounded the same
+way. Lot totals are the sum of the lines' totals (unit price x quantity, half-up to cents,
+as stored with the bid).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from operator import itemgetter
+from typing import NamedTuple
+
+AWARD_MODES = ("per_position", "whole_lot")
+SCORED_KINDS = ("number", "boolean", "choice")
+PLACES = 6
+POINTS = Decimal(1).scaleb(-PLACES)
+_SCALE = 10**PLACES
+_ZERO = Decimal(0)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionDef:
+    """A non-price criterion of a lot; `options` maps a choice label to its score."""
+
+    id: int
+    name: str
+    kind: str
+    weight: Decimal = _ZERO
+    direction: str | None = None
+    options: Mapping[str, Decimal] = field(default_factory=dict)
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        """Weights and option scores as Decimals (ints are accepted)."""
+        object.__setattr__(self, "weight", Decimal(self.weight))
+        object.__setattr__(self, "options", {k: Decimal(v) for k, v in self.options.items()})
+
+    @property
+    def scored(self) -> bool:
+        return self.kind in SCORED_KINDS and self.weight > 0
+
+
+@dataclass(frozen=True, slots=True)
+class PositionDef:
+    """A position as the evaluation needs it."""
+
+    number: str
+    quantity: Decimal
+    max_unit_price: Decimal | None = None
+    id: int | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LotDef:
+    """A lot: how it is awarded, its positions, its price weight and criteria."""
+
+    number: int
+    award_mode: str
+    positions: tuple[PositionDef, ...]
+    price_weight: Decimal = Decimal(100)
+    criteria: tuple[CriterionDef, ...] = ()
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown award mode."""
+        if self.award_mode not in AWARD_MODES:
+            raise ValueError(f"Unknown award mode {self.award_mode!r}; use one of {AWARD_MODES}.")
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedLine:
+    """A priced position of a bid's final offer and the moment that offer was first made
+    (the earliest revision since which this price and the lot's criterion values held)."""
+
+    unit_price: Decimal
+    first_offered_at: dt.datetime
+    total: Decimal | None = None  # unit price x quantity as stored; computed when None
+
+
+@dataclass(frozen=True, slots=True)
+class BidInput:
+    """A bid's final offer. criteria: (lot number, criterion id) -> Decimal | bool | str.
+    disqualified: the reason when the whole bid is out; disqualified_lots: lot -> reason."""
+
+    bid_id: int
+    participant_number: int
+    organization_id: int
+    lines: Mapping[str, OfferedLine]
+    criteria: Mapping[tuple[int, int], object] = field(default_factory=dict)
+    disqualified: str | None = None
+    disqualified_lots: Mapping[int, str] = field(default_factory=dict)
+
+    def exclusion(self, lot_number: int) -> str | None:
+        """Why this bid is out of a lot's ranking, or None."""
+        return self.disqualified or self.disqualified_lots.get(lot_number)
+
+
+# --------------------------------------------------------------------------- outputs
+# The per-offer records are immutable NamedTuples: a large tender has 300,000 of them and a
+# NamedTuple is made four times faster than a frozen dataclass; read them by attribute.
+
+
+class CriterionPart(NamedTuple):
+    """One criterion's contribution: the value offered, the best it was compared with,
+    s in [0, 1] (`ratio`), the weight and the points (weight x s, rounded to 6 places)."""
+
+    criterion_id: int
+    name: str
+    value: object
+    best: object
+    ratio: Decimal
+    weight: Decimal
+    points: Decimal
+
+
+class Breakdown(NamedTuple):
+    """Why a score is what it is: the price part and each scored criterion's part.
+    price_points = price_weight x best_price / price, rounded to 6 places."""
+
+    price_weight: Decimal
+    best_price: Decimal
+    price_points: Decimal
+    criteria: tuple[CriterionPart, ...] = ()
+
+    def price_ratio(self, price: Decimal) -> Decimal:
+        """best_price / price, rounded half-up to 6 places."""
+        return ratio_points(Decimal(1), self.best_price, price)
+
+
+class RankedOffer(NamedTuple):
+    """An offer in a unit's ranking. unit_price is None for a whole lot (compared on its
+    total). rank is None and status "disqualified" (with the reason) for an excluded offer."""
+
+    bid_id: int
+    participant_number: int
+    organization_id: int
+    rank: int | None
+    unit_price: Decimal | None
+    total: Decimal
+    score: Decimal
+    breakdown: Breakdown
+    first_offered_at: dt.datetime
+    status: str = "valid"
+    reason: str | None = None
+
+    @property
+    def price(self) -> Decimal:
+        """What was compared: the unit price of a position, the total of a whole lot."""
+        return self.unit_price if self.unit_price is not None else self.total
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    """The result of one position (per_position lot) or one lot (whole_lot).
+
+    status "awarded" (winner = offers[0]) or "unsuccessful" (no valid offer). reference_total:
+    quantity x maximum unit price over the positions that have one; savings: reference_total
+    minus the winner's total over those same positions (None without a maximum price)."""
+
+    lot_number: int
+    award_mode: str
+    position_number: str | None
+    status: str
+    offers: tuple[RankedOffer, ...]
+    excluded: tuple[RankedOffer, ...] = ()
+    reference_total: Decimal | None = None
+    savings: Decimal | None = None
+
+    @property
+    def winner(self) -> RankedOffer | None:
+        return self.offers[0] if self.offers else None
+
+    @property
+    def key(self) -> tuple[int, str | None]:
+        return (self.lot_number, self.position_number)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Every unit's result, lots in order, positions in the order given."""
+
+    results: tuple[UnitResult, ...]
+
+    @property
+    def awarded(self) -> int:
+        return sum(1 for r in self.results if r.status == "awarded")
+
+    @property
+    def unsuccessful(self) -> int:
+        return sum(1 for r in self.results if r.status == "unsuccessful")
+
+    @property
+    def savings(self) -> Decimal:
+        return sum((r.savings for r in self.results if r.savings is not None), _ZERO)
+
+    @property
+    def reference_total(self) -> Decimal:
+        """The maximum prices of the awarded units that have them (what savings compare to)."""
+        return sum(
+            (r.reference_total for r in self.results if r.savings is not None),
+            _ZERO,
+        )
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+def _round_points(numerator: int, denominator: int) -> Decimal:
+    """numerator / denominator rounded half-up to PLACES decimals, exactly (integers only)."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    quotient, remainder = divmod(numerator * _SCALE, denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return Decimal(quotient).scaleb(-PLACES)
+
+
+def ratio_points(weight: Decimal, numerator: Decimal, denominator: Decimal) -> Decimal:
+    """weight x numerator / denominator, rounded half-up to 6 places, exactly."""
+    wn, wd = weight.as_integer_ratio()
+    nn, nd = numerator.as_integer_ratio()
+    dn, dd = denominator.as_integer_ratio()
+    return _round_points(wn * nn * dd, wd * nd * dn)
+
+
+def line_total(unit_price: Decimal, quantity: Decimal) -> Decimal:
+    """unit price x quantity, rounded half-up to cents (as bids store it), exactly."""
+    pn, pd = unit_price.as_integer_ratio()
+    qn, qd = quantity.as_integer_ratio()
+    den = pd * qd
+    cents, remainder = divmod(pn * qn * 100, den)
+    if 2 * remainder >= den:
+        cents += 1
+    return Decimal(cents).scaleb(-2)
+
+
+def _criterion_best(c: CriterionDef, values: Iterable[object]) -> object:
+    """The best value offered for a number criterion, the best option score for a choice."""
+    if c.kind == "choice":
+        return max(c.options.values(), default=_ZERO)
+    if c.kind != "number":
+        return None
+    numbers = [v for v in values if isinstance(v, Decimal) and not isinstance(v, bool)]
+    if not numbers:
+        return None
+    return max(numbers) if c.direction != "lower_better" else min(numbers)
+
+
+def criterion_ratio(c: CriterionDef, value: object, best: object) -> tuple[int, int]:
+    """s_i as an exact fraction (numerator, denominator) in [0, 1].
+
+    Degenerate cases (DESIGN.md's ratios need positive numbers): when the best value is zero
+    or negative, the offers equal to it get 1 and the others 0; a missing value gets 0."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0, 1
+    if c.kind == "boolean":
+        return (1, 1) if value is True else (0, 1)
+    if c.kind == "choice":
+        score = c.options.get(value) if isinstance(value, str) else None
+        if score is None or not isinstance(best, Decimal) or best <= 0:
+            return 0, 1
+        sn, sd = score.as_integer_ratio()
+        bn, bd = best.as_integer_ratio()
+        return sn * bd, sd * bn
+    if c.kind != "number" or not isinstance(value, Decimal) or not isinstance(best, Decimal):
+        return 0, 1
+    if best <= 0 or value <= 0:
+        return (1, 1) if value == best else (0, 1)
+    vn, vd = value.as_integer_ratio()
+    bn, bd = best.as_integer_ratio()
+    if c.direction == "lower_better":
+        return bn * vd, bd * vn
+    return vn * bd, vd * bn
+
+
+# --------------------------------------------------------------------------- ranking
+
+# A candidate of a unit: (bid, unit price or None, total, first offered at, exclusion reason).
+_Candidate = tuple[BidInput, Decimal | None, Decimal, dt.datetime, str | None]
+
+
+def _micro(q: int) -> Decimal:
+    return Decimal(q).scaleb(-PLACES)
+
+
+def _divide(numerator: int, denominator: int) -> int:
+    """numerator / denominator in millionths, rounded half-up (positive denominator)."""
+    quotient, remainder = divmod(numerator * _SCALE, denominator)
+    return quotient + 1 if 2 * remainder >= denominator else quotient
+
+
+class _LotScorer:
+    """Scores of one lot's units in exact integer arithmetic (millionths of a point).
+
+    A criterion's part depends only on (criterion, value, best value), so parts are made once
+    and shared: a 10,000-position lot with a few distinct warranty terms makes a few parts.
+    (Within one criterion values are of one kind, so a value is its own cache key.)"""
+
+    def __init__(self, lot: LotDef):
+        self.lot = lot
+        self.scored = tuple(c for c in lot.criteria if c.scored)
+        self.weight = lot.price_weight.as_integer_ratio()
+        self._tables: dict[tuple[int, object], dict[object, tuple[int, CriterionPart]]] = {}
+        self._fixed = {c.id: _criterion_best(c, ()) for c in self.scored if c.kind != "number"}
+
+    def _part(self, c: CriterionDef, value: object, best: object) -> tuple[int, CriterionPart]:
+        num, den = criterion_ratio(c, value, best)
+        wn, wd = c.weight.as_integer_ratio()
+        points = _divide(wn * num, wd * den)
+        ratio = _micro(_divide(num, den))
+        return points, CriterionPart(c.id, c.name, value, best, ratio, c.weight, _micro(points))
+
+    def _table(self, c: CriterionDef, best: object) -> dict:
+        key = (c.id, best)
+        table = self._tables.get(key)
+        if table is None:
+            table = self._tables[key] = {}
+        return table
+
+    def _unit_tables(self, pool: list[_Candidate]) -> list[tuple]:
+        """Per scored criterion: (criterion, best, value key, part cache) for one unit."""
+        lot_number = self.lot.number
+        tables = []
+        for c in self.scored:
+            if c.kind == "number":  # relative to the best value offered on this unit
+                best = _criterion_best(c, [x[0].criteria.get((lot_number, c.id)) for x in pool])
+            else:  # a choice's best option, a boolean's "yes": the same on every unit
+                best = self._fixed.get(c.id)
+            tables.append((c, best, (lot_number, c.id), self._table(c, best)))
+        return tables
+
+    def rank(
+        self, candidates: list[_Candidate]
+    ) -> tuple[tuple[RankedOffer, ...], tuple[RankedOffer, ...]]:
+        """Rank the valid candidates of one unit; score the excluded ones against them too."""
+        if not candidates:
+            return (), ()
+        any_excluded = any(c[4] is not None for c in candidates)
+        valid = [c for c in candidates if c[4] is None] if any_excluded else candidates
+        pool = valid or candidates
+        whole = pool[0][1] is None  # a whole lot compares totals, a position unit prices
+        best_price = min(c[2] for c in pool) if whole else min(c[1] for c in pool)
+        tables = self._unit_tables(pool)
+        bn, bd = best_price.as_integer_ratio()
+        wn, wd = self.weight
+        num, den = wn * bn * _SCALE, wd * bd
+        scored = []
+        append = scored.append
+        for cand in candidates:
+            price = cand[2] if whole else cand[1]
+            pn, pd = price.as_integer_ratio()
+            d = den * pn
+            points, remainder = divmod(num * pd, d)
+            if remainder + remainder >= d:
+                points += 1
+            price_points = _micro(points)
+            if tables:
+                total = points
+                made = []
+                values = cand[0].criteria
+                for c, best, key, table in tables:
+                    value = values.get(key)
+                    hit = table.get(value)
+                    if hit is None:
+                        hit = table[value] = self._part(c, value, best)
+                    total += hit[0]
+                    made.append(hit[1])
+                append(
+                    (
+                        -total,
+                        price,
+                        cand[3],
+                        cand[0].participant_number,
+                        cand,
+                        price_points,
+                        tuple(made),
+                        _micro(total),
+                    )
+                )
+            else:
+                append(
+                    (
+                        -points,
+                        price,
+                        cand[3],
+                        cand[0].participant_number,
+                        cand,
+                        price_points,
+                        (),
+                        price_points,
+                    )
+                )
+        if any_excluded:
+            ranked = sorted([s for s in scored if s[4][4] is None], key=_SORT_KEY)
+        else:
+            scored.sort(key=_SORT_KEY)
+            ranked = scored
+        weight = self.lot.price_weight
+        offers = tuple(
+            _offer(item, weight, best_price, rank) for rank, item in enumerate(ranked, start=1)
+        )
+        excluded: tuple[RankedOffer, ...] = ()
+        if any_excluded and valid:
+            excluded = tuple(
+                self._as_if_admitted(valid, s[4])
+                for s in sorted(scored, key=_BY_PARTICIPANT)
+                if s[4][4] is not None
+            )
+        elif any_excluded:  # nobody valid: each scored against the excluded ones
+            excluded = tuple(
+                _offer(s, weight, best_price, None) for s in sorted(scored, key=_BY_PARTICIPANT)
+            )
+        return offers, excluded
+
+    def _as_if_admitted(self, valid: list[_Candidate], cand: _Candidate) -> RankedOffer:
+        """A disqualified offer with the score it would have had among the valid ones (so the
+        customer sees what the disqualification changed); its rank stays None."""
+        admitted = (*cand[:4], None)
+        offers, _ = self.rank([*valid, admitted])
+        own = next(o for o in offers if o.bid_id == cand[0].bid_id)
+        return own._replace(rank=None, status="disqualified", reason=cand[4])
+
+
+_SORT_KEY = itemgetter(0, 1, 2, 3)  # higher score, lower price, earlier offer, participant
+_BY_PARTICIPANT = itemgetter(3)
+_new = tuple.__new__
+
+
+def _offer(item: tuple, weight: Decimal, best_price: Decimal, rank: int | None) -> RankedOffer:
+    """A RankedOffer from a scored item, built directly (this runs 300,000 times)."""
+    cand = item[4]
+    bid = cand[0]
+    return _new(
+        RankedOffer,
+        (
+            bid.bid_id,
+            bid.participant_number,
+            bid.organization_id,
+            rank,
+            cand[1],
+            cand[2],
+            item[7],
+            _new(Breakdown, (weight, best_price, item[5], item[6])),
+            cand[3],
+            "valid" if cand[4] is None else "disqualified",
+            cand[4],
+        ),
+    )
+
+
+def _line_total(line: OfferedLine, position: PositionDef) -> Decimal:
+    return line.total if line.total is not None else line_total(line.unit_price, position.quantity)
+
+
+def evaluate_position(
+    lot: LotDef,
+    position: PositionDef,
+    bids: Sequence[BidInput],
+    scorer: _LotScorer | None = None,
+) -> UnitResult:
+    """Rank the offers on one position of a per_position lot."""
+    scorer = scorer or _LotScorer(lot)
+    number, lot_number = position.number, lot.number
+    candidates: list[_Candidate] = []
+    append = candidates.append
+    for bid in bids:
+        line = bid.lines.get(number)
+        if line is None:
+            continue
+        total = line.total
+        if total is None:
+            total = line_total(line.unit_price, position.quantity)
+        reason = bid.disqualified
+        if reason is None and bid.disqualified_lots:
+            reason = bid.disqualified_lots.get(lot_number)
+        append((bid, line.unit_price, total, line.first_offered_at, reason))
+    offers, excluded = scorer.rank(candidates)
+    reference = savings = None
+    if position.max_unit_price is not None:
+        reference = line_total(position.max_unit_price, position.quantity)
+        if offers:
+            savings = reference - offers[0].total
+    return UnitResult(
+        lot_number,
+        lot.award_mode,
+        number,
+        "awarded" if offers else "unsuccessful",
+        offers,
+        excluded,
+        reference,
+        savings,
+    )
+
+
+def evaluate_lot(
+    lot: LotDef, bids: Sequence[BidInput], scorer: _LotScorer | None = None
+) -> UnitResult:
+    """Rank the complete offers on a whole_lot lot by their lot total (or score)."""
+    scorer = scorer or _LotScorer(lot)
+    candidates: list[_Candidate] = []
+    for bid in bids:
+        lines = [bid.lines.get(p.number) for p in lot.positions]
+        if not lines or any(line is None for line in lines):
+            continue  # a whole lot is bid on completely or not at all
+        total = sum(
+            (_line_total(line, p) for line, p in zip(lines, lot.positions, strict=True)), _ZERO
+        )
+        moment = max(line.first_offered_at for line in lines)
+        candidates.append((bid, None, total, moment, bid.exclusion(lot.number)))
+    offers, excluded = scorer.rank(candidates)
+    capped = [p for p in lot.positions if p.max_unit_price is not None]
+    reference = savings = None
+    if capped:
+        reference = sum((line_total(p.max_unit_price, p.quantity) for p in capped), _ZERO)
+        if offers:
+            winner = next(b for b in bids if b.bid_id == offers[0].bid_id)
+            spent = sum((_line_total(winner.lines[p.number], p) for p in capped), _ZERO)
+            savings = reference - spent
+    return UnitResult(
+        lot.number,
+        lot.award_mode,
+        None,
+        "awarded" if offers else "unsuccessful",
+        offers,
+        excluded,
+        reference,
+        savings,
+    )
+
+
+def evaluate_lots(
+    lots: Sequence[LotDef],
+    bids: Sequence[BidInput],
+    positions: Iterable[str] | None = None,
+) -> Evaluation:
+    """Evaluate every lot: per position for per_position lots, on the total for whole lots.
+
+    positions: only these position numbers of per_position lots (a page of the comparison
+    table); whole lots that contain one of them are evaluated whole. None = everything."""
+    wanted = set(positions) if positions is not None else None
+    with _collector_paused():
+        return Evaluation(tuple(_evaluate_lots(lots, bids, wanted)))
+
+
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while hundreds of thousands of records are made.
+
+    Nothing the evaluation creates can form a reference cycle (tuples, NamedTuples and frozen
+    dataclasses of numbers and strings), so the collector would only rescan the growing result
+    again and again; reference counting still frees everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _evaluate_lots(lots, bids, wanted: set[str] | None) -> list[UnitResult]:
+    results: list[UnitResult] = []
+    for lot in sorted(lots, key=lambda lot: lot.number):
+        scorer = _LotScorer(lot)
+        chosen = [p for p in lot.positions if wanted is None or p.number in wanted]
+        if not chosen:
+            continue
+        if lot.award_mode == "whole_lot":
+            results.append(evaluate_lot(lot, bids, scorer))
+            continue
+        numbers = {p.number for p in chosen}
+        bidders = [b for b in bids if not numbers.isdisjoint(b.lines)]
+        results.extend(evaluate_position(lot, p, bidders, scorer) for p in chosen)
+    return results
+
+
+def evaluate(lots: Sequence[LotDef], bids: Sequence[BidInput]) -> Evaluation:
+    """Evaluate every unit of every lot."""
+    return evaluate_lots(lots, bids)
+
+
+def first_offered(
+    history: Sequence[tuple[dt.datetime, Mapping[str, Decimal], Mapping[int, Mapping]]],
+    lot_of: Mapping[str, int],
+) -> dict[str, dt.datetime]:
+    """When each line of the final revision was first offered as it stands.
+
+    history: a bid's revisions in order as (accepted_at, {position: unit price},
+    {lot number: {criterion id: value}}). A line's moment is the earliest revision since
+    which its price and its lot's criterion values stayed unchanged up to the final one."""
+    if not history:
+        return {}
+    final_at, final_prices, final_criteria = history[-1]
+    since = dict.fromkeys(final_prices, final_at)
+    open_lines = set(final_prices)
+    for accepted_at, prices, criteria in reversed(history[:-1]):
+        for number in list(open_lines):
+            lot = lot_of.get(number)
+            if prices.get(number) == final_prices[number] and criteria.get(
+                lot, {}
+            ) == final_criteria.get(lot, {}):
+                since[number] = accepted_at
+            else:
+                open_lines.discard(number)
+        if not open_lines:
+            break
+    return since

@@ -1,0 +1,1 @@
+"""Documents the platform produces: the signed results protocol, bid receipts, the OCDS export."""

@@ -1,0 +1,424 @@
+"""The OCDS export: a tender as an Open Contracting Data Standard release package (core 1.1
+with the lots and bid extensions). Pure: the service reads the database and passes plain
+objects (models or anything with the same attribute names).
+
+What is disclosed depends on the stage, never on who asks (the package is public data):
+
+- bidding (published, before the current deadline): the number of bidders only;
+- closed (the deadline has passed, whether or not the close job ran; closed; unsuccessful):
+  one bid detail per bidder and lot with status `pending` or `withdrawn`, no value, no name;
+- results (published): status `valid` / `disqualified` / `withdrawn`, value and tenderers,
+  awards per position (per_position lots) or per lot (whole_lot lots), suppliers named;
+- cancelled (before the close): the notice only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from positions import classifiers
+
+OCDS_VERSION = "1.1"
+EXTENSIONS = (
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/master/extension.json",
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/master/extension.json",
+)
+ID_SCHEME = "RU-INN"  # org-id.guide: Russian taxpayer number
+TENDER_STATUS = {
+    "published": "active",
+    "closed": "active",  # evaluation is still going on
+    "results_published": "complete",
+    "cancelled": "cancelled",
+    "unsuccessful": "unsuccessful",
+}
+
+
+@dataclass(frozen=True)
+class BidFacts:
+    """A bid as the export needs it: its organization, state and latest offer per lot."""
+
+    bid_id: int
+    participant_number: int
+    organization: object  # name, inn, kpp, ogrn, region_code
+    status: str  # active | withdrawn
+    accepted_at: dt.datetime | None  # the latest revision
+    lot_totals: Mapping[int, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResultsFacts:
+    """Published results: the evaluation's units (positions.evaluation.UnitResult or the same
+    shape) and the disqualifications (bid id -> reason for the whole bid; (bid id, lot) ->
+    reason for one lot)."""
+
+    published_at: dt.datetime
+    units: tuple = ()
+    disqualified: Mapping[int, str] = field(default_factory=dict)
+    disqualified_lots: Mapping[tuple[int, int], str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Everything the export reads."""
+
+    tender: object
+    customer: object
+    lots: tuple  # each with number, title, award_mode, positions, criteria
+    bids: tuple[BidFacts, ...] = ()
+    questions: tuple = ()  # published (answered) questions: asked_at, text, answer, answered_at
+    questions_asked: int = 0
+    results: ResultsFacts | None = None
+
+
+def stage(status: str, deadline: dt.datetime | None, now: dt.datetime) -> str:
+    """bidding | closed | results | cancelled: what the export may disclose now."""
+    if status == "results_published":
+        return "results"
+    if status == "cancelled":
+        return "cancelled"
+    if status == "published" and deadline is not None and now < deadline:
+        return "bidding"
+    return "closed"
+
+
+# -- values ------------------------------------------------------------------------------------
+
+
+def value(amount: Decimal | None, currency: str) -> dict | None:
+    """An OCDS Value. The amount stays a Decimal here; dumps() writes it as an exact JSON
+    number (never through a binary float)."""
+    if amount is None:
+        return None
+    return {"amount": Decimal(amount), "currency": currency}
+
+
+def dumps(package: object) -> str:
+    """JSON text with every Decimal written exactly as a number ("135000.55", not a float's
+    approximation)."""
+    token = secrets.token_hex(8)
+    pattern = re.compile(rf'"{token}:(-?[0-9]+(?:\.[0-9]+)?)"')
+
+    def default(obj):
+        if isinstance(obj, Decimal):
+            if not obj.is_finite():
+                raise ValueError("not a finite amount")
+            return f"{token}:{obj:f}"
+        if isinstance(obj, dt.datetime):
+            return iso(obj)
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+    return pattern.sub(r"\1", json.dumps(package, default=default, ensure_ascii=False))
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """An aware moment as OCDS date-time text in UTC ("2026-11-23T12:00:00Z")."""
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _compact(obj):
+    """Drop None values and empty lists/dicts (OCDS: omit what is unknown)."""
+    if isinstance(obj, dict):
+        out = {k: _compact(v) for k, v in obj.items()}
+        return {k: v for k, v in out.items() if v is not None and v != [] and v != {}}
+    if isinstance(obj, list):
+        return [_compact(v) for v in obj]
+    return obj
+
+
+# -- parties -----------------------------------------------------------------------------------
+
+
+def party_id(org) -> str:
+    return f"{ID_SCHEME}-{org.inn}"
+
+
+def _party(org, roles: Iterable[str]) -> dict:
+    extra = [{"scheme": "RU-OGRN", "id": org.ogrn}] if getattr(org, "ogrn", None) else []
+    return {
+        "id": party_id(org),
+        "name": org.name,
+        "identifier": {"scheme": ID_SCHEME, "id": org.inn, "legalName": org.name},
+        "additionalIdentifiers": extra,
+        "address": {"region": getattr(org, "region_code", None), "country": "RU"},
+        "roles": sorted(set(roles)),
+    }
+
+
+def _ref(org) -> dict:
+    return {"id": party_id(org), "name": org.name}
+
+
+# -- tender ------------------------------------------------------------------------------------
+
+
+def _item(position, lot_number: int, currency: str) -> dict:
+    category = classifiers.category(position.category_code) if position.category_code else None
+    unit = classifiers.unit(position.unit_code)
+    return {
+        "id": position.number,
+        "description": position.name,
+        "classification": (
+            {
+                "scheme": "OKPD2",
+                "id": position.category_code,
+                "description": category.name if category else None,
+            }
+            if position.category_code
+            else None
+        ),
+        "quantity": Decimal(position.quantity),
+        "unit": {
+            "scheme": "OKEI",
+            "id": position.unit_code,
+            "name": unit.name if unit else position.unit_code,
+            "value": value(position.max_unit_price, currency),
+        },
+        "relatedLot": str(lot_number),
+    }
+
+
+def _lot_value(lot, currency: str) -> dict | None:
+    prices = [p.max_unit_price for p in lot.positions]
+    if not prices or any(p is None for p in prices):
+        return None
+    return value(sum((p.max_unit_price * p.quantity for p in lot.positions), Decimal(0)), currency)
+
+
+def _scored(lot) -> bool:
+    return any(c.kind in ("number", "boolean", "choice") and c.weight > 0 for c in lot.criteria)
+
+
+def _lot_status(lot, tender_status: str, results: ResultsFacts | None) -> str:
+    if results is None:
+        return TENDER_STATUS.get(tender_status, "active")
+    units = [u for u in results.units if u.lot_number == lot.number]
+    if units and all(u.status == "unsuccessful" for u in units):
+        return "unsuccessful"
+    return "complete"
+
+
+def _tender(src: Source, phase: str, bidders: int) -> dict:
+    t, currency = src.tender, src.tender.currency
+    any_scored = any(_scored(lot) for lot in src.lots)
+    return {
+        "id": t.number,
+        "title": t.title,
+        "description": t.description or None,
+        "status": TENDER_STATUS.get(t.status, "active"),
+        "procuringEntity": _ref(src.customer),
+        "items": [_item(p, lot.number, currency) for lot in src.lots for p in lot.positions],
+        "value": value(t.estimated_value, currency),
+        "procurementMethod": "open",
+        "procurementMethodDetails": "Request for proposals (запрос предложений)",
+        "awardCriteria": "ratedCriteria" if any_scored else "priceOnly",
+        "submissionMethod": ["electronicSubmission"],
+        "datePublished": iso(t.published_at),
+        "tenderPeriod": {
+            "startDate": iso(t.published_at),
+            "endDate": iso(t.bid_deadline),
+            "maxExtentDate": iso(getattr(t, "latest_close", None)),
+        },
+        "enquiryPeriod": (
+            {"startDate": iso(t.published_at), "endDate": iso(t.questions_until)}
+            if t.questions_until
+            else None
+        ),
+        "hasEnquiries": src.questions_asked > 0,
+        "enquiries": [
+            {
+                "id": str(i),
+                "date": iso(q.asked_at),
+                "description": q.text,
+                "answer": q.answer,
+                "dateAnswered": iso(q.answered_at),
+            }
+            for i, q in enumerate(src.questions, 1)
+        ],
+        "numberOfTenderers": bidders if phase != "cancelled" else None,
+        "tenderers": (
+            [_ref(b.organization) for b in src.bids if b.status == "active"]
+            if phase == "results"
+            else []
+        ),
+        "lots": [
+            {
+                "id": str(lot.number),
+                "title": lot.title,
+                "description": "Awarded per position"
+                if lot.award_mode == "per_position"
+                else "Awarded as a whole lot",
+                "status": _lot_status(lot, t.status, src.results if phase == "results" else None),
+                "value": _lot_value(lot, currency),
+            }
+            for lot in src.lots
+        ],
+    }
+
+
+# -- bids and awards ---------------------------------------------------------------------------
+
+
+def bid_id(number: str, participant: int, lot: int) -> str:
+    """A bid detail per bidder and lot (disqualification and awards are per lot)."""
+    return f"{number}-P{participant}-L{lot}"
+
+
+def _bid_status(b: BidFacts, lot: int, phase: str, results: ResultsFacts | None) -> str:
+    if b.status == "withdrawn":
+        return "withdrawn"
+    if phase != "results" or results is None:
+        return "pending"
+    if b.bid_id in results.disqualified or (b.bid_id, lot) in results.disqualified_lots:
+        return "disqualified"
+    return "valid"
+
+
+def _bids(src: Source, phase: str) -> dict | None:
+    if phase in ("bidding", "cancelled"):
+        return None
+    number, currency = src.tender.number, src.tender.currency
+    details = []
+    for b in sorted(src.bids, key=lambda b: b.participant_number):
+        for lot, total in sorted(b.lot_totals.items()):
+            status = _bid_status(b, lot, phase, src.results)
+            disclosed = phase == "results"
+            details.append(
+                {
+                    "id": bid_id(number, b.participant_number, lot),
+                    "date": iso(b.accepted_at),
+                    "status": status,
+                    "tenderers": [_ref(b.organization)] if disclosed else [],
+                    "value": value(total, currency)
+                    if disclosed and status != "withdrawn"
+                    else None,
+                    "relatedLots": [str(lot)],
+                }
+            )
+    return {"details": details}
+
+
+def _award_items(unit, lot, by_number: Mapping[str, object], currency: str) -> list[dict]:
+    positions = lot.positions if unit.position_number is None else [by_number[unit.position_number]]
+    items = [_item(p, lot.number, currency) for p in positions]
+    winner = unit.winner if unit.status == "awarded" else None
+    if winner is not None and winner.unit_price is not None:
+        for item in items:
+            item["unit"]["value"] = value(winner.unit_price, currency)
+    return items
+
+
+def _awards(src: Source, phase: str) -> list[dict]:
+    results = src.results
+    if phase != "results" or results is None:
+        return []
+    number, currency = src.tender.number, src.tender.currency
+    participants = {b.bid_id: b for b in src.bids}
+    lots = {lot.number: lot for lot in src.lots}
+    positions = {p.number: p for lot in src.lots for p in lot.positions}
+    awards = []
+    for unit in results.units:
+        lot = lots[unit.lot_number]
+        key = f"L{unit.lot_number}" + (f"-P{unit.position_number}" if unit.position_number else "")
+        winner = unit.winner if unit.status == "awarded" else None
+        bidder = participants.get(winner.bid_id) if winner else None
+        awards.append(
+            {
+                "id": f"{number}-{key}",
+                "title": f"Lot {unit.lot_number}"
+                + (f", position {unit.position_number}" if unit.position_number else "")
+                + f": {lot.title}",
+                "description": None if winner else "No valid offer.",
+                "status": "active" if winner else "unsuccessful",
+                "date": iso(results.published_at),
+                "value": value(winner.total, currency) if winner else None,
+                "suppliers": [_ref(bidder.organization)] if bidder else [],
+                "items": _award_items(unit, lot, positions, currency),
+                "relatedLots": [str(unit.lot_number)],
+                "relatedBids": (
+                    [bid_id(number, bidder.participant_number, unit.lot_number)] if bidder else []
+                ),
+            }
+        )
+    return awards
+
+
+def _parties(src: Source, phase: str, awards: list[dict]) -> list[dict]:
+    parties = [_party(src.customer, ("buyer", "procuringEntity"))]
+    if phase != "results":
+        return parties
+    winners = {s["id"] for a in awards for s in a["suppliers"]}
+    seen = set()
+    for b in sorted(src.bids, key=lambda b: b.participant_number):
+        pid = party_id(b.organization)
+        if pid in seen or pid == parties[0]["id"]:
+            continue
+        seen.add(pid)
+        roles = ["tenderer"] + (["supplier"] if pid in winners else [])
+        parties.append(_party(b.organization, roles))
+    return parties
+
+
+def _tag(t, phase: str) -> list[str]:
+    if phase == "results":
+        return ["award"]
+    if phase == "cancelled":
+        return ["tenderCancellation"]
+    if phase == "closed":
+        return ["tenderUpdate"]
+    return ["tenderAmendment"] if getattr(t, "amendment_count", 0) else ["tender"]
+
+
+def release_date(src: Source, phase: str) -> dt.datetime:
+    """When the state this release describes came about."""
+    t = src.tender
+    if phase == "results" and src.results is not None:
+        return src.results.published_at
+    if phase == "cancelled" and getattr(t, "cancelled_at", None):
+        return t.cancelled_at
+    if phase == "closed":
+        return getattr(t, "closed_at", None) or t.bid_deadline
+    return max(m for m in (t.published_at, getattr(t, "updated_at", None)) if m is not None)
+
+
+def release(src: Source, *, prefix: str, now: dt.datetime) -> dict:
+    """One release describing the tender as it stands, disclosed as its stage allows."""
+    t = src.tender
+    phase = stage(t.status, t.bid_deadline, now)
+    awards = _awards(src, phase)
+    date = release_date(src, phase)
+    bidders = sum(1 for b in src.bids if b.status == "active")
+    doc = {
+        "ocid": f"{prefix}-{t.number}",
+        "id": f"{t.number}-{phase}-{date.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}",
+        "date": iso(date),
+        "tag": _tag(t, phase),
+        "initiationType": "tender",
+        "language": "ru",
+        "parties": _parties(src, phase, awards),
+        "buyer": _ref(src.customer),
+        "tender": _tender(src, phase, bidders),
+        "bids": _bids(src, phase),
+        "awards": awards,
+    }
+    return _compact(doc)
+
+
+def package(src: Source, *, prefix: str, uri: str, publisher: str, now: dt.datetime) -> dict:
+    """A release package with the one release of this tender."""
+    rel = release(src, prefix=prefix, now=now)
+    return {
+        "uri": uri,
+        "version": OCDS_VERSION,
+        "extensions": list(EXTENSIONS),
+        "publishedDate": rel["date"],
+        "publisher": {"name": publisher},
+        "releases": [rel],
+    }

@@ -1,0 +1,443 @@
+"""Producing the platform's documents: the signed results protocol, bid receipt PDFs and the
+OCDS export. Services flush; the entrypoint (job, view) commits once."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from accounts.models import Organization, User
+from accounts.service import require_member
+from audit.models import AuditEvent
+from audit.service import record
+from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
+from bids.service import own_bid, receipt_of
+from core import clock
+from core.errors import Conflict, Forbidden, NotFound
+from core.extensions import db
+from core.files import save_stream
+from core.transaction import lock
+from positions import classifiers
+from positions.models import Criterion, Position
+from reports import ocds, protocol, receipt
+from reports.models import SignedDocument
+from reports.results import PublishedResults, published_results
+from signatures import canonical
+from signatures import service as signatures
+from signatures.models import SigningKey
+from signatures.payloads import utc_timestamp
+from tenders import service as tenders
+from tenders.models import Lot, Question, Tender
+
+PROTOCOL = "results_protocol"
+MAX_PDF_BYTES = 512 * 1024 * 1024
+
+
+def _unit(code: str) -> str:
+    found = classifiers.unit(code)
+    return found.short if found else code
+
+
+# -- the results protocol ---------------------------------------------------------------------
+
+
+def latest_protocol(tender: Tender) -> SignedDocument | None:
+    """The current (newest) protocol of a tender, if one was produced."""
+    return db.session.execute(
+        select(SignedDocument)
+        .where(SignedDocument.tender_id == tender.id, SignedDocument.kind == PROTOCOL)
+        .order_by(SignedDocument.version.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def generate_protocol(tender_id: int) -> SignedDocument | None:
+    """Produce, store and sign the protocol of published results, and record its hash in the
+    tender's audit chain. Idempotent: nothing new while the published results are those of
+    the latest protocol (a correction of the results gives the next version)."""
+    tender = lock(Tender, tender_id)  # one producer at a time per tender
+    if tender is None or tender.status != "results_published":
+        return None
+    results = published_results(tender)
+    if results is None:
+        return None
+    stamp = utc_timestamp(results.published_at)
+    latest = latest_protocol(tender)
+    if latest is not None and latest.signed_payload.get("results_published_at") == stamp:
+        return latest
+    version = (latest.version if latest else 0) + 1
+    now = clock.now()
+    content = protocol.render(protocol_data(tender, results, now))
+    sha, size = save_stream(io.BytesIO(content), MAX_PDF_BYTES)
+    payload = {
+        **protocol.signed_payload(tender.number, sha, size, utc_timestamp(now), version),
+        "results_published_at": stamp,
+    }
+    _, signature = signatures.sign_platform(payload)
+    doc = SignedDocument(
+        tender_id=tender.id,
+        kind=PROTOCOL,
+        version=version,
+        filename=f"protocol-{tender.number}" + (f"-v{version}" if version > 1 else "") + ".pdf",
+        content_type="application/pdf",
+        sha256=sha,
+        size=size,
+        signed_payload=payload,
+        signature=signature,
+        key_fingerprint=signatures.platform_key_info().fingerprint,
+        created_at=now,
+    )
+    db.session.add(doc)
+    db.session.flush()
+    record(
+        "tender.protocol_signed",
+        "tender",
+        tender.id,
+        {"version": version, "sha256": sha, "size": size, "signature": signature},
+        actor_org_id=None,
+        chain=f"tender:{tender.id}",
+    )
+    return doc
+
+
+def protocol_data(tender: Tender, results: PublishedResults, now) -> protocol.ProtocolData:
+    """Everything the protocol shows, read from the database and the published results."""
+    customer = db.session.get(Organization, tender.customer_id)
+    bids = _bids_with_orgs(tender)
+    names = {bid.id: org.name for bid, org in bids}
+    lots = {lot.number: lot for lot in tender.lots}
+    positions = {
+        (p.lot_id, p.number): p
+        for p in db.session.execute(
+            select(Position).where(Position.tender_id == tender.id)
+        ).scalars()
+    }
+    return protocol.ProtocolData(
+        number=tender.number,
+        title=tender.title,
+        customer_name=customer.name,
+        customer_inn=customer.inn,
+        currency=tender.currency,
+        vat_mode=tender.vat_mode,
+        timezone=tender.timezone,
+        published_at=tender.published_at,
+        original_deadline=tender.original_deadline,
+        final_deadline=tender.bid_deadline,
+        closed_at=tender.closed_at,
+        results_published_at=results.published_at,
+        generated_at=now,
+        extensions=tuple(extensions(tender)),
+        participants=tuple(_participants(bids, results)),
+        results=tuple(_item_results(results, lots, positions, names)),
+        disqualifications=tuple(
+            protocol.Disqualification(
+                names.get(d.bid_id, f"bid {d.bid_id}"), d.lot_number, d.reason, d.at
+            )
+            for d in results.disqualifications
+        ),
+        scored=any(c.weight > 0 and c.kind != "text" for lot in tender.lots for c in lot.criteria),
+    )
+
+
+def extensions(tender: Tender) -> list[protocol.Extension]:
+    """Every automatic extension, from the tender's audit chain (in order)."""
+    events = db.session.execute(
+        select(AuditEvent.payload)
+        .where(AuditEvent.chain == f"tender:{tender.id}", AuditEvent.action == "tender.extended")
+        .order_by(AuditEvent.seq)
+    ).scalars()
+    return [
+        protocol.Extension(
+            at=dt.datetime.fromisoformat(p["server_time"]),
+            previous=dt.datetime.fromisoformat(p["previous"]),
+            deadline=dt.datetime.fromisoformat(p["deadline"]),
+        )
+        for p in events
+    ]
+
+
+def _bids_with_orgs(tender: Tender) -> list[tuple[Bid, Organization]]:
+    return list(
+        db.session.execute(
+            select(Bid, Organization)
+            .join(Organization, Organization.id == Bid.organization_id)
+            .where(Bid.tender_id == tender.id)
+            .order_by(Bid.participant_number)
+        ).all()
+    )
+
+
+def _participants(bids, results: PublishedResults):
+    latest_at = dict(
+        db.session.execute(
+            select(BidRevision.bid_id, func.max(BidRevision.accepted_at))
+            .where(BidRevision.bid_id.in_([b.id for b, _ in bids]))
+            .group_by(BidRevision.bid_id)
+        ).all()
+    )
+    whole = {d.bid_id for d in results.disqualifications if d.lot_number is None}
+    partly = {d.bid_id for d in results.disqualifications if d.lot_number is not None}
+    for bid, org in bids:
+        if bid.status == "withdrawn":
+            status = "withdrawn"
+        elif bid.id in whole:
+            status = "disqualified"
+        elif bid.id in partly:
+            status = "partly_disqualified"
+        else:
+            status = "valid"
+        yield protocol.Participant(
+            number=bid.participant_number,
+            name=org.name,
+            inn=org.inn,
+            status=status,
+            first_bid_at=bid.first_bid_at,
+            revisions=bid.revision_count,
+            last_accepted_at=latest_at.get(bid.id),
+        )
+
+
+def _item_results(results: PublishedResults, lots, positions, names):
+    for unit in results.units:
+        lot = lots[unit.lot_number]
+        winner = unit.winner if unit.status == "awarded" else None
+        if unit.position_number is not None:
+            p = positions[(lot.id, unit.position_number)]
+            name, quantity, unit_name = p.name, p.quantity, _unit(p.unit_code)
+        else:
+            name, quantity, unit_name = lot.title, None, ""
+        yield protocol.ItemResult(
+            lot_number=lot.number,
+            lot_title=lot.title,
+            position=unit.position_number,
+            name=name,
+            quantity=quantity,
+            unit=unit_name,
+            max_total=unit.reference_total,
+            status=unit.status,
+            winner=names.get(winner.bid_id) if winner else None,
+            unit_price=winner.unit_price if winner else None,
+            total=winner.total if winner else None,
+            score=winner.score if winner else None,
+            offers=tuple(
+                protocol.RankedOffer(
+                    rank=o.rank,
+                    participant=names.get(o.bid_id, f"bid {o.bid_id}"),
+                    unit_price=o.unit_price,
+                    total=o.total,
+                    score=o.score,
+                )
+                for o in unit.offers
+            ),
+        )
+
+
+def protocol_signature(doc: SignedDocument, tender: Tender) -> dict:
+    """The detached signature published beside the PDF (protocol.pdf.sig)."""
+    info = signatures.platform_key_info()
+    return {
+        "type": "detached-signature",
+        "document": doc.filename,
+        "sha256": doc.sha256,
+        "payload": doc.signed_payload,
+        # The exact signed bytes, so `openssl dgst -sha256 -verify` needs no canonicalizer.
+        "canonical_b64": base64.b64encode(canonical.canonicalize(doc.signed_payload)).decode(),
+        "signature": doc.signature,
+        "algorithm": info.algorithm,
+        "key_fingerprint": doc.key_fingerprint,
+        "verify": "The PDF's SHA-256 must equal payload.sha256. The signature covers the "
+        "payload's canonical JSON (RFC 8785, given as canonical_b64): POST {payload, signature} "
+        "to /api/v1/receipts/verify, or: openssl dgst -sha256 -verify platform-key.pem "
+        "-signature <(base64 -d of signature) <(base64 -d of canonical_b64).",
+    }
+
+
+def verify_protocol(doc: SignedDocument, content: bytes) -> None:
+    """Check a protocol file against its stored signature; raises Invalid or Conflict."""
+    if hashlib.sha256(content).hexdigest() != doc.signed_payload.get("sha256"):
+        raise Conflict("The file does not match the signed protocol (SHA-256 differs).")
+    signatures.verify_platform(doc.signed_payload, doc.signature)
+
+
+# -- bid receipts -----------------------------------------------------------------------------
+
+
+def receipt_pdf(
+    user: User, org: Organization | None, tender: Tender, revision_number: int
+) -> tuple[bytes, str]:
+    """The receipt PDF of one revision of the caller organization's own bid (nobody else's:
+    another organization simply has no such bid)."""
+    if org is None:
+        raise Forbidden("Choose an organization first.")
+    require_member(user, org.id)
+    bid = own_bid(org, tender.id)
+    if bid is None:
+        raise NotFound("Your organization has no bid on this tender.")
+    revision = db.session.execute(
+        select(BidRevision).where(
+            BidRevision.bid_id == bid.id, BidRevision.number == revision_number
+        )
+    ).scalar_one_or_none()
+    if revision is None:
+        raise NotFound(f"Your bid has no revision {revision_number}.")
+    content = receipt.render(receipt_data(tender, org, revision))
+    return content, f"receipt-{tender.number}-r{revision.number}.pdf"
+
+
+def receipt_data(tender: Tender, org: Organization, revision: BidRevision) -> receipt.ReceiptData:
+    """A revision's lines, criterion values, signatures and platform receipt."""
+    lines = db.session.execute(
+        select(BidLine, Position, Lot.number)
+        .join(Position, Position.id == BidLine.position_id)
+        .join(Lot, Lot.id == Position.lot_id)
+        .where(BidLine.revision_id == revision.id)
+        .order_by(Lot.number, Position.sort_key)
+    ).all()
+    values = db.session.execute(
+        select(BidCriterionValue, Criterion)
+        .join(Criterion, Criterion.id == BidCriterionValue.criterion_id)
+        .where(BidCriterionValue.revision_id == revision.id)
+        .order_by(BidCriterionValue.lot_number, Criterion.sort_order, Criterion.id)
+    ).all()
+    key = db.session.get(SigningKey, revision.signing_key_id)
+    signer = db.session.get(User, revision.submitted_by_id)
+    customer = db.session.get(Organization, tender.customer_id)
+    slip = receipt_of(revision, tender, org)
+    return receipt.ReceiptData(
+        tender_number=tender.number,
+        tender_title=tender.title,
+        customer_name=customer.name,
+        supplier_name=org.name,
+        supplier_inn=org.inn,
+        currency=tender.currency,
+        timezone=tender.timezone,
+        revision=revision.number,
+        accepted_at=revision.accepted_at,
+        revision_hash=revision.payload_hash,
+        previous_hash=revision.previous_hash,
+        deadline_after=revision.deadline_after,
+        extended=revision.deadline_after != revision.deadline_before,
+        total=revision.total,
+        lines=tuple(
+            receipt.ReceiptLine(
+                lot_number=lot_number,
+                position=p.number,
+                name=p.name,
+                quantity=p.quantity,
+                unit=_unit(p.unit_code),
+                unit_price=line.unit_price,
+                total=line.total,
+                note=line.note,
+            )
+            for line, p, lot_number in lines
+        ),
+        criteria=tuple(
+            receipt.ReceiptCriterion(v.lot_number, c.name, _criterion_text(v.value), c.unit)
+            for v, c in values
+        ),
+        signer_email=signer.email if signer else "",
+        key_algorithm=key.algorithm,
+        key_fingerprint=key.fingerprint,
+        supplier_signature=revision.signature,
+        receipt_payload=slip["payload"],
+        receipt_signature=slip["signature"],
+        platform_fingerprint=signatures.platform_key_info().fingerprint,
+    )
+
+
+def _criterion_text(value: str) -> str:
+    return {"true": "yes", "false": "no"}.get(value, value)
+
+
+# -- OCDS ------------------------------------------------------------------------------------
+
+
+def ocds_source(tender: Tender) -> ocds.Source:
+    """What the export reads; ocds.release decides what of it the tender's stage discloses
+    (published results are read only once they are published)."""
+    phase = ocds.stage(tender.status, tender.bid_deadline, clock.now())
+    customer = db.session.get(Organization, tender.customer_id)
+    questions = tenders.public_questions(tender)  # answered ones, the asker never named
+    asked = db.session.execute(
+        select(func.count()).select_from(Question).where(Question.tender_id == tender.id)
+    ).scalar_one()
+    results = published_results(tender) if phase == "results" else None
+    return ocds.Source(
+        tender=tender,
+        customer=customer,
+        lots=tuple(tender.lots),
+        bids=tuple(_bid_facts(tender)),
+        questions=tuple(questions),
+        questions_asked=asked,
+        results=(
+            ocds.ResultsFacts(
+                published_at=results.published_at,
+                units=results.units,
+                disqualified={
+                    d.bid_id: d.reason for d in results.disqualifications if d.lot_number is None
+                },
+                disqualified_lots={
+                    (d.bid_id, d.lot_number): d.reason
+                    for d in results.disqualifications
+                    if d.lot_number is not None
+                },
+            )
+            if results
+            else None
+        ),
+    )
+
+
+def _bid_facts(tender: Tender) -> list[ocds.BidFacts]:
+    """Each bid with its latest revision's total per lot."""
+    bids = _bids_with_orgs(tender)
+    if not bids:
+        return []
+    latest = (
+        select(BidRevision.id)
+        .join(Bid, Bid.id == BidRevision.bid_id)
+        .where(Bid.tender_id == tender.id, BidRevision.number == Bid.revision_count)
+    )
+    rows = db.session.execute(
+        select(BidRevision.bid_id, BidRevision.accepted_at, Lot.number, func.sum(BidLine.total))
+        .join(BidLine, BidLine.revision_id == BidRevision.id)
+        .join(Position, Position.id == BidLine.position_id)
+        .join(Lot, Lot.id == Position.lot_id)
+        .where(BidRevision.id.in_(latest))
+        .group_by(BidRevision.bid_id, BidRevision.accepted_at, Lot.number)
+    ).all()
+    totals: dict[int, dict[int, Decimal]] = {}
+    accepted = {}
+    for bid_id, accepted_at, lot_number, total in rows:
+        totals.setdefault(bid_id, {})[lot_number] = Decimal(total)
+        accepted[bid_id] = accepted_at
+    return [
+        ocds.BidFacts(
+            bid_id=bid.id,
+            participant_number=bid.participant_number,
+            organization=org,
+            status="withdrawn" if bid.status == "withdrawn" else "active",
+            accepted_at=accepted.get(bid.id),
+            lot_totals=totals.get(bid.id, {}),
+        )
+        for bid, org in bids
+    ]
+
+
+def ocds_package(tender: Tender) -> dict:
+    """The tender's OCDS release package (public: drafts are refused by the caller)."""
+    cfg = current_app.config
+    base = cfg["BASE_URL"]
+    return ocds.package(
+        ocds_source(tender),
+        prefix=cfg["OCDS_PREFIX"],
+        uri=f"{base}/api/v1/tenders/{tender.id}/ocds",
+        publisher=cfg["OCDS_PUBLISHER"],
+        now=clock.now(),
+    )

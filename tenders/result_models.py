@@ -1,0 +1,126 @@
+"""Results of a closed tender: disqualifications, the evaluated awards and their ranked offers.
+
+Awards are stored as rows (one per position of a per_position lot, one per whole_lot lot, each
+with every offer ranked): the customer's comparison table pages and filters them in SQL, a
+participant reads its own rows by bid, and the protocol and OCDS exports read them as they
+are. Until publication they are recomputed after every disqualification; publication freezes
+them (no service writes them afterwards) and records their SHA-256 digest in the tender's
+audit chain, so a later change would be detectable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import clock
+from core.extensions import db
+from core.types import ExactDecimal, UTCDateTime
+
+AWARD_STATUSES = ("awarded", "unsuccessful")
+OFFER_STATUSES = ("valid", "disqualified")
+
+
+class Disqualification(db.Model):
+    """A bid disqualified for the whole tender (lot_id None) or for one lot, with a reason.
+    Lifting it (before publication) keeps the row, with who lifted it and why."""
+
+    __tablename__ = "disqualifications"
+    __table_args__ = (Index("ix_disqualifications_tender_bid", "tender_id", "bid_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"))
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lift_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ResultSet(db.Model):
+    """A tender's evaluation: recomputed until publication, then final."""
+
+    __tablename__ = "result_sets"
+
+    tender_id: Mapped[int] = mapped_column(
+        ForeignKey("tenders.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(default=0)
+    evaluated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    participants: Mapped[int] = mapped_column(default=0)
+    awarded: Mapped[int] = mapped_column(default=0)
+    unsuccessful: Mapped[int] = mapped_column(default=0)
+    reference_total: Mapped[Decimal] = mapped_column(ExactDecimal(18, 2), default=Decimal(0))
+    savings: Mapped[Decimal] = mapped_column(ExactDecimal(18, 2), default=Decimal(0))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    digest: Mapped[str | None] = mapped_column(String(64))
+
+
+class Award(db.Model):
+    """The result of one position (per_position lot) or one lot (whole_lot lot)."""
+
+    __tablename__ = "awards"
+    __table_args__ = (
+        UniqueConstraint("tender_id", "lot_id", "position_id"),
+        Index("ix_awards_tender_sort", "tender_id", "sort_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id", ondelete="CASCADE"))
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id", ondelete="CASCADE"))
+    lot_number: Mapped[int]
+    position_number: Mapped[str | None] = mapped_column(String(20))
+    # Lot number and the position's natural sort key: pages come in notice order.
+    sort_key: Mapped[str] = mapped_column(String(80))
+    award_mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    winner_bid_id: Mapped[int | None] = mapped_column(ForeignKey("bids.id"))
+    # The winner's compared price: unit price of a position, total of a whole lot.
+    price: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    total: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    score: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 6))
+    reference_total: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    savings: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    offers_count: Mapped[int] = mapped_column(default=0)
+
+    offers: Mapped[list[AwardOffer]] = relationship(
+        back_populates="award",
+        order_by="AwardOffer.sort_order",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class AwardOffer(db.Model):
+    """One participant's offer in an award's ranking (or disqualified from it), with the
+    score's breakdown: {"price_weight", "best_price", "price_points", "criteria": [...]}."""
+
+    __tablename__ = "award_offers"
+    __table_args__ = (
+        UniqueConstraint("award_id", "bid_id"),
+        Index("ix_award_offers_bid", "bid_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"))
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"))
+    sort_order: Mapped[int]
+    rank: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+    total: Mapped[Decimal] = mapped_column(ExactDecimal(18, 2))
+    score: Mapped[Decimal] = mapped_column(ExactDecimal(18, 6))
+    price_points: Mapped[Decimal] = mapped_column(ExactDecimal(18, 6))
+    breakdown: Mapped[dict] = mapped_column(JSON, default=dict)
+    first_offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    award: Mapped[Award] = relationship(back_populates="offers")

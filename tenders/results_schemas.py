@@ -1,0 +1,202 @@
+"""marshmallow schemas of the review, disqualification and results API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from core.fields import ExactDecimal, InputSchema
+
+
+class ComparisonQuery(InputSchema):
+    """Filters and paging of the comparison table."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    lot = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    status = fields.String(
+        load_default="", validate=validate.OneOf(["", "awarded", "unsuccessful"])
+    )
+    participant = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    winner = fields.Boolean(load_default=False)
+
+
+class ResultsQuery(InputSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    lot = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class DisqualifyIn(InputSchema):
+    """Disqualify a participant's bid for the whole tender (lot omitted) or for one lot."""
+
+    participant = fields.Integer(required=True, validate=validate.Range(min=1))
+    lot = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class LiftDisqualificationIn(InputSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ResultCriterionOut(Schema):
+    criterion_id = fields.Integer()
+    name = fields.String()
+    value = fields.String(allow_none=True)
+    best = fields.String(allow_none=True)
+    ratio = ExactDecimal(places=6)
+    weight = ExactDecimal(places=2)
+    points = ExactDecimal(places=6)
+
+
+class ResultOfferOut(Schema):
+    participant = fields.Integer(attribute="participant_number")
+    bid_id = fields.Integer()
+    organization = fields.String(attribute="organization_name")
+    inn = fields.String()
+    rank = fields.Integer(allow_none=True)
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    unit_price = ExactDecimal(places=2, allow_none=True)
+    total = ExactDecimal(places=2)
+    score = ExactDecimal(places=6)
+    price_weight = ExactDecimal(places=2)
+    best_price = ExactDecimal(places=2)
+    price_points = ExactDecimal(places=6)
+    criteria = fields.List(fields.Nested(ResultCriterionOut))
+    first_offered_at = fields.AwareDateTime()
+
+
+class ResultAwardOut(Schema):
+    lot = fields.Integer(attribute="lot_number")
+    lot_title = fields.String()
+    award_mode = fields.String()
+    position = fields.String(attribute="position_number", allow_none=True)
+    name = fields.String(attribute="position_name")
+    quantity = ExactDecimal(places=3, allow_none=True)
+    max_unit_price = ExactDecimal(places=2, allow_none=True)
+    status = fields.String()
+    price = ExactDecimal(places=2, allow_none=True)
+    total = ExactDecimal(places=2, allow_none=True)
+    score = ExactDecimal(places=6, allow_none=True)
+    reference_total = ExactDecimal(places=2, allow_none=True)
+    savings = ExactDecimal(places=2, allow_none=True)
+    savings_percent = ExactDecimal(places=2, allow_none=True)
+    offers = fields.List(fields.Nested(ResultOfferOut))
+
+
+class ResultWinnerOut(Schema):
+    name = fields.String()
+    inn = fields.String()
+    awards = fields.Integer()
+    total = ExactDecimal(places=2)
+
+
+class ResultSummaryOut(Schema):
+    number = fields.String()
+    published_at = fields.AwareDateTime(allow_none=True)
+    participants = fields.Integer()
+    awarded = fields.Integer()
+    unsuccessful = fields.Integer()
+    awarded_total = ExactDecimal(places=2)
+    reference_total = ExactDecimal(places=2)
+    savings = ExactDecimal(places=2)
+    savings_percent = ExactDecimal(places=2, allow_none=True)
+    winners = fields.List(fields.Nested(ResultWinnerOut))
+
+
+class ResultsOut(Schema):
+    """level "summary" (everyone) or "detail" (the customer and the participants)."""
+
+    level = fields.String()
+    summary = fields.Nested(ResultSummaryOut)
+    awards = fields.List(fields.Nested(ResultAwardOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class ResultAwardBriefOut(ResultAwardOut):
+    """An award without its offers (a participant's own result carries its own offer)."""
+
+    class Meta:
+        exclude = ("offers",)
+
+
+class OwnResultOut(Schema):
+    award = fields.Nested(ResultAwardBriefOut)
+    own = fields.Nested(ResultOfferOut)
+    won = fields.Boolean()
+
+
+class OwnResultsOut(Schema):
+    items = fields.List(fields.Nested(OwnResultOut))
+
+
+class ResultParticipantOut(Schema):
+    participant = fields.Integer()
+    bid_id = fields.Integer()
+    name = fields.String()
+    inn = fields.String()
+    disqualified = fields.String(allow_none=True)
+
+
+class ResultDisqualificationOut(Schema):
+    id = fields.Integer()
+    participant = fields.Integer()
+    name = fields.String()
+    lot = fields.Integer(allow_none=True)
+    reason = fields.String()
+    created_at = fields.AwareDateTime()
+    lifted_at = fields.AwareDateTime(allow_none=True)
+    lift_reason = fields.String(allow_none=True)
+
+
+class ComparisonCellOut(Schema):
+    participant = fields.Integer()
+    rank = fields.Integer(allow_none=True)
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    unit_price = ExactDecimal(places=2, allow_none=True)
+    total = ExactDecimal(places=2)
+    score = ExactDecimal(places=6)
+    breakdown = fields.Dict()
+
+
+class ComparisonRowOut(Schema):
+    lot = fields.Integer()
+    position = fields.String(allow_none=True)
+    name = fields.String()
+    award_mode = fields.String()
+    status = fields.String()
+    winner = fields.Integer(allow_none=True)
+    price = ExactDecimal(places=2, allow_none=True)
+    reference_total = ExactDecimal(places=2, allow_none=True)
+    savings = ExactDecimal(places=2, allow_none=True)
+    savings_percent = ExactDecimal(places=2, allow_none=True)
+    offers = fields.List(fields.Nested(ComparisonCellOut))
+
+
+class ComparisonOut(Schema):
+    """The customer's comparison after the close (names revealed)."""
+
+    status = fields.String()
+    participants = fields.List(fields.Nested(ResultParticipantOut))
+    rows = fields.List(fields.Nested(ComparisonRowOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    awarded = fields.Integer()
+    unsuccessful = fields.Integer()
+    reference_total = ExactDecimal(places=2)
+    savings = ExactDecimal(places=2)
+    savings_percent = ExactDecimal(places=2, allow_none=True)
+    disqualifications = fields.List(fields.Nested(ResultDisqualificationOut))
+
+
+class ResultsPublishedOut(Schema):
+    status = fields.String()
+    published_at = fields.AwareDateTime()
+    digest = fields.String()
+    awarded = fields.Integer()
+    unsuccessful = fields.Integer()

@@ -1,0 +1,315 @@
+"""Review, disqualification and publication of results through the API and the pages: who
+sees what before and after publication, and every denial."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from audit.models import AuditEvent
+from core import clock, jobs
+from core.extensions import db as _db
+from notifications.models import DomainEvent
+from tenders import results
+from tenders.models import Tender
+from tenders.result_models import Award, AwardOffer
+from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.bidding_helpers import bidder, offer, submit
+from tests.e2e.helpers import login, post_form
+
+REASON = 'Нет сертификата соответствия, "ТР ТС 004/2011" \\ п. 4.2;\nсм. протокол'
+
+
+def _criteria(tender, warranty: str, deferral: str) -> list[dict]:
+    ids = {c["name"]: c["id"] for c in tender["lots"][0]["criteria"]}
+    return [
+        {"lot": 1, "criterion": ids["Гарантия"], "value": warranty},
+        {"lot": 1, "criterion": ids["Отсрочка платежа"], "value": deferral},
+    ]
+
+
+def _closed_tender(app, client):
+    """A tender (lot 1 per position with criteria, lot 2 whole lot) with three bids, closed."""
+    customer = caller(app, name="ПАО Заказчик")
+    tender = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers)
+    tender = tender.get_json()
+    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    assert resp.status_code == 200, resp.get_json()
+    tender = client.get(f"/api/v1/tenders/{tender['id']}").get_json()
+    a = bidder(app, client, name="ООО Альфа")
+    b = bidder(app, client, name="=cmd|' /C calc'!A0")  # a formula in a name: CSV must defuse it
+    c = bidder(app, client, name="ООО Вега")
+    plans = [
+        (a, {"1": "90.00", "2": "110", "3": "1000"}, ("24", "30 дней")),
+        (b, {"1": "85.00", "3": "1100"}, ("36", "нет")),
+        (c, {"2": "100"}, ("12", "нет")),
+    ]
+    for who, prices, (warranty, deferral) in plans:
+        resp = submit(
+            client, who, tender["id"], offer(prices, _criteria(tender, warranty, deferral))
+        )
+        assert resp.status_code == 201, resp.get_json()
+    clock.advance(dt.timedelta(days=11))
+    with app.app_context():
+        assert jobs.run_job("tenders.jobs.close_overdue") >= 1
+    return tender, customer, a, b, c
+
+
+def _award_ids(tender_id: int) -> dict:
+    rows = _db.session.execute(
+        select(Award.lot_number, Award.position_number, Award.id).where(
+            Award.tender_id == tender_id
+        )
+    ).all()
+    return {(lot, position): award_id for lot, position, award_id in rows}
+
+
+def _evaluation(client, tender, headers, **query):
+    return client.get(
+        f"/api/v1/tenders/{tender['id']}/evaluation", query_string=query, headers=headers
+    )
+
+
+def _row(data, position):
+    return next(r for r in data["rows"] if r["position"] == position)
+
+
+def test_review_disqualify_publish_and_visibility(app, client, db):
+    tender, customer, a, b, c = _closed_tender(app, client)
+    tid = tender["id"]
+
+    # before publication: nothing for suppliers or the public
+    for headers in ({}, a.headers, b.headers):
+        assert client.get(f"/api/v1/tenders/{tid}/results", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/tenders/{tid}/results/mine", headers=a.headers).status_code == 404
+    assert client.get(f"/tenders/{tender['number']}/results").status_code == 404
+
+    # the customer's comparison: names revealed, scores with breakdown, ranks, savings
+    resp = _evaluation(client, tender, customer.headers)
+    assert resp.status_code == 200, resp.get_json()
+    data = resp.get_json()
+    assert [p["name"] for p in data["participants"]] == [
+        "ООО Альфа",
+        "=cmd|' /C calc'!A0",
+        "ООО Вега",
+    ]
+    p1 = _row(data, "1")
+    # A: price 70 x 85 / 90 = 66.111111 + warranty 20 x 24 / 36 = 13.333333 + deferral 10
+    scores = {o["participant"]: o["score"] for o in p1["offers"]}
+    assert scores == {1: "89.444444", 2: "90.000000"}
+    assert p1["winner"] == 2 and p1["price"] == "85.00"
+    assert p1["savings"] == "15750.00"  # (95.50 - 85.00) x 1500
+    assert p1["savings_percent"] == "10.99"
+    lot2 = next(r for r in data["rows"] if r["award_mode"] == "whole_lot")
+    assert lot2["winner"] == 1 and lot2["price"] == "40000.00"  # 1000 x 40
+    assert data["awarded"] == 3 and data["unsuccessful"] == 0
+
+    # filters
+    only_c = _evaluation(client, tender, customer.headers, participant=3).get_json()
+    assert [r["position"] for r in only_c["rows"]] == ["2"]
+    won_by_a = _evaluation(client, tender, customer.headers, participant=1, winner="true")
+    assert [r["lot"] for r in won_by_a.get_json()["rows"]] == [1, 2]
+    assert _evaluation(client, tender, customer.headers, status="bogus").status_code == 422
+
+    # denials: suppliers and other customers neither review nor disqualify nor publish
+    other = caller(app)
+    for headers in (a.headers, other.headers):
+        assert _evaluation(client, tender, headers).status_code == 403
+        resp = client.post(
+            f"/api/v1/tenders/{tid}/disqualifications",
+            json={"participant": 2, "reason": "x"},
+            headers=headers,
+        )
+        assert resp.status_code == 403
+        assert (
+            client.post(f"/api/v1/tenders/{tid}/results/publish", headers=headers).status_code
+            == 403
+        )
+
+    # disqualification: validated, audited, recomputed
+    bad = client.post(
+        f"/api/v1/tenders/{tid}/disqualifications",
+        json={"participant": 9, "reason": "x"},
+        headers=customer.headers,
+    )
+    assert bad.status_code == 422 and "participant" in bad.get_json()["error"]["fields"]
+    blank = client.post(
+        f"/api/v1/tenders/{tid}/disqualifications",
+        json={"participant": 2, "reason": "   "},
+        headers=customer.headers,
+    )
+    assert blank.status_code == 422
+    before = _award_ids(tid)
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/disqualifications",
+        json={"participant": 2, "lot": 1, "reason": REASON},
+        headers=customer.headers,
+    )
+    assert resp.status_code == 201, resp.get_json()
+    after = _award_ids(tid)
+    # only the awards participant 2 takes part in within lot 1 (position 1) were recomputed
+    assert after[(1, "2")] == before[(1, "2")] and after[(2, None)] == before[(2, None)]
+    assert after[(1, "1")] != before[(1, "1")]
+    again = client.post(
+        f"/api/v1/tenders/{tid}/disqualifications",
+        json={"participant": 2, "lot": 1, "reason": "twice"},
+        headers=customer.headers,
+    )
+    assert again.status_code == 409
+    data = _evaluation(client, tender, customer.headers).get_json()
+    p1 = _row(data, "1")
+    assert p1["winner"] == 1
+    dq = next(o for o in p1["offers"] if o["participant"] == 2)
+    assert dq["status"] == "disqualified" and dq["rank"] is None
+    assert dq["reason"] == REASON  # commas, quotes, a backslash and a line break survive
+    assert _row(data, "1")["offers"][0]["score"] == "100.000000"  # alone: best of everything
+    lot2 = next(r for r in data["rows"] if r["award_mode"] == "whole_lot")
+    assert {o["participant"]: o["status"] for o in lot2["offers"]} == {1: "valid", 2: "valid"}
+
+    # CSV export in the cabinet: formula-safe
+    login(client, customer.email)
+    csv = client.get(f"/cabinet/tenders/{tid}/review.csv")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    text = csv.get_data().decode("utf-8-sig")
+    assert "'=cmd|' /C calc'!A0" in text and "Нет сертификата соответствия" in text
+    page = client.get(f"/cabinet/tenders/{tid}/review?participant=1")
+    assert page.status_code == 200 and "ООО Альфа" in page.get_data(as_text=True)
+
+    # publication: final, audited, events for notifications
+    resp = client.post(f"/api/v1/tenders/{tid}/results/publish", headers=customer.headers)
+    assert resp.status_code == 200, resp.get_json()
+    digest = resp.get_json()["digest"]
+    assert (
+        client.post(f"/api/v1/tenders/{tid}/results/publish", headers=customer.headers).status_code
+        == 409
+    )
+    late = client.post(
+        f"/api/v1/tenders/{tid}/disqualifications",
+        json={"participant": 1, "reason": "too late"},
+        headers=customer.headers,
+    )
+    assert late.status_code == 409
+    published = _db.session.execute(
+        select(AuditEvent).where(
+            AuditEvent.chain == f"tender:{tid}", AuditEvent.action == "tender.results_published"
+        )
+    ).scalar_one()
+    assert published.payload["digest"] == digest
+    t = _db.session.get(Tender, tid)
+    assert results.digest_matches(t) is True
+    offer_row = _db.session.execute(
+        select(AwardOffer).join(Award).where(Award.tender_id == tid).limit(1)
+    ).scalar_one()
+    offer_row.total += 1  # tampering with the stored results is detected
+    _db.session.flush()
+    assert results.digest_matches(t) is False
+    offer_row.total -= 1
+    _db.session.flush()
+    kinds = [
+        e.kind
+        for e in _db.session.execute(
+            select(DomainEvent).where(DomainEvent.tender_id == tid)
+        ).scalars()
+    ]
+    assert {"tender.closed", "bid.disqualified", "tender.results_published"} <= set(kinds)
+
+    # after publication: the public sees a summary, participants every award with names
+    public = app.test_client().get(f"/api/v1/tenders/{tid}/results").get_json()
+    assert public["level"] == "summary" and public["awards"] == []
+    assert public["summary"]["awarded"] == 3
+    assert {w["name"] for w in public["summary"]["winners"]} == {"ООО Альфа"}
+    detail = client.get(f"/api/v1/tenders/{tid}/results", headers=b.headers).get_json()
+    assert detail["level"] == "detail" and detail["total"] == 3
+    first = detail["awards"][0]
+    assert first["offers"][0]["organization"] == "ООО Альфа"
+    assert first["offers"][-1]["status"] == "disqualified"
+    mine = client.get(f"/api/v1/tenders/{tid}/results/mine", headers=c.headers).get_json()
+    assert [(i["award"]["position"], i["won"], i["own"]["rank"]) for i in mine["items"]] == [
+        ("2", False, 2)
+    ]
+    outsider = bidder(app, client)
+    assert (
+        client.get(f"/api/v1/tenders/{tid}/results", headers=outsider.headers).get_json()["level"]
+        == "summary"
+    )
+
+
+def test_pages_after_publication(app, client, db):
+    tender, customer, a, *_ = _closed_tender(app, client)
+    login(client, customer.email)
+    notice = client.get(f"/tenders/{tender['number']}").get_data(as_text=True)
+    assert "Review offers and publish the results" in notice
+    review_url = f"/cabinet/tenders/{tender['id']}/review"
+    resp = post_form(
+        client,
+        review_url,
+        f"{review_url}/disqualify",
+        {"participant": "3", "lot": "", "reason": "Недостоверные сведения"},
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    blank = post_form(
+        client, review_url, f"{review_url}/disqualify", {"participant": "1", "reason": ""}
+    )
+    assert blank.status_code == 422
+    cp1251 = client.get(f"{review_url}.csv?encoding=windows-1251")
+    assert cp1251.status_code == 200 and "ООО Альфа" in cp1251.get_data().decode("cp1251")
+    assert client.get(f"{review_url}.csv?encoding=koi8-r").status_code == 422
+    filtered = client.get(f"{review_url}?lot=2&per_page=20").get_data(as_text=True)
+    assert "Муфта концевая" in filtered and "Кабель КВВГ 7x1.5" not in filtered
+    assert client.get(f"{review_url}?per_page=100000").status_code == 422
+    resp = post_form(client, review_url, f"{review_url}/publish", {})
+    assert resp.status_code == 302
+    page = client.get(review_url).get_data(as_text=True)
+    assert "Published" in page and "Недостоверные сведения" in page
+
+    anonymous = app.test_client()
+    notice = anonymous.get(f"/tenders/{tender['number']}").get_data(as_text=True)
+    assert "Awarded value" in notice and "ООО Альфа" in notice
+    summary_page = anonymous.get(f"/tenders/{tender['number']}/results").get_data(as_text=True)
+    assert "Results per position" not in summary_page  # the public sees the summary only
+
+
+def test_unsuccessful_when_no_bid(app, client, db):
+    customer = caller(app)
+    tender = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers).get_json()
+    client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    clock.advance(dt.timedelta(days=11))
+    with app.app_context():
+        assert jobs.run_job("tenders.jobs.close_overdue") >= 1
+    assert client.get(f"/api/v1/tenders/{tender['id']}").get_json()["status"] == "unsuccessful"
+    resp = client.post(f"/api/v1/tenders/{tender['id']}/results/publish", headers=customer.headers)
+    assert resp.status_code == 409
+
+
+def test_review_before_the_close_is_refused(app, client, db):
+    customer = caller(app)
+    tender = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers).get_json()
+    client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    assert _evaluation(client, tender, customer.headers).status_code == 409
+    resp = client.post(f"/api/v1/tenders/{tender['id']}/results/publish", headers=customer.headers)
+    assert resp.status_code == 409
+
+
+def test_close_is_pushed_live_to_the_tender_room(app, client, db):
+    from core.extensions import socketio
+
+    customer = caller(app)
+    tender = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers).get_json()
+    client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    watcher = bidder(app, client)
+    login(client, watcher.who.email)
+    live = socketio.test_client(app, flask_test_client=client)
+    assert live.is_connected()
+    state = live.emit("watch_tender", {"tender_id": tender["id"]}, callback=True)
+    assert state["ok"] is True
+    live.get_received()
+    clock.advance(dt.timedelta(days=11))
+    with app.app_context():
+        assert jobs.run_job("tenders.jobs.close_overdue") >= 1
+    events = [e for e in live.get_received() if e["name"] == "tender_closed"]
+    assert len(events) == 1
+    (payload,) = events[0]["args"]
+    assert payload["tender_id"] == tender["id"] and payload["status"] == "unsuccessful"
+    assert payload["participants"] == 0
+    live.disconnect()

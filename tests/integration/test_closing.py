@@ -1,0 +1,256 @@
+"""Closing at the deadline: the scheduled job (run twice, run late, run before a last-minute
+extension moved the deadline), the sweeper, no valid bid -> unsuccessful, and concurrent
+closes with real transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from sqlalchemy import func, select
+
+from audit.models import AuditEvent
+from core import clock, jobs
+from core.extensions import db as _db
+from core.transaction import commit
+from notifications.models import DomainEvent
+from tenders import closing
+from tenders.models import Tender
+from tenders.result_models import Award, ResultSet
+from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.bidding_helpers import bidder, offer, submit, tender_in_window
+
+
+def _published(app, client, minutes: int = 60) -> dict:
+    customer = caller(app)
+    body = draft_body(
+        bid_deadline=(clock.now() + dt.timedelta(minutes=minutes)).isoformat(),
+        questions_until=None,
+    )
+    body["lots"] = [
+        {
+            "title": "Кабель",
+            "positions": [{"number": "1", "name": "Кабель", "quantity": "10", "unit_code": "006"}],
+        }
+    ]
+    tender = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
+    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    assert resp.status_code == 200, resp.get_json()
+    return {**resp.get_json(), "customer_headers": customer.headers}
+
+
+def _bid(app, client, tender_id: int, price: str = "100.00"):
+    b = bidder(app, client)
+    resp = submit(client, b, tender_id, offer({"1": price}))
+    assert resp.status_code == 201, resp.get_json()
+    return b
+
+
+def _run(app, path: str, *args):
+    with app.app_context():
+        return jobs.run_job(path, *args)
+
+
+def _count(model, *conditions) -> int:
+    return _db.session.execute(
+        select(func.count()).select_from(model).where(*conditions)
+    ).scalar_one()
+
+
+def _events(tender_id: int, action: str) -> int:
+    return _count(
+        AuditEvent, AuditEvent.chain == f"tender:{tender_id}", AuditEvent.action == action
+    )
+
+
+def _scheduled(app, tender_id: int):
+    return app.extensions["jobs"]._by_id.get(closing.close_job_id(tender_id))
+
+
+def test_publication_schedules_the_close_at_the_deadline(app, client, db):
+    tender = _published(app, client)
+    entry = _scheduled(app, tender["id"])
+    assert entry is not None and entry.path == closing.CLOSE_JOB
+    deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
+    assert entry.when == deadline
+    assert entry.args == (tender["id"], deadline.isoformat())
+
+
+def test_close_job_run_twice_closes_once(app, client, db):
+    clock.freeze(clock.now())
+    tender = _published(app, client)
+    _bid(app, client, tender["id"])
+    deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
+    assert _run(app, closing.CLOSE_JOB, tender["id"], deadline.isoformat()) == "not_due"
+    clock.advance(dt.timedelta(minutes=60))
+    assert _run(app, closing.CLOSE_JOB, tender["id"], deadline.isoformat()) == "closed"
+    assert _run(app, closing.CLOSE_JOB, tender["id"], deadline.isoformat()) == "not_open"
+    assert _run(app, "tenders.jobs.close_overdue") == 0
+    t = _db.session.get(Tender, tender["id"])
+    _db.session.refresh(t)
+    assert t.status == "closed" and t.closed_at == clock.now()
+    assert _events(t.id, "tender.closed") == 1
+    assert _events(t.id, "tender.evaluated") == 1
+    assert (
+        _count(DomainEvent, DomainEvent.tender_id == t.id, DomainEvent.kind == "tender.closed") == 1
+    )
+    assert _db.session.get(ResultSet, t.id).awarded == 1
+    assert _count(Award, Award.tender_id == t.id) == 1
+
+
+def test_close_job_run_late_still_closes_and_late_bids_were_refused(app, client, db):
+    clock.freeze(clock.now())
+    tender = _published(app, client)
+    b = _bid(app, client, tender["id"])
+    clock.advance(dt.timedelta(hours=5))  # the worker was down for hours
+    resp = submit(client, b, tender["id"], offer({"1": "50.00"}))
+    assert resp.status_code == 409  # bidding is closed by the deadline, not by the job
+    deadline = tender["bid_deadline"]
+    assert _run(app, closing.CLOSE_JOB, tender["id"], deadline) == "closed"
+    t = _db.session.get(Tender, tender["id"])
+    _db.session.refresh(t)
+    assert t.closed_at == clock.now()
+    close_event = _db.session.execute(
+        select(AuditEvent).where(
+            AuditEvent.chain == f"tender:{t.id}", AuditEvent.action == "tender.closed"
+        )
+    ).scalar_one()
+    assert close_event.payload["deadline"] == dt.datetime.fromisoformat(deadline).isoformat()
+    assert close_event.payload["bids"] == 1
+
+
+def test_job_before_a_last_minute_extension_does_nothing_and_the_rescheduled_one_closes(
+    app, client, db
+):
+    tender = tender_in_window(app, client, minutes=10)
+    first_deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
+    clock.advance(dt.timedelta(minutes=9))
+    _bid(app, client, tender["id"])  # in the last 30 minutes: +30 minutes
+    t = _db.session.get(Tender, tender["id"])
+    _db.session.refresh(t)
+    assert t.bid_deadline == first_deadline + dt.timedelta(minutes=30)
+    entry = _scheduled(app, t.id)
+    assert entry.args == (t.id, t.bid_deadline.isoformat()) and entry.when == t.bid_deadline
+
+    clock.advance(dt.timedelta(minutes=2))  # past the first deadline: its job fires
+    assert _run(app, closing.CLOSE_JOB, t.id, first_deadline.isoformat()) == "moved"
+    _db.session.refresh(t)
+    assert t.status == "published"
+    assert app.extensions["jobs"].run_due() >= 0  # nothing of ours is due yet
+    _db.session.refresh(t)
+    assert t.status == "published"
+
+    clock.advance(dt.timedelta(minutes=30))
+    app.extensions["jobs"].run_due()
+    _db.session.refresh(t)
+    assert t.status == "closed"
+    assert _events(t.id, "tender.closed") == 1
+
+
+def test_amended_deadline_reschedules(app, client, db):
+    tender = _published(app, client, minutes=60 * 24 * 5)
+    new = (clock.now() + dt.timedelta(days=8)).replace(microsecond=0)
+    resp = client.post(
+        f"/api/v1/tenders/{tender['id']}/amendments",
+        json={"summary": "Больше времени", "bid_deadline": new.isoformat()},
+        headers=tender["customer_headers"],
+    )
+    assert resp.status_code == 201, resp.get_json()
+    entry = _scheduled(app, tender["id"])
+    assert entry.when == new and entry.args == (tender["id"], new.isoformat())
+    clock.advance(dt.timedelta(days=6))  # past the first deadline: no amendment any more
+    resp = client.post(
+        f"/api/v1/tenders/{tender['id']}/amendments",
+        json={"summary": "Ещё", "description": "x"},
+        headers=tender["customer_headers"],
+    )
+    assert resp.status_code == 201, resp.get_json()  # the deadline moved to day 8
+    clock.advance(dt.timedelta(days=3))
+    resp = client.post(
+        f"/api/v1/tenders/{tender['id']}/amendments",
+        json={"summary": "Поздно", "description": "y"},
+        headers=tender["customer_headers"],
+    )
+    assert resp.status_code == 409 and "closing" in resp.get_json()["error"]["message"]
+
+
+def test_sweeper_closes_overdue_tenders_and_no_bid_is_unsuccessful(app, client, db):
+    empty = _published(app, client)
+    with_bid = _published(app, client)
+    _bid(app, client, with_bid["id"])
+    later = _published(app, client, minutes=600)
+    clock.advance(dt.timedelta(minutes=61))
+    assert _run(app, "tenders.jobs.close_overdue") == 2
+    statuses = {
+        t.id: t.status
+        for t in _db.session.execute(
+            select(Tender)
+            .where(Tender.id.in_([empty["id"], with_bid["id"], later["id"]]))
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
+    assert statuses == {
+        empty["id"]: "unsuccessful",
+        with_bid["id"]: "closed",
+        later["id"]: "published",
+    }
+    assert _events(empty["id"], "tender.unsuccessful") == 1
+    kinds = _db.session.execute(
+        select(DomainEvent.kind, DomainEvent.payload).where(DomainEvent.tender_id == empty["id"])
+    ).all()
+    assert ("tender.unsuccessful", {"number": empty["number"], "bids": 0}) in [
+        (k, p) for k, p in kinds
+    ]
+
+
+def test_withdrawn_bid_does_not_count(app, client, db):
+    tender = _published(app, client)
+    b = _bid(app, client, tender["id"])
+    assert (
+        client.post(f"/api/v1/tenders/{tender['id']}/bid/withdraw", headers=b.headers).status_code
+        == 200
+    )
+    clock.advance(dt.timedelta(minutes=61))
+    assert _run(app, closing.CLOSE_JOB, tender["id"], tender["bid_deadline"]) == "unsuccessful"
+
+
+def test_concurrent_closes_close_once(app):
+    """Real transactions (no per-test rollback): four closers race on the same tender. (No
+    bid is committed, so tests that count bids elsewhere are not disturbed.)"""
+    client = app.test_client()
+    try:
+        tender = _published(app, client)
+        clock.advance(dt.timedelta(minutes=61))
+        outcomes: list[str] = []
+        errors: list[BaseException] = []
+        start = threading.Barrier(4)
+
+        def close():
+            try:
+                with app.app_context():
+                    start.wait()
+                    outcome = closing.close(tender["id"])
+                    commit()
+                    outcomes.append(outcome)
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        threads = [threading.Thread(target=close) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert errors == []
+        assert sorted(outcomes) == ["not_open", "not_open", "not_open", "unsuccessful"]
+        with app.app_context():
+            assert _events(tender["id"], "tender.unsuccessful") == 1
+            assert (
+                _count(
+                    DomainEvent,
+                    DomainEvent.tender_id == tender["id"],
+                    DomainEvent.kind == "tender.unsuccessful",
+                )
+                == 1
+            )
+    finally:
+        clock.reset()

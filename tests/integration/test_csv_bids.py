@@ -1,0 +1,196 @@
+"""CSV bids against the real database: a valid file becomes a revision through bids.service
+(audited with the file's hash), an invalid one stores nothing, uploads belong to their
+organization, and the template holds the current revision."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import func, select
+
+from audit.models import AuditEvent
+from bids import csv_service
+from bids.csv_models import BidCsvUpload
+from bids.models import Bid, BidLine, BidRevision
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.extensions import db
+from signatures import canonical
+from signatures.service import register_key
+from tenders import service as tenders
+from tenders.schemas import TenderCreate
+from tests.e2e.api_helpers import draft_body
+from tests.factories import make_org, make_user
+
+
+@pytest.fixture()
+def tender(ctx):
+    org = make_org(is_customer=True, is_supplier=False)
+    user = make_user(org)
+    body = draft_body(questions_until=None)
+    body["lots"] = [
+        {
+            "title": "Подшипники",
+            "award_mode": "per_position",
+            "positions": [
+                {
+                    "number": str(i),
+                    "name": f"Подшипник {6200 + i}",
+                    "quantity": str(i),
+                    "unit_code": "796",
+                }
+                for i in range(1, 201)
+            ],
+        },
+        {
+            "title": "Комплект",
+            "award_mode": "whole_lot",
+            "positions": [
+                {"number": "201", "name": "Корпус", "quantity": "2", "unit_code": "796"},
+                {"number": "202", "name": "Крышка", "quantity": "2", "unit_code": "796"},
+            ],
+        },
+    ]
+    created = tenders.create_draft(user, org, TenderCreate().load(body))
+    tenders.publish(user, org, created.id)
+    return created
+
+
+def _supplier():
+    org = make_org(is_customer=False, is_supplier=True)
+    user = make_user(org)
+    private = ec.generate_private_key(ec.SECP256R1())
+    pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    key = register_key(user, pem, "test")
+    return user, org, key, private
+
+
+def _sign(private, payload: dict) -> str:
+    return base64.b64encode(
+        private.sign(canonical.canonicalize(payload), ec.ECDSA(hashes.SHA256()))
+    ).decode()
+
+
+def _file(prices: dict[str, str], codec: str = "cp1251") -> bytes:
+    rows = "".join(f"{n};Подшипник;{p}\r\n" for n, p in prices.items())
+    return ("№ позиции;Наименование;Цена за единицу\r\n" + rows).encode(codec)
+
+
+def _submit(user, org, key, private, tender, upload):
+    prepared = csv_service.prepare(user, org, tender.id, upload.id)
+    return csv_service.submit(
+        user, org, tender.id, upload.id, key.id, _sign(private, prepared["payload"])
+    )
+
+
+def test_valid_file_becomes_an_audited_revision(tender):
+    user, org, key, private = _supplier()
+    prices = {str(i): f"{i},50" for i in range(1, 201)}
+    upload = csv_service.upload(user, org, tender.id, _file(prices), filename="цены.csv")
+    assert upload.positions == 200 and upload.encoding == "cp1251"
+    revision = _submit(user, org, key, private, tender, upload)
+    assert revision.number == 1 and revision.triggering
+    stored = db.session.execute(
+        select(BidLine.position_number, BidLine.unit_price).where(
+            BidLine.revision_id == revision.id
+        )
+    ).all()
+    assert len(stored) == 200 and dict(stored)["7"] == pytest.approx(7.5)
+    assert db.session.get(BidCsvUpload, upload.id) is None  # forgotten once submitted
+    event = db.session.execute(
+        select(AuditEvent).where(
+            AuditEvent.action == "bid.csv_submitted", AuditEvent.chain == f"tender:{tender.id}"
+        )
+    ).scalar_one()
+    assert event.payload["sha256"] == upload.sha256 and event.payload["file"] == "цены.csv"
+    assert event.payload["revision"] == 1 and event.payload["rows"] == 200
+
+
+def test_invalid_file_stores_nothing(tender):
+    user, org, *_ = _supplier()
+    with pytest.raises(csv_service.CsvInvalid) as refused:
+        csv_service.upload(user, org, tender.id, _file({"1": "abc", "201": "10", "999": "1"}))
+    lines = sorted((p.line, p.message.split(":")[0][:25]) for p in refused.value.problems)
+    assert [line for line, _ in lines] == [2, 3, 4]
+    assert db.session.execute(select(func.count()).select_from(BidCsvUpload)).scalar_one() == 0
+    assert db.session.execute(select(func.count()).select_from(Bid)).scalar_one() == 0
+
+
+def test_template_holds_the_current_revision_and_round_trips(tender):
+    user, org, key, private = _supplier()
+    first = csv_service.upload(user, org, tender.id, _file({"3": "10", "201": "5", "202": "6"}))
+    _submit(user, org, key, private, tender, first)
+    data, filename = csv_service.template(
+        user, org, tender.id, variant="total", encoding="windows-1251"
+    )
+    assert filename == f"{tender.number}-total-prices.csv"
+    text = data.decode("cp1251")
+    assert f"{tender.number};1;3;Подшипник 6203;шт;3;30,00;" in text
+    assert f"{tender.number};2;201;Корпус;шт;2;10,00;" in text
+    again = csv_service.upload(user, org, tender.id, data)
+    preview = csv_service.preview(user, org, tender.id, again.id)
+    assert preview["counts"]["same"] == 3 and not preview["changes_prices"]
+    assert _submit(user, org, key, private, tender, again).triggering is False
+
+
+def test_criteria_of_the_current_revision_are_kept(ctx):
+    org = make_org(is_customer=True, is_supplier=False)
+    customer = make_user(org)
+    created = tenders.create_draft(customer, org, TenderCreate().load(draft_body()))
+    tenders.publish(customer, org, created.id)
+    user, supplier, key, private = _supplier()
+    ids = {c.name: c.id for c in created.lots[0].criteria}
+    values = [
+        {"lot": 1, "criterion": ids["Гарантия"], "value": "24"},
+        {"lot": 1, "criterion": ids["Отсрочка платежа"], "value": "30 дней"},
+    ]
+    upload = csv_service.upload(user, supplier, created.id, _file({"1": "90"}))
+    with pytest.raises(Invalid) as missing:  # required criteria are checked like the form's
+        csv_service.prepare(user, supplier, created.id, upload.id)
+    assert any(k.startswith("criteria.1.") for k in missing.value.fields)
+    prepared = csv_service.prepare(user, supplier, created.id, upload.id, values)
+    csv_service.submit(
+        user, supplier, created.id, upload.id, key.id, _sign(private, prepared["payload"]), values
+    )
+    second = csv_service.upload(user, supplier, created.id, _file({"1": "89"}))
+    prepared = csv_service.prepare(user, supplier, created.id, second.id)  # values kept
+    assert {c["value"] for c in prepared["payload"]["criteria"]} == {"24", "30 дней"}
+
+
+def test_uploads_belong_to_their_organization(tender):
+    user, org, *_ = _supplier()
+    other_user, other_org, other_key, _ = _supplier()
+    upload = csv_service.upload(user, org, tender.id, _file({"1": "1"}))
+    with pytest.raises(NotFound):
+        csv_service.preview(other_user, other_org, tender.id, upload.id)
+    with pytest.raises(NotFound):
+        csv_service.submit(other_user, other_org, tender.id, upload.id, other_key.id, "AAAA" * 20)
+    with pytest.raises(Forbidden):  # a member of no organization given acts for nobody
+        csv_service.preview(other_user, org, tender.id, upload.id)
+    customer_org = db.session.get(type(org), tender.customer_id)
+    with pytest.raises(Forbidden):
+        csv_service.upload(user, customer_org, tender.id, _file({"1": "1"}))
+
+
+def test_closed_tender_refuses_uploads(tender):
+    from core import clock
+
+    user, org, *_ = _supplier()
+    clock.freeze(tender.bid_deadline)
+    with pytest.raises(Conflict, match="Bidding closed"):
+        csv_service.upload(user, org, tender.id, _file({"1": "1"}))
+
+
+def test_revision_count(tender):
+    user, org, key, private = _supplier()
+    for price in ("10", "11"):
+        upload = csv_service.upload(user, org, tender.id, _file({"5": price}))
+        _submit(user, org, key, private, tender, upload)
+    count = db.session.execute(select(func.count()).select_from(BidRevision)).scalar_one()
+    assert count == 2
