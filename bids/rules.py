@@ -468,7 +468,7 @@ def visibility_level(mode: str, *, viewer: str, has_own_bid: bool, bidding_open:
 
     viewer is "customer" (the tender's own), "supplier" (any other organization) or "public".
     After the close the customer sees names; suppliers keep their view until results are
-    published (a later issue decides what results show)."""
+    published (the results then show every offer with names: tenders/results.py)."""
     if mode not in VISIBILITY_MODES:
         raise ValueError(f"unknown visibility mode {mode!r}")
     if viewer == "customer":

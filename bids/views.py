@@ -1,5 +1,5 @@
 """The bidding API: prepare the payload to sign, submit a signed revision, withdraw, read
-one's own bid. (The bid form and the offers table arrive with the pages of this issue.)"""
+one's own bid, the offers table, the document vault; and the bid form's pages."""
 
 from __future__ import annotations
 
@@ -50,11 +50,12 @@ def api_submit(tender_id: int, body: dict):
     over the prepared payload; may extend the deadline (DESIGN.md's 30-minute rule)."""
     user, org = actor()
     revision = service.submit(user, org, tender_id, body, body["key_id"], body["signature"])
-    commit()
-    tender = db.session.get(Tender, tender_id)
+    tender = db.session.get(Tender, tender_id)  # in the session: locked by submit
     # Shown with the revision: its signed receipt and the deadline now in force.
     revision.receipt = service.receipt_of(revision, tender, org)
     revision.bid_deadline = tender.bid_deadline
+    revision.documents  # noqa: B018 - loaded now, shown after the commit without a re-read
+    commit(keep_loaded=True)
     return revision
 
 

@@ -20,10 +20,13 @@ def after_commit(fn: Callable, *args, **kwargs) -> None:
     db.session.info.setdefault(_HOOKS, []).append((fn, args, kwargs))
 
 
-def commit() -> None:
-    """Commit the request's (or job's) unit of work, then run the after-commit hooks."""
+def commit(keep_loaded: bool = False) -> None:
+    """Commit the request's (or job's) unit of work, then run the after-commit hooks.
+
+    keep_loaded: leave loaded objects as they are instead of expiring them, for a response
+    that shows exactly what this transaction wrote without reading it back."""
     session = db.session
-    session.commit()
+    _commit(session(), expire=not keep_loaded)
     hooks = session.info.pop(_HOOKS, [])
     for fn, args, kwargs in hooks:
         try:
@@ -31,11 +34,20 @@ def commit() -> None:
         except Exception:  # a side effect must never undo what is stored
             log.exception("after-commit hook %s failed", getattr(fn, "__name__", fn))
         finally:
-            # A hook that read something opened a transaction: end it before the next hook.
-            # On SQLite every transaction holds the write lock, and an eager job runs in its
-            # own session: it would wait for this one, in this same thread.
+            # A hook that read something opened a transaction: end it (without expiring what
+            # the caller loaded) before the next hook. On SQLite every transaction holds the
+            # write lock, and an eager job runs in its own session: it would wait for this
+            # one, in this same thread.
             if session().in_transaction():
-                session.rollback()
+                _commit(session(), expire=False)
+
+
+def _commit(current, expire: bool) -> None:
+    current.expire_on_commit = expire
+    try:
+        current.commit()
+    finally:
+        current.expire_on_commit = True
 
 
 def rollback() -> None:
