@@ -762,7 +762,7 @@ def load_results() -> int:
             for b in review.standing_bids(published)
             if b.organization_id == orgs[ORGS[4][1]].id
         )
-        review.disqualify(
+        disqualified = review.disqualify(
             buyer,
             severstal,
             published.id,
@@ -772,6 +772,23 @@ def load_results() -> int:
         )
         clock.freeze(real_now - dt.timedelta(days=7))
         review.publish(buyer, severstal, published.id)
+        # A correction after publication: results version 2, the first one stays readable.
+        from tenders import correction
+
+        clock.freeze(real_now - dt.timedelta(days=6))
+        correction.correct(
+            buyer,
+            severstal,
+            published.id,
+            "Жалоба участника: сертификаты ТР ТС были приложены к заявке в архиве документов.",
+            [
+                {
+                    "action": "lift",
+                    "disqualification": disqualified.id,
+                    "reason": "Сертификаты найдены в архиве документов заявки.",
+                }
+            ],
+        )
         _finished_tender(
             uralmash,
             buyer2,

@@ -43,6 +43,7 @@ HEADLINES = {
     "tender.closed": "Bidding closed",
     "tender.unsuccessful": "Tender closed without a valid bid",
     "tender.results_published": "Results published",
+    "tender.results_corrected": "Results corrected",
     "tender.question_answered": "A clarification was published",
     "question.answered": "Your question was answered",
     "reminder.24h": "Bidding closes in 24 hours",
@@ -55,6 +56,7 @@ ANCHORS = {
     "tender.question_answered": "clarifications",
     "question.answered": "clarifications",
     "tender.results_published": "results",
+    "tender.results_corrected": "results",
 }
 
 
@@ -550,6 +552,7 @@ HANDLERS = {
     "tender.extended": _extended,
     "tender.question_answered": _answered,
     "tender.results_published": _results,
+    "tender.results_corrected": _results,  # each participant its own new result
 }
 
 

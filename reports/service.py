@@ -25,7 +25,7 @@ from core.files import save_stream
 from core.transaction import lock
 from positions import classifiers
 from positions.models import Criterion, Position
-from reports import ocds, protocol, receipt
+from reports import ocds, pdf, protocol, receipt
 from reports.models import SignedDocument
 from reports.results import PublishedResults, published_results
 from signatures import canonical
@@ -142,7 +142,15 @@ def protocol_data(tender: Tender, results: PublishedResults, now) -> protocol.Pr
             for d in results.disqualifications
         ),
         scored=any(c.weight > 0 and c.kind != "text" for lot in tender.lots for c in lot.criteria),
+        notes=tuple(_correction_notes(tender)),
     )
+
+
+def _correction_notes(tender: Tender) -> list[str]:
+    """Which results version the protocol shows and every correction's reason and changes."""
+    from tenders.correction import protocol_notes
+
+    return protocol_notes(tender, lambda moment: pdf.local_time(moment, tender.timezone))
 
 
 def extensions(tender: Tender) -> list[protocol.Extension]:

@@ -124,3 +124,31 @@ class AwardOffer(db.Model):
     first_offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     award: Mapped[Award] = relationship(back_populates="offers")
+
+
+class ResultVersion(db.Model):
+    """One published version of a tender's results: the first publication (number 1, no
+    reason) and every correction after it (number n + 1, with the customer's reason and the
+    disqualifications made or lifted). The current version's awards are the Award rows; when a
+    correction supersedes a version, its awards are kept as a snapshot (gzip JSON blob stored
+    under its SHA-256), so every earlier version stays readable."""
+
+    __tablename__ = "result_versions"
+    __table_args__ = (UniqueConstraint("tender_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[list] = mapped_column(JSON, default=list)
+    digest: Mapped[str] = mapped_column(String(64))
+    participants: Mapped[int] = mapped_column(default=0)
+    awarded: Mapped[int] = mapped_column(default=0)
+    unsuccessful: Mapped[int] = mapped_column(default=0)
+    reference_total: Mapped[Decimal] = mapped_column(ExactDecimal(18, 2), default=Decimal(0))
+    savings: Mapped[Decimal] = mapped_column(ExactDecimal(18, 2), default=Decimal(0))
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    snapshot_size: Mapped[int | None]

@@ -105,10 +105,40 @@ class ResultSummaryOut(Schema):
     winners = fields.List(fields.Nested(ResultWinnerOut))
 
 
+class ResultChangeOut(Schema):
+    """One change of a correction: a disqualification made or lifted."""
+
+    action = fields.String()
+    disqualification = fields.Integer()
+    participant = fields.Integer()
+    lot = fields.Integer(allow_none=True)
+    reason = fields.String()
+
+
+class ResultVersionOut(Schema):
+    """A published version of the results: 1 is the first publication, each correction
+    publishes the next one with its reason."""
+
+    number = fields.Integer()
+    published_at = fields.AwareDateTime()
+    reason = fields.String(allow_none=True)
+    changes = fields.List(fields.Nested(ResultChangeOut))
+    digest = fields.String()
+    participants = fields.Integer()
+    awarded = fields.Integer()
+    unsuccessful = fields.Integer()
+    reference_total = ExactDecimal(places=2)
+    savings = ExactDecimal(places=2)
+    current = fields.Boolean()
+    superseded_at = fields.AwareDateTime(allow_none=True)
+
+
 class ResultsOut(Schema):
     """level "summary" (everyone) or "detail" (the customer and the participants)."""
 
     level = fields.String()
+    version = fields.Integer(allow_none=True)
+    versions = fields.List(fields.Nested(ResultVersionOut))
     summary = fields.Nested(ResultSummaryOut)
     awards = fields.List(fields.Nested(ResultAwardOut))
     total = fields.Integer()

@@ -3,6 +3,8 @@ publication (cabinet and API), and the published results for participants and th
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -11,7 +13,7 @@ from core.api import API_PREFIX, actor, flatten_messages, route
 from core.errors import DomainError, Invalid, NotFound
 from core.extensions import db
 from core.transaction import commit
-from tenders import results, review, service
+from tenders import correction, results, review, service
 from tenders import results_schemas as schemas
 
 bp = Blueprint("results", __name__)
@@ -345,8 +347,13 @@ def api_results(tender_id: int, query: dict):
     awards, total = ([], 0)
     if level == "detail":
         awards, total = results.awards_page(tender, query["page"], query["per_page"], query["lot"])
+    versions = correction.versions(tender)
+    if level != "detail":  # the public: times, reasons and totals, not who was disqualified
+        versions = [dataclasses.replace(v, changes=()) for v in versions]
     return {
         "level": level,
+        "version": versions[-1].number if versions else None,
+        "versions": versions,
         "summary": results.summary(tender),
         "awards": awards,
         "total": total,
@@ -373,3 +380,7 @@ def api_my_results(tender_id: int):
     if org is None:
         raise Invalid("Choose an organization first.")
     return {"items": results.participant_results(tender, org.id)}
+
+
+# The correction of published results adds its routes to these blueprints.
+from tenders import correction_views  # noqa: E402, F401

@@ -90,6 +90,11 @@
       if (!event || event.tender_id !== tenderId || !window.Live.flash) return;
       window.Live.flash("The results are published: reload the page to see them.", "info");
     });
+    window.Live.on("results_corrected", (event) => {
+      if (!event || event.tender_id !== tenderId || !window.Live.flash) return;
+      window.Live.flash("The results were corrected (version " + event.version +
+        "): reload the page to see them. Reason: " + event.reason, "info");
+    });
   }
 
   if (document.readyState === "loading") {
