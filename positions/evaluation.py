@@ -30,7 +30,19 @@ import gc
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -40,6 +52,17 @@ PLACES = 6
 POINTS = Decimal(1).scaleb(-PLACES)
 _SCALE = 10**PLACES
 _ZERO = Decimal(0)
+_MILLION = Decimal(_SCALE)
+# The fast paths compute with Decimal operators in this context: nothing can round (the
+# precision is unbounded in practice), and if anything ever did, Inexact would raise rather
+# than give a wrong digit. Integer division (divmod) of Decimals is exact by definition.
+_EXACT = Context(
+    prec=MAX_PREC,
+    rounding=ROUND_HALF_UP,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact],
+)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -448,6 +471,230 @@ class _LotScorer:
         own = next(o for o in offers if o.bid_id == cand[0].bid_id)
         return own._replace(rank=None, status="disqualified", reason=cand[4])
 
+    def positions(
+        self, chosen: Sequence[PositionDef], bids: Sequence[BidInput]
+    ) -> list[UnitResult]:
+        """The results of the chosen positions of a per_position lot: the hot path (a large
+        tender is 10,000 positions x 30 bids), with exactly the results of rank() on each.
+
+        What depends only on a bid (its exclusion, its criterion values and so its criterion
+        parts for given best values) is worked out once per bid, not once per offer. A
+        position where someone is excluded, or whose best price is not positive, goes through
+        rank() (the general path)."""
+        lot_number = self.lot.number
+        reasons = [b.disqualified for b in bids]
+        for i, bid in enumerate(bids):
+            if reasons[i] is None and bid.disqualified_lots:
+                reasons[i] = bid.disqualified_lots.get(lot_number)
+        anyone_out = any(r is not None for r in reasons)
+        entrants = [(i, b, b.lines, b.participant_number) for i, b in enumerate(bids)]
+        scoring = _Scoring(self, bids) if self.scored else None
+        references: dict[tuple[Decimal, Decimal], Decimal] = {}
+        results: list[UnitResult] = []
+        with localcontext(_EXACT):
+            for position in chosen:
+                results.append(
+                    self._position(position, entrants, reasons, anyone_out, scoring, references)
+                )
+        return results
+
+    def _position(
+        self,
+        position: PositionDef,
+        entrants: list[tuple],
+        reasons: list[str | None],
+        anyone_out: bool,
+        scoring: _Scoring | None,
+        references: dict[tuple[Decimal, Decimal], Decimal],
+    ) -> UnitResult:
+        """One position's result (see positions())."""
+        number, quantity = position.number, position.quantity
+        # (price, first offered at, participant, bid index, bid, line): the order of the tie
+        # rules, and the rows in the order of the bids (so min() keeps the first best price)
+        rows = []
+        append = rows.append
+        for i, bid, lines, participant in entrants:
+            line = lines.get(number)
+            if line is not None:
+                append((line.unit_price, line.first_offered_at, participant, i, bid, line))
+        best = min([r[0] for r in rows]) if rows else None
+        excluded: tuple[RankedOffer, ...] = ()
+        if not rows:
+            offers: tuple[RankedOffer, ...] = ()
+        elif (anyone_out and any(reasons[r[3]] is not None for r in rows)) or not (
+            best > 0 and self.weight[0] >= 0
+        ):
+            candidates = [
+                (r[4], r[0], _line_total(r[5], position), r[1], reasons[r[3]]) for r in rows
+            ]
+            offers, excluded = self.rank(candidates)
+        elif scoring is None:
+            offers = self._price_only(rows, best, quantity)
+        else:
+            offers = scoring.rank(rows, best, quantity)
+        reference = savings = None
+        cap = position.max_unit_price
+        if cap is not None:
+            reference = references.get((cap, quantity))
+            if reference is None:
+                reference = references[cap, quantity] = line_total(cap, quantity)
+            if offers:
+                savings = reference - offers[0].total
+        return UnitResult(
+            self.lot.number,
+            self.lot.award_mode,
+            number,
+            "awarded" if offers else "unsuccessful",
+            offers,
+            excluded,
+            reference,
+            savings,
+        )
+
+    def _price_only(self, rows: list, best: Decimal, quantity: Decimal) -> tuple:
+        """Rank one position's offers on price alone (nobody excluded, best price > 0).
+
+        The price part falls as the price rises (a weight is not negative), so the order of
+        (price, moment, participant) is the order of (-score, price, moment, participant)."""
+        weight = self.lot.price_weight
+        # price part in millionths = (weight x best x 10^6) // price, half-up (exact)
+        scaled = Decimal(weight) * best * _MILLION
+        rows.sort()
+        exp, new = POINTS, _new
+        offers = []
+        append = offers.append
+        for rank, (price, moment, participant, _, bid, line) in enumerate(rows, 1):
+            points, remainder = divmod(scaled, price)
+            if remainder + remainder >= price:
+                points += 1
+            score = points * exp
+            total = line.total
+            if total is None:
+                total = line_total(price, quantity)
+            append(
+                new(
+                    RankedOffer,
+                    (
+                        bid.bid_id,
+                        participant,
+                        bid.organization_id,
+                        rank,
+                        price,
+                        total,
+                        score,
+                        new(Breakdown, (weight, best, score, ())),
+                        moment,
+                        "valid",
+                        None,
+                    ),
+                )
+            )
+        return tuple(offers)
+
+
+class _Scoring:
+    """The criterion side of one evaluate call of a lot with scored criteria: each bid's
+    values (once), the best values of a position's offers, and each bid's points and parts
+    against given best values (once per bid and set of best values)."""
+
+    def __init__(self, scorer: _LotScorer, bids: Sequence[BidInput]):
+        lot_number = scorer.lot.number
+        self.scorer = scorer
+        self.values = [
+            tuple(b.criteria.get((lot_number, c.id)) for c in scorer.scored) for b in bids
+        ]
+        self.numeric = [(k, c) for k, c in enumerate(scorer.scored) if c.kind == "number"]
+        self.fixed = tuple(
+            None if c.kind == "number" else scorer._fixed.get(c.id) for c in scorer.scored
+        )
+        self.everyone = len(bids)
+        self.bests_of_everyone: tuple | None = None
+        self.parts: dict[tuple, dict[int, tuple[Decimal, tuple[CriterionPart, ...]]]] = {}
+
+    def bests(self, rows: list) -> tuple:
+        """The best value of each scored criterion among one position's offers (as
+        _LotScorer._unit_tables finds it: over the offers in the order of the bids)."""
+        if not self.numeric:
+            return self.fixed
+        if len(rows) == self.everyone and self.bests_of_everyone is not None:
+            return self.bests_of_everyone
+        values = self.values
+        bests = list(self.fixed)
+        for k, c in self.numeric:
+            bests[k] = _criterion_best(c, [values[r[3]][k] for r in rows])
+        if len(rows) == self.everyone:
+            self.bests_of_everyone = tuple(bests)
+        return tuple(bests)
+
+    def bid_parts(self, i: int, bests: tuple) -> tuple[Decimal, tuple[CriterionPart, ...]]:
+        """Bid i's criterion points and parts against the given best values."""
+        scorer = self.scorer
+        total = 0
+        made = []
+        for c, value, best in zip(scorer.scored, self.values[i], bests, strict=True):
+            table = scorer._table(c, best)
+            hit = table.get(value)
+            if hit is None:
+                hit = table[value] = scorer._part(c, value, best)
+            total += hit[0]
+            made.append(hit[1])
+        return _micro(total), tuple(made)
+
+    def rank(self, rows: list, best: Decimal, quantity: Decimal) -> tuple:
+        """Rank one position's offers (nobody excluded, best price > 0) on their scores."""
+        scorer = self.scorer
+        weight = scorer.lot.price_weight
+        bests = self.bests(rows)
+        parts = self.parts.get(bests)
+        if parts is None:
+            parts = self.parts[bests] = {}
+        # price part in millionths = (weight x best x 10^6) // price, half-up (exact)
+        scaled = Decimal(weight) * best * _MILLION
+        exp, new = POINTS, _new
+        keyed = []
+        append = keyed.append
+        for row in rows:
+            price = row[0]
+            points, remainder = divmod(scaled, price)
+            if remainder + remainder >= price:
+                points += 1
+            points *= exp
+            own = parts.get(row[3])
+            if own is None:
+                own = parts[row[3]] = self.bid_parts(row[3], bests)
+            score = points + own[0]
+            # -score, price, moment, participant, bid index: the tie rules, then bid order
+            append((-score, price, row[1], row[2], row[3], score, points, own[1], row))
+        keyed.sort()
+        offers = []
+        append = offers.append
+        for rank, (_, price, moment, participant, _, score, points, made, row) in enumerate(
+            keyed, 1
+        ):
+            bid, line = row[4], row[5]
+            total = line.total
+            if total is None:
+                total = line_total(price, quantity)
+            append(
+                new(
+                    RankedOffer,
+                    (
+                        bid.bid_id,
+                        participant,
+                        bid.organization_id,
+                        rank,
+                        price,
+                        total,
+                        score,
+                        new(Breakdown, (weight, best, points, made)),
+                        moment,
+                        "valid",
+                        None,
+                    ),
+                )
+            )
+        return tuple(offers)
+
 
 _SORT_KEY = itemgetter(0, 1, 2, 3)  # higher score, lower price, earlier offer, participant
 _BY_PARTICIPANT = itemgetter(3)
@@ -487,37 +734,7 @@ def evaluate_position(
     scorer: _LotScorer | None = None,
 ) -> UnitResult:
     """Rank the offers on one position of a per_position lot."""
-    scorer = scorer or _LotScorer(lot)
-    number, lot_number = position.number, lot.number
-    candidates: list[_Candidate] = []
-    append = candidates.append
-    for bid in bids:
-        line = bid.lines.get(number)
-        if line is None:
-            continue
-        total = line.total
-        if total is None:
-            total = line_total(line.unit_price, position.quantity)
-        reason = bid.disqualified
-        if reason is None and bid.disqualified_lots:
-            reason = bid.disqualified_lots.get(lot_number)
-        append((bid, line.unit_price, total, line.first_offered_at, reason))
-    offers, excluded = scorer.rank(candidates)
-    reference = savings = None
-    if position.max_unit_price is not None:
-        reference = line_total(position.max_unit_price, position.quantity)
-        if offers:
-            savings = reference - offers[0].total
-    return UnitResult(
-        lot_number,
-        lot.award_mode,
-        number,
-        "awarded" if offers else "unsuccessful",
-        offers,
-        excluded,
-        reference,
-        savings,
-    )
+    return (scorer or _LotScorer(lot)).positions((position,), bids)[0]
 
 
 def evaluate_lot(
@@ -598,7 +815,7 @@ def _evaluate_lots(lots, bids, wanted: set[str] | None) -> list[UnitResult]:
             continue
         numbers = {p.number for p in chosen}
         bidders = [b for b in bids if not numbers.isdisjoint(b.lines)]
-        results.extend(evaluate_position(lot, p, bidders, scorer) for p in chosen)
+        results.extend(scorer.positions(chosen, bidders))
     return results
 
 

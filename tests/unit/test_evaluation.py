@@ -4,9 +4,13 @@ exact decimals, ties, missing optional criteria, disqualification, whole-lot tot
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal as D
+from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from positions import evaluation as ev
 
@@ -304,3 +308,185 @@ def test_a_disqualified_offer_shows_the_score_it_would_have_had_but_no_rank():
     (excluded,) = result.excluded
     assert excluded.rank is None and excluded.status == "disqualified"
     assert excluded.score == D("100.000000") and excluded.breakdown.best_price == D("40")
+
+
+# --------------------------------------------------------------------------- property test
+# The fast per-position path (Decimal integer division in an exact context, per-bid criterion
+# parts, sorting on precomputed keys) against a straightforward reference written here with
+# Fraction: the same ranks, the same scores and parts to the last digit, the same exclusions.
+
+
+def _half_up(value: Fraction) -> Fraction:
+    """value (>= 0) rounded half-up to 6 places, as an exact fraction."""
+    return Fraction(math.floor(value * 10**6 + Fraction(1, 2)), 10**6)
+
+
+def _reference_ratio(c: ev.CriterionDef, value, best) -> Fraction:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Fraction(0)
+    if c.kind == "boolean":
+        return Fraction(1 if value is True else 0)
+    if c.kind == "choice":
+        score = c.options.get(value) if isinstance(value, str) else None
+        if score is None or best is None or best <= 0:
+            return Fraction(0)
+        return Fraction(score) / Fraction(best)
+    if not isinstance(value, D) or best is None:
+        return Fraction(0)
+    if best <= 0 or value <= 0:
+        return Fraction(1 if value == best else 0)
+    if c.direction == "lower_better":
+        return Fraction(best) / Fraction(value)
+    return Fraction(value) / Fraction(best)
+
+
+def _reference_scores(lot: ev.LotDef, pool: list, scored: list) -> dict:
+    """participant -> (score, price points, [(criterion id, ratio, points, best)])."""
+    best_price = min(Fraction(line.unit_price) for _, line in pool)
+    bests = {}
+    for c in lot.criteria:
+        if c.kind == "number":
+            numbers = [
+                v
+                for b, _ in pool
+                if isinstance(v := b.criteria.get((lot.number, c.id)), D)
+                and not isinstance(v, bool)
+            ]
+            pick = min if c.direction == "lower_better" else max
+            bests[c.id] = pick(numbers) if numbers else None
+        elif c.kind == "choice":
+            bests[c.id] = max(c.options.values(), default=D(0))
+        else:
+            bests[c.id] = None
+    out = {}
+    for b, line in scored:
+        price_points = _half_up(Fraction(lot.price_weight) * best_price / Fraction(line.unit_price))
+        parts = []
+        for c in lot.criteria:
+            if c.kind not in ("number", "boolean", "choice") or c.weight <= 0:
+                continue
+            ratio = _reference_ratio(c, b.criteria.get((lot.number, c.id)), bests[c.id])
+            points = _half_up(Fraction(c.weight) * ratio)
+            parts.append((c.id, _half_up(ratio), points, bests[c.id]))
+        out[b.participant_number] = (
+            price_points + sum(p[2] for p in parts),
+            price_points,
+            parts,
+        )
+    return out
+
+
+def _reference_unit(lot: ev.LotDef, number: str, bids: list) -> tuple[list, list]:
+    """(ranked offers, excluded offers) of one position, as comparable tuples."""
+    entries = []
+    for b in bids:
+        line = b.lines.get(number)
+        if line is not None:
+            reason = b.disqualified or b.disqualified_lots.get(lot.number)
+            entries.append((b, line, reason))
+    valid = [(b, line) for b, line, reason in entries if reason is None]
+    out = [(b, line, reason) for b, line, reason in entries if reason is not None]
+    scores = _reference_scores(lot, valid, valid) if valid else {}
+    order = sorted(
+        range(len(valid)),
+        key=lambda k: (
+            -scores[valid[k][0].participant_number][0],
+            valid[k][1].unit_price,
+            valid[k][1].first_offered_at,
+            valid[k][0].participant_number,
+            k,
+        ),
+    )
+    ranked = [
+        (valid[k][0].participant_number, rank, *scores[valid[k][0].participant_number])
+        for rank, k in enumerate(order, start=1)
+    ]
+    excluded = []
+    for b, line, reason in sorted(out, key=lambda e: e[0].participant_number):
+        pool = [*valid, (b, line)] if valid else [(b, line) for b, line, _ in entries]
+        own = _reference_scores(lot, pool, [(b, line)])[b.participant_number]
+        excluded.append((b.participant_number, None, *own, reason))
+    return ranked, excluded
+
+
+def _as_tuples(offers, with_reason: bool) -> list:
+    rows = []
+    for o in offers:
+        bd = o.breakdown
+        # exactly 6 places everywhere, and the parts add up to the score
+        assert o.score.as_tuple().exponent == -6 == bd.price_points.as_tuple().exponent
+        assert bd.price_points + sum(p.points for p in bd.criteria) == o.score
+        row = (
+            o.participant_number,
+            o.rank,
+            Fraction(o.score),
+            Fraction(bd.price_points),
+            [(p.criterion_id, Fraction(p.ratio), Fraction(p.points), p.best) for p in bd.criteria],
+        )
+        rows.append((*row, o.reason) if with_reason else row)
+    return rows
+
+
+_PRICES = st.one_of(
+    # 100 x 1 / 512 = 0.1953125 and 100 x 0.01 / 128 = 0.0078125: exact halves at the 7th
+    # place (half-up, not half-even); equal values written differently (80 and 80.00)
+    st.sampled_from([D(1), D("5.12"), D(512), D("0.01"), D(128), D(80), D("80.00"), D(64)]),
+    st.builds(
+        lambda units, places: D(units).scaleb(-places),
+        st.integers(min_value=1, max_value=200_000),
+        st.integers(min_value=0, max_value=3),
+    ),
+)
+_CRITERIA = (
+    ev.CriterionDef(1, "Warranty", "number", D(20), "higher_better"),
+    ev.CriterionDef(2, "Delivery days", "number", D("12.5"), "lower_better"),
+    ev.CriterionDef(3, "Deferral", "choice", D(10), options={"no": 0, "30": D("0.5"), "60": 1}),
+    ev.CriterionDef(4, "ISO 9001", "boolean", D("7.5")),
+    ev.CriterionDef(5, "Comment", "text"),
+)
+_VALUES = {
+    1: st.sampled_from([None, D(0), D(12), D(18), D("24.0"), D(36)]),
+    2: st.sampled_from([None, D(1), D(5), D("7.5"), D(64)]),  # 12.5 x 1 / 64 = 0.1953125
+    3: st.sampled_from([None, "no", "30", "60", "unknown"]),
+    4: st.sampled_from([None, True, False]),
+    5: st.sampled_from([None, "=1+1"]),
+}
+
+
+@st.composite
+def _tenders(draw):
+    picked = draw(st.lists(st.sampled_from(range(len(_CRITERIA))), unique=True, max_size=4))
+    chosen = [_CRITERIA[k] for k in picked]
+    price_weight = draw(st.sampled_from([D(100), D(100), D(70), D("33.3"), D(0)]))
+    if not chosen:
+        price_weight = draw(st.sampled_from([D(100), D("12.5")]))
+    positions = tuple(pos(str(n)) for n in range(1, draw(st.integers(1, 4)) + 1))
+    lot = ev.LotDef(1, "per_position", positions, price_weight, tuple(chosen))
+    bids = []
+    for n in draw(st.permutations(range(1, draw(st.integers(1, 7)) + 1))):
+        # mostly every position priced (the bests of everyone), sometimes a gap
+        numbers = [p.number for p in positions if draw(st.sampled_from([True] * 4 + [False]))]
+        lines = {
+            number: ev.OfferedLine(draw(_PRICES), at(draw(st.integers(0, 2)))) for number in numbers
+        }
+        criteria = {(1, c.id): draw(_VALUES[c.id]) for c in chosen}
+        reason = draw(st.sampled_from([None, None, None, "Forged licence"]))
+        lot_reason = draw(st.sampled_from([{}, {}, {}, {1: "No certificate"}, {2: "Other lot"}]))
+        bids.append(ev.BidInput(100 + n, n, 1000 + n, lines, criteria, reason, lot_reason))
+    return lot, bids
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tenders())
+def test_fast_path_matches_a_fraction_reference(tender):
+    lot, bids = tender
+    evaluation = ev.evaluate([lot], bids)
+    assert [r.position_number for r in evaluation.results] == [p.number for p in lot.positions]
+    for result in evaluation.results:
+        ranked, excluded = _reference_unit(lot, result.position_number, bids)
+        assert _as_tuples(result.offers, False) == ranked
+        assert _as_tuples(result.excluded, True) == excluded
+        assert result.status == ("awarded" if ranked else "unsuccessful")
+        if result.offers:
+            best = min(o.unit_price for o in result.offers)
+            assert all(o.breakdown.best_price == best for o in result.offers)
