@@ -307,6 +307,16 @@ def reset_password(token: str, password: str) -> User:
 # -- organizations, membership, access --------------------------------------------------
 
 
+def active_organization(user: User, chosen_id: int | None) -> tuple[Organization | None, list]:
+    """The organization a user acts for (the chosen one if it is still theirs, else the first
+    by name) and all their memberships by organization name."""
+    memberships = sorted(user.memberships, key=lambda m: m.organization.name)
+    for m in memberships:
+        if m.organization_id == chosen_id:
+            return m.organization, memberships
+    return (memberships[0].organization if memberships else None), memberships
+
+
 def membership(user: User, org_id: int) -> Membership | None:
     """The user's membership in an organization, if any."""
     return db.session.execute(

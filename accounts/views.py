@@ -48,13 +48,8 @@ def load_active_organization() -> None:
     g.org, g.memberships = None, []
     if not current_user.is_authenticated:
         return
-    g.memberships = sorted(current_user.memberships, key=lambda m: m.organization.name)
-    chosen = session.get("org_id")
-    for m in g.memberships:
-        if m.organization_id == chosen:
-            g.org = m.organization
-    if g.org is None and g.memberships:
-        g.org = g.memberships[0].organization
+    g.org, g.memberships = service.active_organization(current_user, session.get("org_id"))
+    if g.org is not None and session.get("org_id") != g.org.id:
         session["org_id"] = g.org.id
 
 

@@ -655,23 +655,3 @@ def current_offer(tender: Tender, bid: Bid | None) -> dict:
         "lines": lines,
         "criteria": {f"{v.lot_number}:{v.criterion_id}": _stored(v.value) for v in values},
     }
-
-
-def form_positions(tender: Tender, q: str, page: int, per_page: int) -> tuple[list, int]:
-    """One page of the tender's positions for the bid form, filtered by number or name."""
-    condition = [Position.tender_id == tender.id]
-    if q:
-        condition.append((Position.number == q) | Position.name.ilike(f"%{q}%"))
-    total = db.session.execute(select(func.count()).where(*condition)).scalar_one()
-    rows = (
-        db.session.execute(
-            select(Position)
-            .where(*condition)
-            .order_by(Position.lot_id, Position.sort_key)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-        .scalars()
-        .all()
-    )
-    return rows, total

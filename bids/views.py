@@ -202,7 +202,8 @@ def form(number: str):
     current = service.current_offer(tender, bid)
     q = request.args.get("q", "").strip()[:100]
     page = _page()
-    positions, total = service.form_positions(tender, q, page, FORM_PAGE)
+    found = tenders.positions_page(tender, page, FORM_PAGE, q=q)
+    positions, total = found["items"], found["total"]
     last = revisions[-1] if revisions else None
     vault = documents.vault(current_user, org)
     attached_ids = {d.document_id for d in last.documents} if last else set()

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.api import API_PREFIX, actor, route
 from core.errors import Invalid
 from core.extensions import db
 from core.transaction import commit
 from positions import classifiers
-from positions.models import Position
 from tenders import schemas, search, service
-from tenders.models import Amendment, Lot
+from tenders.models import Amendment
 
 api = Blueprint("tenders_api", __name__, url_prefix=API_PREFIX)
 
@@ -98,31 +97,7 @@ def api_update(tender_id: int, body: dict):
 def api_positions(tender_id: int, query: dict):
     """Positions in number order, optionally of one lot."""
     tender = _visible(tender_id)
-    return positions_page(tender, query["page"], query["per_page"], query["lot"])
-
-
-def positions_page(tender, page: int, per_page: int, lot_number: int | None = None) -> dict:
-    """One page of a tender's positions (shared with the notice page)."""
-    condition = [Position.tender_id == tender.id]
-    if lot_number:
-        condition.append(
-            Position.lot_id.in_(
-                select(Lot.id).where(Lot.tender_id == tender.id, Lot.number == lot_number)
-            )
-        )
-    total = db.session.execute(select(func.count()).where(*condition)).scalar_one()
-    items = (
-        db.session.execute(
-            select(Position)
-            .where(*condition)
-            .order_by(Position.lot_id, Position.sort_key)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-        .scalars()
-        .all()
-    )
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    return service.positions_page(tender, query["page"], query["per_page"], query["lot"])
 
 
 @route(

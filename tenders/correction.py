@@ -300,34 +300,7 @@ def _disqualify(tender: Tender, user: User, index: int, change: dict, number: in
     if lot is not None and lot.id not in review._bid_lot_ids(bid):
         raise _refuse(index, "lot", f"No offer of participant {participant} in lot {lot.number}.")
     scope = review._scope_of(tender, bid, lot.id if lot else None)
-    d = Disqualification(
-        tender_id=tender.id,
-        bid_id=bid.id,
-        lot_id=lot.id if lot else None,
-        reason=reason,
-        created_by_id=user.id,
-        created_at=clock.now(),
-    )
-    db.session.add(d)
-    db.session.flush()
-    payload = {
-        "disqualification": d.id,
-        "participant": participant,
-        "bid_id": bid.id,
-        "organization_id": bid.organization_id,
-        "lot": lot.number if lot else None,
-        "reason": reason,
-        "correction": number,
-    }
-    record(
-        "bid.disqualified",
-        "bid",
-        bid.id,
-        payload,
-        actor_user_id=user.id,
-        actor_org_id=tender.customer_id,
-        chain=f"tender:{tender.id}",
-    )
+    d, _ = review.add_disqualification(tender, user, bid, lot, reason, correction=number)
     summary = {
         "action": "disqualify",
         "disqualification": d.id,
@@ -350,23 +323,8 @@ def _lift(tender: Tender, user: User, index: int, change: dict, number: int) -> 
     reason = _reason(change.get("reason"), f"changes.{index}.reason", 1, CHANGE_REASON_MAX)
     bid = db.session.get(Bid, d.bid_id)
     scope = review._scope_of(tender, bid, d.lot_id)
-    d.lifted_at, d.lifted_by_id, d.lift_reason = clock.now(), user.id, reason
     lot_number = next((x.number for x in tender.lots if x.id == d.lot_id), None)
-    record(
-        "bid.reinstated",
-        "bid",
-        bid.id,
-        {
-            "disqualification": d.id,
-            "participant": bid.participant_number,
-            "reason": reason,
-            "correction": number,
-        },
-        actor_user_id=user.id,
-        actor_org_id=tender.customer_id,
-        chain=f"tender:{tender.id}",
-    )
-    db.session.flush()
+    review.reinstate(tender, user, d, bid, reason, correction=number)
     summary = {
         "action": "lift",
         "disqualification": d.id,

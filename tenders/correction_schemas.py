@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from core.fields import InputSchema
 from tenders.correction import ACTIONS, CHANGE_REASON_MAX, MAX_CHANGES, REASON_MAX, REASON_MIN
-from tenders.results_schemas import ResultsQuery, ResultSummaryOut, ResultVersionOut
+from tenders.results_schemas import ResultSummaryOut, ResultVersionOut
 
 
 class ChangeIn(InputSchema):
@@ -70,10 +70,6 @@ class VersionAwardOut(Schema):
     reference_total = fields.String(allow_none=True)
     savings = fields.String(allow_none=True)
     offers = fields.List(fields.Nested(VersionOfferOut))
-
-
-class VersionQuery(ResultsQuery):
-    pass
 
 
 class VersionOut(Schema):

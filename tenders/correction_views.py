@@ -15,7 +15,7 @@ from core.errors import NotFound
 from core.transaction import commit
 from tenders import correction, results, review, service
 from tenders import correction_schemas as schemas
-from tenders.results_schemas import ComparisonQuery
+from tenders.results_schemas import ComparisonQuery, ResultsQuery
 from tenders.results_views import _act, _query, _review_page, api, bp
 
 
@@ -201,7 +201,7 @@ def _award_dict(a) -> dict:
     "/tenders/<int:tender_id>/results/versions/<int:number>",
     "GET",
     summary="One published version of the results",
-    query=schemas.VersionQuery,
+    query=ResultsQuery,
     response=schemas.VersionOut,
     auth="optional",
     tag="results",

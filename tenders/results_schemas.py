@@ -7,24 +7,23 @@ from marshmallow import Schema, fields, validate
 from core.fields import ExactDecimal, InputSchema
 
 
-class ComparisonQuery(InputSchema):
-    """Filters and paging of the comparison table."""
+class ResultsQuery(InputSchema):
+    """Paging of awards, optionally one lot's."""
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     lot = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class ComparisonQuery(ResultsQuery):
+    """Filters and paging of the comparison table."""
+
     q = fields.String(load_default="", validate=validate.Length(max=200))
     status = fields.String(
         load_default="", validate=validate.OneOf(["", "awarded", "unsuccessful"])
     )
     participant = fields.Integer(load_default=None, validate=validate.Range(min=1))
     winner = fields.Boolean(load_default=False)
-
-
-class ResultsQuery(InputSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    lot = fields.Integer(load_default=None, validate=validate.Range(min=1))
 
 
 class DisqualifyIn(InputSchema):

@@ -570,6 +570,16 @@ def disqualify(
             f"Participant {participant} did not bid on lot {lot.number}.",
             {"lot": [f"No offer of participant {participant} in lot {lot.number}."]},
         )
+    d, payload = add_disqualification(tender, user, bid, lot, reason)
+    record_event("bid.disqualified", tender.id, {"number": tender.number, **payload})
+    _evaluate(tender, _scope_of(tender, bid, lot.id if lot else None))
+    return d
+
+
+def add_disqualification(
+    tender: Tender, user: User, bid: Bid, lot: Lot | None, reason: str, **audit_extra
+) -> tuple[Disqualification, dict]:
+    """Store a checked disqualification and audit it; returns it with the audit payload."""
     d = Disqualification(
         tender_id=tender.id,
         bid_id=bid.id,
@@ -582,11 +592,12 @@ def disqualify(
     db.session.flush()
     payload = {
         "disqualification": d.id,
-        "participant": participant,
+        "participant": bid.participant_number,
         "bid_id": bid.id,
         "organization_id": bid.organization_id,
         "lot": lot.number if lot else None,
         "reason": reason,
+        **audit_extra,
     }
     record(
         "bid.disqualified",
@@ -597,9 +608,7 @@ def disqualify(
         actor_org_id=tender.customer_id,
         chain=_chain(tender),
     )
-    record_event("bid.disqualified", tender.id, {"number": tender.number, **payload})
-    _evaluate(tender, _scope_of(tender, bid, lot.id if lot else None))
-    return d
+    return d, payload
 
 
 def lift(
@@ -614,20 +623,32 @@ def lift(
         raise NotFound("No such disqualification.")
     if d.lifted_at is not None:
         raise Conflict("This disqualification was already lifted.")
-    d.lifted_at, d.lifted_by_id, d.lift_reason = clock.now(), user.id, reason
     bid = db.session.get(Bid, d.bid_id)
+    reinstate(tender, user, d, bid, reason)
+    _evaluate(tender, _scope_of(tender, bid, d.lot_id))
+    return d
+
+
+def reinstate(
+    tender: Tender, user: User, d: Disqualification, bid: Bid, reason: str, **audit_extra
+) -> None:
+    """Lift a checked disqualification (kept, with who lifted it and why) and audit it."""
+    d.lifted_at, d.lifted_by_id, d.lift_reason = clock.now(), user.id, reason
     record(
         "bid.reinstated",
         "bid",
         bid.id,
-        {"disqualification": d.id, "participant": bid.participant_number, "reason": reason},
+        {
+            "disqualification": d.id,
+            "participant": bid.participant_number,
+            "reason": reason,
+            **audit_extra,
+        },
         actor_user_id=user.id,
         actor_org_id=tender.customer_id,
         chain=_chain(tender),
     )
     db.session.flush()
-    _evaluate(tender, _scope_of(tender, bid, d.lot_id))
-    return d
 
 
 # -- publication -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accounts.models import Organization, User
 from accounts.service import require_accredited, require_member
@@ -886,3 +886,32 @@ def all_questions(tender: Tender) -> list[Question]:
             select(Question).where(Question.tender_id == tender.id).order_by(Question.asked_at)
         ).scalars()
     )
+
+
+def positions_page(
+    tender: Tender, page: int, per_page: int, lot_number: int | None = None, q: str = ""
+) -> dict:
+    """One page of a tender's positions in notice order, optionally of one lot or matching a
+    number or words of the name (the notice, the API and the bid form)."""
+    condition = [Position.tender_id == tender.id]
+    if lot_number:
+        condition.append(
+            Position.lot_id.in_(
+                select(Lot.id).where(Lot.tender_id == tender.id, Lot.number == lot_number)
+            )
+        )
+    if q:
+        condition.append((Position.number == q) | Position.name.icontains(q, autoescape=True))
+    total = db.session.execute(select(func.count()).where(*condition)).scalar_one()
+    items = (
+        db.session.execute(
+            select(Position)
+            .where(*condition)
+            .order_by(Position.lot_id, Position.sort_key)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        .scalars()
+        .all()
+    )
+    return {"items": items, "total": total, "page": page, "per_page": per_page}

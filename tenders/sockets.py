@@ -6,6 +6,7 @@ from flask import session
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
 
+from accounts.service import active_organization
 from core import clock
 from core.extensions import db, socketio
 from tenders.models import Tender
@@ -26,16 +27,6 @@ def _tender(data) -> Tender | None:
     return tender
 
 
-def _active_org():
-    """The organization the user acts for in this browser session (as in the pages)."""
-    memberships = sorted(current_user.memberships, key=lambda m: m.organization.name)
-    chosen = session.get("org_id")
-    for m in memberships:
-        if m.organization_id == chosen:
-            return m.organization
-    return memberships[0].organization if memberships else None
-
-
 @socketio.on("watch_tender")
 def watch_tender(data):
     """Join a tender's room; the answer carries the current state, so a client that
@@ -48,7 +39,8 @@ def watch_tender(data):
     join_room(tender_room(tender.id))
     from bids.offers import live_room  # bids builds on tenders, not the other way round
 
-    offers_room = live_room(tender, _active_org())
+    org, _ = active_organization(current_user, session.get("org_id"))
+    offers_room = live_room(tender, org)
     if offers_room:
         join_room(offers_room)
     return {

@@ -26,7 +26,6 @@ from core.forms import parse_form
 from core.transaction import commit
 from positions import classifiers
 from tenders import schemas, search, service
-from tenders.api import positions_page
 from tenders.models import Amendment
 
 bp = Blueprint("main", __name__)
@@ -78,7 +77,7 @@ def notice(number: str):
 def _notice_page(tender, errors: dict | None = None, status: int = 200):
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-    positions = positions_page(tender, page, POSITIONS_PER_PAGE)
+    positions = service.positions_page(tender, page, POSITIONS_PER_PAGE)
     org = _org()
     amendments = (
         db.session.execute(
