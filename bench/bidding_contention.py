@@ -48,8 +48,16 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
+from support import (  # noqa: E402
+    ADMIN_URL,
+    create_database,
+    database_url,
+    dispose,
+    drop_database,
+    migrated_app,
+    percentile,
+)
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 DB_NAME = "tenders_bench_contention"
 PASSWORD = "Bench-horse-42"
@@ -64,11 +72,6 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 # -- figures -----------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def report(name: str, samples: list[float]) -> None:
     if not samples:
         print(f"{name:44} no samples")
@@ -78,50 +81,6 @@ def report(name: str, samples: list[float]) -> None:
         f"{percentile(samples, 0.95):7.1f} ms  p99 {percentile(samples, 0.99):7.1f} ms  "
         f"max {max(samples):7.1f} ms  n={len(samples)}"
     )
-
-
-# -- the throwaway database and the in-process app ---------------------------------------------
-
-
-def database_url(name: str) -> str:
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def create_database(name: str):
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    return admin
-
-
-def drop_database(admin, name: str) -> None:
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def migrated_app(url: str, instance: str):
-    """The app in this process (test settings: no Redis), with the schema migrated."""
-    from flask_migrate import upgrade
-
-    from app import create_app
-
-    app = create_app(
-        {"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": url, "JOBS_MODE": "eager"},
-        env={"INSTANCE_PATH": instance},
-    )
-    with app.app_context():
-        upgrade()
-    return app
-
-
-def dispose(app) -> None:
-    from core.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 # -- people, keys and the tender, committed through the app's models and services ----------------

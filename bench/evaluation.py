@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import os
 import random
 import statistics
 import sys
@@ -27,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from support import create_database, database_url, dispose, drop_database, migrated_app  # noqa: E402
 
 from positions import evaluation as ev  # noqa: E402
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://127.0.0.1:5432/test")
 DB_NAME = "tenders_bench_evaluation"
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 WARRANTY = ev.CriterionDef(1, "Гарантия", "number", Decimal(20), "higher_better")
@@ -345,36 +344,20 @@ def main() -> None:
     pure(args.positions, args.bids)
     if args.db == "none":
         return
-    from flask_migrate import upgrade
-
-    from app import create_app
-
     workdir = tempfile.mkdtemp(prefix="tenders-bench-")
     admin = None
     if args.db == "postgresql":
-        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-            c.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-        url = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+        admin = create_database(DB_NAME)
+        url = database_url(DB_NAME)
     else:
         url = f"sqlite:///{workdir}/bench.sqlite3"
-    app = create_app(
-        {"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": url, "JOBS_MODE": "eager"},
-        env={"INSTANCE_PATH": workdir},
-    )
-    with app.app_context():
-        upgrade()
+    app = migrated_app(url, workdir)
     try:
         through_database(app, args.positions, args.bids)
     finally:
-        from core.extensions import db
-
-        with app.app_context():
-            db.engine.dispose()
+        dispose(app)
         if admin is not None:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+            drop_database(admin, DB_NAME)
 
 
 if __name__ == "__main__":

@@ -29,9 +29,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from support import (  # noqa: E402
+    create_database,
+    database_url,
+    dispose,
+    drop_database,
+    migrated_app,
+)
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 DB_NAME = "tenders_bench_notifications"
 # Categories that do NOT contain the benchmark tender's 27.32 (nor are its ancestors).
@@ -324,33 +329,16 @@ def main() -> None:
     parser.add_argument("--matching", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        c.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
-    from flask_migrate import upgrade
-
-    from app import create_app
-
-    app = create_app(
-        {"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": url, "JOBS_MODE": "eager"},
-        env={"INSTANCE_PATH": "/tmp/tenders-bench"},
-    )
-    with app.app_context():
-        upgrade()
+    admin = create_database(DB_NAME)
+    app = migrated_app(database_url(DB_NAME), "/tmp/tenders-bench")
     start = time.perf_counter()
     build(app, args.subscriptions, args.matching)
     print(f"built {args.subscriptions} subscriptions in {time.perf_counter() - start:.0f} s")
     tender_id, event_id = publish(app)
     measure(app, tender_id, event_id, args.matching)
     if not args.keep:
-        from core.extensions import db
-
-        with app.app_context():
-            db.engine.dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+        dispose(app)
+        drop_database(admin, DB_NAME)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import os
 import random
 import statistics
 import sys
@@ -24,9 +23,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from support import (  # noqa: E402
+    create_database,
+    database_url,
+    dispose,
+    drop_database,
+    migrated_app,
+    percentile,
+)
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://127.0.0.1:5432/test")
 DB_NAME = "tenders_bench"
 WORDS = [
     ("Кабель силовой", "27.32"),
@@ -67,11 +73,6 @@ QUICK = [
 ]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def copy_rows(raw, table: str, columns: list[str], rows) -> None:
     buf = io.StringIO()
     for row in rows:
@@ -109,6 +110,7 @@ def build(app, n: int) -> str:
                 "is_customer",
                 "is_supplier",
                 "accreditation_status",
+                "declared_categories",
                 "created_at",
             ],
             (
@@ -121,6 +123,7 @@ def build(app, n: int) -> str:
                     True,
                     False,
                     "accredited",
+                    "{}",
                     now,
                 )
                 for i in range(1, 201)
@@ -347,32 +350,15 @@ def main() -> None:
     parser.add_argument("--tenders", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        c.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
-    from flask_migrate import upgrade
-
-    from app import create_app
-
-    app = create_app(
-        {"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": url, "JOBS_MODE": "eager"},
-        env={"INSTANCE_PATH": "/tmp/tenders-bench"},
-    )
-    with app.app_context():
-        upgrade()
+    admin = create_database(DB_NAME)
+    app = migrated_app(database_url(DB_NAME), "/tmp/tenders-bench")
     start = time.perf_counter()
     big = build(app, args.tenders)
     print(f"built {args.tenders} tenders in {time.perf_counter() - start:.0f} s")
     measure(app, big)
     if not args.keep:
-        from core.extensions import db
-
-        with app.app_context():
-            db.engine.dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+        dispose(app)
+        drop_database(admin, DB_NAME)
 
 
 if __name__ == "__main__":
