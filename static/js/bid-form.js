@@ -15,7 +15,8 @@
 (function () {
   "use strict";
 
-  const API = "/api/v1";
+  const { api, base64ToBytes, formatMoment } = window.Platform;
+  const post = (path, body) => api("POST", path, body);
 
   function byId(id) {
     return document.getElementById(id);
@@ -94,66 +95,6 @@
         .join(",") +
       "}"
     );
-  }
-
-  function base64ToBytes(text) {
-    const binary = window.atob(String(text).replace(/\s+/g, ""));
-    const out = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i += 1) out[i] = binary.charCodeAt(i);
-    return out;
-  }
-
-  function formatMoment(iso, zone) {
-    try {
-      return new Intl.DateTimeFormat("ru-RU", {
-        timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-        hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
-      }).format(new Date(iso));
-    } catch (e) {
-      return iso;
-    }
-  }
-
-  // -- the platform API ---------------------------------------------------------------------
-
-  function csrfToken() {
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  async function post(path, body) {
-    let resp;
-    try {
-      resp = await fetch(API + path, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: {
-          Accept: "application/json",
-          "Content-Type": "application/json",
-          "X-CSRFToken": csrfToken(),
-        },
-        body: JSON.stringify(body),
-      });
-    } catch (e) {
-      const err = new Error("The platform cannot be reached: check the connection and try again.");
-      err.fields = {};
-      throw err;
-    }
-    let data = null;
-    try {
-      data = await resp.json();
-    } catch (e) {
-      data = null;
-    }
-    if (!resp.ok) {
-      const error = (data && data.error) || {};
-      const err = new Error(error.message || "The platform answered " + resp.status + ".");
-      err.status = resp.status;
-      err.code = error.code;
-      err.fields = error.fields || {};
-      throw err;
-    }
-    return data;
   }
 
   // -- the form -----------------------------------------------------------------------------

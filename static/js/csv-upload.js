@@ -13,7 +13,7 @@
 (function () {
   "use strict";
 
-  const API = "/api/v1";
+  const { API, api: call, apiError, csrfToken, base64ToBytes } = window.Platform;
   const PROBLEMS_PAGE = 100;
   const LINES_PAGE = 100;
   const CHANGES = {
@@ -22,43 +22,6 @@
 
   function byId(id) {
     return document.getElementById(id);
-  }
-
-  function csrfToken() {
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  function apiError(status, data) {
-    const error = (data && data.error) || {};
-    const err = new Error(error.message || "The platform answered " + status + ".");
-    err.status = status;
-    err.fields = error.fields || {};
-    err.problems = (data && data.problems) || null;
-    return err;
-  }
-
-  async function call(method, path, body) {
-    let resp;
-    try {
-      resp = await fetch(API + path, {
-        method,
-        credentials: "same-origin",
-        headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (e) {
-      throw apiError(0, { error: { message: "The platform cannot be reached: check the connection and try again." } });
-    }
-    if (resp.status === 204) return null;
-    let data = null;
-    try {
-      data = await resp.json();
-    } catch (e) {
-      data = null;
-    }
-    if (!resp.ok) throw apiError(resp.status, data);
-    return data;
   }
 
   // Upload with progress: resolves with the JSON answer, rejects with apiError.
@@ -84,17 +47,10 @@
         else reject(apiError(xhr.status, data));
       });
       xhr.addEventListener("error", () =>
-        reject(apiError(0, { error: { message: "The upload was interrupted: check the connection and try again." } }))
+        reject(apiError(0, null, "The upload was interrupted: check the connection and try again."))
       );
       xhr.send(file);
     });
-  }
-
-  function base64ToBytes(text) {
-    const binary = window.atob(String(text).replace(/\s+/g, ""));
-    const out = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i += 1) out[i] = binary.charCodeAt(i);
-    return out;
   }
 
   // "1234567.5" -> "1 234 567,50"

@@ -24,7 +24,7 @@
 
   const DB_NAME = "tenders-keys";
   const STORE = "keys";
-  const API = "/api/v1";
+  const { api, base64ToBytes } = window.Platform;
   const ALGORITHM = { name: "ECDSA", namedCurve: "P-256" };
   const SIGN_ALGORITHM = { name: "ECDSA", hash: "SHA-256" };
   const PBKDF2_ITERATIONS = 310000;
@@ -70,15 +70,6 @@
       binary += String.fromCharCode.apply(null, bytes.subarray(i, i + chunk));
     }
     return window.btoa(binary);
-  }
-
-  function base64ToBytes(text) {
-    const clean = String(text).replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/");
-    const padded = clean + "===".slice((clean.length + 3) % 4);
-    const binary = window.atob(padded);
-    const out = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i += 1) out[i] = binary.charCodeAt(i);
-    return out;
   }
 
   function hex(buffer) {
@@ -152,39 +143,6 @@
     requireSupport();
     const records = await withStore("readonly", (store) => store.getAll());
     return (records || []).sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
-  }
-
-  // -- the platform API -----------------------------------------------------------------------
-
-  function csrfToken() {
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  async function api(method, path, body) {
-    const headers = { Accept: "application/json" };
-    const init = { method, headers, credentials: "same-origin" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      headers["X-CSRFToken"] = csrfToken();
-      init.body = JSON.stringify(body);
-    }
-    const resp = await fetch(API + path, init);
-    let data = null;
-    try {
-      data = await resp.json();
-    } catch (e) {
-      data = null;
-    }
-    if (!resp.ok) {
-      const error = (data && data.error) || {};
-      const err = new Error(error.message || "The platform answered " + resp.status + ".");
-      err.status = resp.status;
-      err.code = error.code;
-      err.fields = error.fields;
-      throw err;
-    }
-    return data;
   }
 
   // -- backups --------------------------------------------------------------------------------

@@ -6,16 +6,7 @@
 (function () {
   "use strict";
 
-  function format(iso, zone) {
-    try {
-      return new Intl.DateTimeFormat("ru-RU", {
-        timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-        hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
-      }).format(new Date(iso));
-    } catch (e) {
-      return iso;
-    }
-  }
+  const format = window.Platform.formatMoment;
 
   function start() {
     const el = document.querySelector(".countdown[data-tender]");
