@@ -45,6 +45,7 @@ from positions.csv_rules import (
     Problem,
     decimal_places,
     decode,
+    first_line,
     format_decimal,
     header_label,
     match_header,
@@ -338,7 +339,7 @@ def parse_bid(
             f"{_megabytes(max_bytes)} ({max_bytes} bytes)."
         )
     text, used = decode(data, encoding)
-    delimiter = sniff_delimiter(_first_line(text))
+    delimiter = sniff_delimiter(first_line(text))
     records = read_records(text, delimiter)
     header_line, header = next(records, (0, []))
     if not header:
@@ -391,23 +392,6 @@ def collector_paused() -> Iterator[None]:
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
-
-
-def _first_line(text: str) -> str:
-    """The first non-blank physical line (where the header is)."""
-    for line in _lines(text):
-        if line.strip():
-            return line
-    return ""
-
-
-def _lines(text: str) -> Iterator[str]:
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        yield text[start:end].rstrip("\r")
-        start = end + 1
 
 
 class _Reader:

@@ -62,6 +62,11 @@ def _forget_hooks(session: Session, previous_transaction) -> None:
         session.info.pop(_HOOKS, None)
 
 
+def dialect() -> str:
+    """The database in use: "postgresql" or "sqlite"."""
+    return db.session.get_bind().dialect.name
+
+
 def lock(model, pk, key: str = "id"):
     """Load a row and lock it until the end of the transaction (no-op lock on SQLite,
     whose write transactions are already exclusive: BEGIN IMMEDIATE)."""
@@ -83,8 +88,7 @@ def lock_or_create(model, key: str, key_value, /, **defaults):
     row = lock(model, key_value, key=key)
     if row is not None:
         return row
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect() == "postgresql" else sqlite.insert
     db.session.execute(
         insert(model)
         .values({key: key_value, **defaults})

@@ -25,6 +25,7 @@ from accounts.models import Membership, User
 from bids.models import Bid
 from core import clock, jobs
 from core.extensions import db
+from core.transaction import dialect
 from notifications import matching, rules
 from notifications.models import DomainEvent, Notification, OutgoingEmail, TenderFollow
 from notifications.service import queue_mail
@@ -60,12 +61,8 @@ ANCHORS = {
 }
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def _insert(model):
-    return (postgresql.insert if _dialect() == "postgresql" else sqlite.insert)(model)
+    return (postgresql.insert if dialect() == "postgresql" else sqlite.insert)(model)
 
 
 # -- links and unsubscribe tokens ---------------------------------------------------------------
@@ -294,7 +291,7 @@ def participants(tender_id: int, *, bidders_only: bool = False) -> dict[int, str
 def process_event(event_id: int) -> bool:
     """Deliver one event (idempotent); False when it was already processed or is missing."""
     query = select(DomainEvent).where(DomainEvent.id == event_id).with_for_update()
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         query = query.with_for_update(skip_locked=True)  # another worker has it
     event = db.session.execute(query).scalar_one_or_none()
     if event is None or event.processed_at is not None:
@@ -341,7 +338,7 @@ def fan_out_matches(tender: Tender) -> int:
     )
     payload = {"number": tender.number, "title": tender.title[:200]}
     payload_sql = literal(payload, db.JSON)
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         payload_sql = func.cast(payload_sql, postgresql.JSON)
     select_rows = select(
         users.c.user_id,

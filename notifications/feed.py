@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from accounts.models import User
 from core.extensions import db
+from core.transaction import dialect
 from notifications import rules, subscriptions
 from positions import classifiers
 from tenders import search
@@ -27,7 +28,7 @@ from tenders.models import Tender
 
 def _keyword(word: str):
     """Tenders whose indexed text holds every word of a keyword (registry's full text)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect() == "postgresql":
         tsq = func.plainto_tsquery(literal_column("'russian'"), word)
         return Tender.id.in_(
             select(search.SEARCH_PG.c.tender_id).where(search.SEARCH_PG.c.document.op("@@")(tsq))

@@ -28,6 +28,7 @@ from sqlalchemy.sql import column, table
 
 from accounts.models import Membership, User
 from core.extensions import db
+from core.transaction import dialect
 from notifications.models import (
     Subscription,
     SubscriptionCategory,
@@ -42,13 +43,9 @@ from tenders.models import Tender
 SEARCH_PG = table("tender_search", column("tender_id"), column("document"))
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def tender_terms(tender: Tender) -> Select:
     """The tender's full-text terms as a one-column SELECT (`term`)."""
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         # The lexemes of the registry's index row: Russian stems, and English ones.
         return select(
             func.unnest(func.tsvector_to_array(SEARCH_PG.c.document)).label("term")
@@ -155,7 +152,7 @@ def matching_subscriptions(tender: Tender) -> Select:
 def planner_settings() -> None:
     """PostgreSQL: the estimate of this query is high enough to trigger JIT compilation,
     which costs more than the query itself."""
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         db.session.execute(text("SET LOCAL jit = off"))
         # Parallel workers cost more to start than they save here (and queue up under load).
         db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))

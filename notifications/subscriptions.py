@@ -12,6 +12,7 @@ from audit.service import record
 from core import clock
 from core.errors import Forbidden, Invalid, NotFound
 from core.extensions import db
+from core.transaction import dialect
 from notifications.models import (
     Subscription,
     SubscriptionCategory,
@@ -35,10 +36,6 @@ MAX_SUBSCRIPTIONS = 50
 FACETS = ("categories", "regions", "keywords", "customers")
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def stem(word: str) -> str:
     """SQLite's normal form of a word: lower case, ё as е, common Russian endings cut."""
     word = word.lower().replace("ё", "е")
@@ -55,7 +52,7 @@ def python_terms(value: str) -> list[str]:
 def keyword_terms(value: str) -> list[str]:
     """The terms a keyword stands for: PostgreSQL's Russian full-text lexemes (Latin words go
     through its English stemmer), or the SQLite normal forms. Stop words drop out."""
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         lexemes = db.session.execute(
             text("SELECT tsvector_to_array(to_tsvector('russian', :v))"), {"v": value}
         ).scalar_one()

@@ -33,6 +33,7 @@ from positions.csv_rules import (
     Problem,
     decimal_places,
     decode,
+    first_line,
     header_label,
     match_header,
     parse_decimal,
@@ -95,7 +96,6 @@ _FIELD_NAMES = {
     "delivery_date": "delivery date",
 }
 _T = TypeVar("_T")
-_LINE = re.compile(r"[^\r\n]+")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _DATE_FORMATS = (
     (re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})"), (3, 2, 1)),
@@ -149,7 +149,7 @@ def parse_positions(
             f"{_megabytes(max_bytes)} ({max_bytes} bytes)."
         )
     text, _encoding = decode(data, encoding)
-    records = read_records(text, sniff_delimiter(_first_line(text)))
+    records = read_records(text, sniff_delimiter(first_line(text)))
     header_line, header = next(records, (0, []))
     if not header:
         raise CsvRefused("The file is empty: its first row must hold the column headers.")
@@ -179,14 +179,6 @@ def parse_positions(
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
-
-
-def _first_line(text: str) -> str:
-    """The first non-blank physical line (where the header is)."""
-    for match in _LINE.finditer(text):
-        if match[0].strip():
-            return match[0]
-    return ""
 
 
 class _RowReader:

@@ -221,6 +221,17 @@ def _refuse_binary_text(text: str) -> None:
 _QUOTED = re.compile(r'"[^"]*"')
 
 
+_PHYSICAL_LINE = re.compile(r"[^\r\n]+")
+
+
+def first_line(text: str) -> str:
+    """The first non-blank physical line (where the header is)."""
+    for match in _PHYSICAL_LINE.finditer(text):
+        if match[0].strip():
+            return match[0]
+    return ""
+
+
 def sniff_delimiter(header_line: str) -> str:
     """The delimiter of a file whose header line is ``header_line``.
 

@@ -20,7 +20,7 @@ from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
 from core import clock, jobs, live
 from core.errors import Conflict, Invalid, NotFound
 from core.extensions import db
-from core.transaction import lock
+from core.transaction import dialect, lock
 from notifications.service import record_event
 from positions import evaluation as ev
 from positions.csv_rules import write_csv
@@ -308,7 +308,7 @@ def _store(tender: Tender, lots: list[ev.LotDef], evaluation: ev.Evaluation) -> 
         .scalars()
         .all()
     )
-    copy = db.session.connection().dialect.name == "postgresql"
+    copy = dialect() == "postgresql"
     batch: list[tuple] = []
     for row in _offer_rows(award_ids, evaluation, as_text=copy):
         batch.append(row)

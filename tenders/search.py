@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from accounts.models import Organization
 from core import clock
 from core.extensions import db
+from core.transaction import dialect
 from positions.models import Position
 from tenders.models import Tender
 
@@ -72,10 +73,6 @@ class Filters:
     per_page: int = 25
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def document_text(tender: Tender) -> tuple[str, str]:
     """(title part, body part) of a tender's searchable text."""
     names = db.session.execute(
@@ -94,7 +91,7 @@ def document_text(tender: Tender) -> tuple[str, str]:
 def index_tender(tender: Tender) -> None:
     """(Re)index a published tender in the caller's transaction."""
     head, body = document_text(tender)
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         db.session.execute(
             text(
                 "INSERT INTO tender_search (tender_id, document) VALUES (:id,"
@@ -128,7 +125,7 @@ SEARCH_FTS5 = table("tender_search", column("rowid"), column("body"))
 def _text_condition(query: Select, q: str, join: bool = True) -> tuple[Select, object | None]:
     """Join the full-text table (or select from it alone); returns the query and a
     relevance ordering."""
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         tsq = func.websearch_to_tsquery(literal_column("'russian'"), q).op("||")(
             func.websearch_to_tsquery(literal_column("'english'"), q)
         )
@@ -196,7 +193,7 @@ def _filters(query: Select, f: Filters) -> Select:
 
 def _in_category(code: str):
     """The tender has a category in the subtree of `code` (codes carry their ancestors)."""
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         wanted = cast(postgresql.array([code]), postgresql.ARRAY(String(20)))
         return type_coerce(Tender.category_codes, postgresql.ARRAY(String(20))).op("@>")(wanted)
     return type_coerce(Tender.category_codes, Text()).like(f"% {code} %")
@@ -245,7 +242,7 @@ def _count(query: Select, f: Filters) -> int:
 
 def search(f: Filters) -> tuple[list[Tender], int]:
     """One page of matching tenders and the total count."""
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         # Registry queries are short and run side by side; parallel workers cost more to start
         # than they save, and make an ordered index walk overshoot (see bench/).
         db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
