@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import joinedload
 
 from accounts.models import ApiToken, Invitation, LoginThrottle, Membership, Organization, User
@@ -317,8 +317,14 @@ def active_organization(user: User, chosen_id: int | None) -> tuple[Organization
     return (memberships[0].organization if memberships else None), memberships
 
 
+_MEMBERSHIPS = "memberships"  # (user id, org id) -> Membership, known in this session
+
+
 def membership(user: User, org_id: int) -> Membership | None:
     """The user's membership in an organization, if any."""
+    known = db.session.info.get(_MEMBERSHIPS, {}).get((user.id, org_id))
+    if known is not None and inspect(known).persistent and known not in db.session.deleted:
+        return known  # loaded with the API token in this request
     return db.session.execute(
         select(Membership).where(
             Membership.user_id == user.id, Membership.organization_id == org_id
@@ -635,7 +641,7 @@ def authenticate_token(plaintext: str) -> ApiToken:
     # One query for the token, its user, its organization and the membership between them:
     # every API call starts here.
     row = db.session.execute(
-        select(ApiToken, Membership.id)
+        select(ApiToken, Membership)
         .options(joinedload(ApiToken.user), joinedload(ApiToken.organization))
         .outerjoin(
             Membership,
@@ -644,11 +650,12 @@ def authenticate_token(plaintext: str) -> ApiToken:
         )
         .where(ApiToken.token_hash == hash_token(plaintext))
     ).one_or_none()
-    token, member_id = row if row is not None else (None, None)
+    token, member = row if row is not None else (None, None)
     if token is None or token.revoked_at is not None:
         raise Unauthorized("The API token is not valid or has been revoked.")
-    if token.user.disabled or member_id is None:
+    if token.user.disabled or member is None:
         raise Unauthorized("The API token's user can no longer act for its organization.")
+    db.session.info.setdefault(_MEMBERSHIPS, {})[(member.user_id, member.organization_id)] = member
     now = clock.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(seconds=60):
         token.last_used_at = now  # at most one write a minute per token

@@ -41,23 +41,32 @@ class EventRecord:
     hash: str = ""
 
 
+def _hashed_fields(e: EventRecord) -> dict:
+    return {
+        "chain": e.chain,
+        "seq": e.seq,
+        "at": e.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor_user": e.actor_user_id,
+        "actor_org": e.actor_org_id,
+        "action": e.action,
+        "object": [e.object_type, e.object_id],
+        "payload_hash": e.payload_hash,
+        "prev": e.prev_hash,
+    }
+
+
 def event_hash(e: EventRecord) -> str:
     """SHA-256 over every field of the event except its own hash."""
-    return hashlib.sha256(
-        stable_json(
-            {
-                "chain": e.chain,
-                "seq": e.seq,
-                "at": e.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-                "actor_user": e.actor_user_id,
-                "actor_org": e.actor_org_id,
-                "action": e.action,
-                "object": [e.object_type, e.object_id],
-                "payload_hash": e.payload_hash,
-                "prev": e.prev_hash,
-            }
-        )
-    ).hexdigest()
+    return hashlib.sha256(stable_json(_hashed_fields(e))).hexdigest()
+
+
+def hash_prefix(e: EventRecord) -> str:
+    """The hashed text of an event up to its previous hash, for a writer that learns the
+    chain's head (seq, prev) only when it appends: event_hash(e) is the SHA-256 of
+    hash_prefix(e) + prev + '","seq":' + str(seq) + '}' ("prev" and "seq" sort last)."""
+    fields = _hashed_fields(e)
+    del fields["prev"], fields["seq"]
+    return stable_json(fields).decode()[:-1] + ',"prev":"'
 
 
 @dataclass(frozen=True)

@@ -168,10 +168,20 @@ def live_room(tender: Tender, org: Organization | None) -> str | None:
     return best_room(tender.id) if level == "rank" else None
 
 
-def best_prices(tender_id: int, numbers: list[str]) -> dict[str, Decimal | None]:
-    """The best current unit price of each position among the active bids."""
+def _active_bids(tender_id: int):
+    return (
+        select(func.count())
+        .select_from(Bid)
+        .where(Bid.tender_id == tender_id, Bid.status == "active")
+    )
+
+
+def best_prices(tender_id: int, numbers: list[str]) -> tuple[dict[str, Decimal | None], int]:
+    """The best current unit price of each position among the active bids, and the number of
+    active bids (one query)."""
+    participants = _active_bids(tender_id).scalar_subquery()
     rows = db.session.execute(
-        select(BidLine.position_number, func.min(BidLine.unit_price))
+        select(BidLine.position_number, func.min(BidLine.unit_price), participants)
         .join(BidRevision, BidRevision.id == BidLine.revision_id)
         .join(Bid, (Bid.id == BidRevision.bid_id) & (Bid.revision_count == BidRevision.number))
         .where(
@@ -182,8 +192,9 @@ def best_prices(tender_id: int, numbers: list[str]) -> dict[str, Decimal | None]
         .group_by(BidLine.position_number)
     ).all()
     best: dict[str, Decimal | None] = dict.fromkeys(numbers)
-    best.update(dict(rows))
-    return best
+    best.update({number: price for number, price, _ in rows})
+    count = rows[0][2] if rows else db.session.execute(_active_bids(tender_id)).scalar_one()
+    return best, count
 
 
 def push_changes(
@@ -195,12 +206,10 @@ def push_changes(
         return  # nobody sees offer content before the deadline
     now = clock.now().isoformat()
     small = len(prices) <= LIVE_DELTA_MAX
-    best = best_prices(tender_id, list(prices)) if small else {}
-    participants = db.session.execute(
-        select(func.count())
-        .select_from(Bid)
-        .where(Bid.tender_id == tender_id, Bid.status == "active")
-    ).scalar_one()
+    if small:
+        best, participants = best_prices(tender_id, list(prices))
+    else:
+        best, participants = {}, db.session.execute(_active_bids(tender_id)).scalar_one()
     common = {"tender_id": tender_id, "participants": participants, "server_time": now}
     if small:
         common["best"] = _texts(best)

@@ -8,23 +8,26 @@ import base64
 import collections
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import Organization, User
 from accounts.service import require_accredited, require_member
 from audit.service import record
-from bids import documents, offers, rules
+from bids import accept_pg, documents, offers, rules
 from bids.models import Bid, BidCriterionValue, BidLine, BidRevision, OrganizationDocument
 from core import bulk, clock, live
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.transaction import after_commit, lock
-from notifications.service import record_event
+from notifications.service import deliver_event, record_event
 from positions import evaluation
 from positions.models import Criterion, Position
 from signatures import canonical
 from signatures import service as signatures
+from signatures.models import SigningKey
 from signatures.payloads import receipt_payload, revision_payload, utc_timestamp
 from tenders.closing import schedule_close
 from tenders.models import Lot, Tender
@@ -163,24 +166,36 @@ def to_offer(data: dict, specs: _Specs) -> tuple[rules.Offer, list[tuple[str, st
     return rules.Offer(lines=lines, criteria=values), problems
 
 
-def _offer_of(revision: BidRevision | None, specs: _Specs) -> rules.Offer | None:
-    if revision is None:
+def _offer_of(bid: Bid | None, specs: _Specs) -> rules.Offer | None:
+    """The bid's latest offer (None before its first revision)."""
+    if bid is None or bid.revision_count == 0:
         return None
+    latest = (
+        select(BidRevision.id)
+        .where(BidRevision.bid_id == bid.id, BidRevision.number == bid.revision_count)
+        .scalar_subquery()
+    )
     lines = db.session.execute(  # plain rows, not entities: a revision may have 50,000 lines
         select(BidLine.position_number, BidLine.unit_price, BidLine.note).where(
-            BidLine.revision_id == revision.id
+            BidLine.revision_id == latest
         )
     )
-    values = db.session.execute(
-        select(BidCriterionValue).where(BidCriterionValue.revision_id == revision.id)
-    ).scalars()
+    values = (
+        db.session.execute(
+            select(
+                BidCriterionValue.lot_number,
+                BidCriterionValue.criterion_id,
+                BidCriterionValue.value,
+            ).where(BidCriterionValue.revision_id == latest)
+        )
+        if specs.kinds  # a tender without criteria has no values to read
+        else ()
+    )
     return rules.Offer(
         lines={number: rules.Line(price, note) for number, price, note in lines},
         criteria={
-            (v.lot_number, v.criterion_id): _criterion_value(
-                specs.kinds.get(v.criterion_id), _stored(v.value)
-            )
-            for v in values
+            (lot, criterion): _criterion_value(specs.kinds.get(criterion), _stored(value))
+            for lot, criterion, value in values
         },
     )
 
@@ -330,8 +345,14 @@ def submit(
     signed_state = _state(bid)
     payload = _payload(tender, org, bid, offer, specs, attached)
     key = signatures.verify_user_signature(user, key_id, payload, signature)
-    previous = _offer_of(_latest(bid), specs)
+    previous = _offer_of(bid, specs)
     triggering = bid is None or bid.status == "withdrawn" or rules.is_triggering(previous, offer)
+    signed = Signed(user, org, key, signature, payload, offer, specs, attached, triggering)
+    if accept_pg.usable(tender, bid, len(offer.lines)):
+        revision = _accept_in_one_call(tender, bid, signed, previous)
+        if revision is not None:
+            return revision
+        # The tender, the bid or the chain moved since they were read: decide under the lock.
 
     tender = _open_tender(tender_id, for_update=True)  # re-read: status and deadline may move
     now = clock.now()
@@ -355,19 +376,94 @@ def submit(
         raise Conflict(decision.reason or "Bidding is closed.")
     new_participant = bid is None or bid.status == "withdrawn"
     bid = bid or _new_bid(tender, org, now)
-    revision = _store(
-        tender, org, bid, user, key.id, signature, payload, offer, specs, now, triggering, decision
-    )
+    revision = _store(tender, bid, signed, now, decision)
     documents.attach(revision, attached)
     if triggering:
-        changed = _changed_prices(previous if not new_participant else None, offer)
-        after_commit(
-            offers.push_changes, tender.id, tender.visibility, bid.participant_number, changed
-        )
+        push_offer(tender, bid, previous if not new_participant else None, offer)
     if new_participant:
         _announce_participants(tender, now)
     if decision.extended:
         _extend(tender, user, org, decision, revision, now)
+    return revision
+
+
+class Signed(NamedTuple):
+    """A checked, signed offer waiting to be accepted."""
+
+    user: User
+    org: Organization
+    key: SigningKey
+    signature: str
+    payload: dict
+    offer: rules.Offer
+    specs: _Specs
+    attached: list[OrganizationDocument]
+    triggering: bool
+
+
+def push_offer(tender: Tender, bid: Bid, previous: rules.Offer | None, offer: rules.Offer):
+    """After the commit, tell the watchers what changed in the offer (as each may see it)."""
+    changed = _changed_prices(previous, offer)
+    after_commit(offers.push_changes, tender.id, tender.visibility, bid.participant_number, changed)
+
+
+def _accept_in_one_call(
+    tender: Tender, bid: Bid, signed: Signed, previous: rules.Offer | None
+) -> BidRevision | None:
+    """PostgreSQL, a revision of an active bid: decide with the pure rule from the deadline
+    read before, and store it all in one call that holds the tender lock only inside the
+    database (bids/accept_pg.py). None: the tender, the bid or the chain moved meanwhile, or
+    the rule refuses (the locked path then decides again and gives the reason)."""
+    now = clock.now()
+    if not signed.key.usable_at(now):
+        return None
+    decision = rules.decide(
+        tender.bid_deadline,
+        now,
+        policy_of(tender),
+        triggering=signed.triggering,
+        rank=None,
+        extensions_so_far=tender.extensions_count,
+    )
+    if not decision.accepted:
+        return None
+    rows = accepted_rows(tender, bid, signed, now, decision)
+    actor = {"user": signed.user.id, "org": signed.org.id}
+    events = [accept_pg.Event("bid.revision_accepted", "bid", bid.id, revision_event(bid, rows))]
+    extension = None
+    if decision.extended:
+        rows.revision["id"] = accept_pg.next_revision_id()
+        extension = extension_event(decision, now, tender.extensions_count + 1)
+        events.append(
+            accept_pg.Event(
+                "tender.extended",
+                "tender",
+                tender.id,
+                {**extension, "revision_id": rows.revision["id"]},
+            )
+        )
+    stored = accept_pg.store(
+        tender,
+        bid.id,
+        now,
+        rows,
+        signed.attached,
+        events,
+        actor,
+        {"number": tender.number, **extension} if extension else None,
+    )
+    if stored is None:
+        return None
+    revision = accept_pg.revision_object(stored.revision_id, rows, signed.attached)
+    set_committed_value(bid, "revision_count", revision.number)
+    set_committed_value(bid, "last_hash", revision.payload_hash)
+    if signed.triggering:
+        push_offer(tender, bid, previous, signed.offer)
+    if extension is not None:
+        set_committed_value(tender, "bid_deadline", decision.deadline)
+        set_committed_value(tender, "extensions_count", tender.extensions_count + 1)
+        deliver_event(stored.event_id)
+        announce_extension(tender, extension)
     return revision
 
 
@@ -400,80 +496,115 @@ def _new_bid(tender: Tender, org: Organization, now: dt.datetime) -> Bid:
     return bid
 
 
-def _store(
-    tender, org, bid, user, key_id, signature, payload, offer, specs, now, triggering, decision
-) -> BidRevision:
+class Rows(NamedTuple):
+    """What accepting a revision stores: the revision, its lines (without the revision id)
+    and its criterion values (lot, criterion, text)."""
+
+    revision: dict
+    lines: list[dict]
+    criteria: list[tuple[int, int, str]]
+
+
+def accepted_rows(
+    tender: Tender, bid: Bid, signed: Signed, now: dt.datetime, decision: rules.Decision
+) -> Rows:
+    """The rows of an accepted revision, with the platform's signed receipt."""
+    payload, offer, specs = signed.payload, signed.offer, signed.specs
     revision_hash = canonical.digest_hex(payload)
     receipt = receipt_payload(
         revision_hash=revision_hash,
         accepted_at=utc_timestamp(now),
         tender_number=tender.number,
-        bidder_inn=org.inn,
+        bidder_inn=signed.org.inn,
         revision=payload["revision"],
     )
     _, receipt_signature = signatures.sign_platform(receipt)
     totals = {
         n: rules.line_total(line.unit_price, specs.quantities[n]) for n, line in offer.lines.items()
     }
-    revision = BidRevision(
-        bid_id=bid.id,
-        number=payload["revision"],
-        accepted_at=now,
-        submitted_by_id=user.id,
-        signing_key_id=key_id,
-        signature=signature,
-        payload_hash=revision_hash,
-        previous_hash=bid.last_hash,
-        receipt_signature=receipt_signature,
-        triggering=triggering,
-        deadline_before=decision.previous_deadline,
-        deadline_after=decision.deadline,
-        total=sum(totals.values(), Decimal(0)),
-    )
+    revision = {
+        "bid_id": bid.id,
+        "number": payload["revision"],
+        "accepted_at": now,
+        "submitted_by_id": signed.user.id,
+        "signing_key_id": signed.key.id,
+        "signature": signed.signature,
+        "payload_hash": revision_hash,
+        "previous_hash": bid.last_hash,
+        "receipt_signature": receipt_signature,
+        "triggering": signed.triggering,
+        "deadline_before": decision.previous_deadline,
+        "deadline_after": decision.deadline,
+        "total": sum(totals.values(), Decimal(0)),
+    }
+    lines = [
+        {
+            "position_id": specs.position_ids[n],
+            "position_number": n,
+            "unit_price": line.unit_price,
+            "total": totals[n],
+            "note": line.note,
+        }
+        for n, line in offer.lines.items()
+    ]
+    criteria = [
+        (lot, criterion, _value_text(value)) for (lot, criterion), value in offer.criteria.items()
+    ]
+    return Rows(revision, lines, criteria)
+
+
+def revision_event(bid: Bid, rows: Rows) -> dict:
+    """The audit payload of bid.revision_accepted."""
+    return {
+        "revision": rows.revision["number"],
+        "hash": rows.revision["payload_hash"],
+        "triggering": rows.revision["triggering"],
+        "participant": bid.participant_number,
+        "positions": len(rows.lines),
+    }
+
+
+def extension_event(decision: rules.Decision, now: dt.datetime, extensions: int) -> dict:
+    """What an extension tells: the new and previous deadline, the server time."""
+    return {
+        "previous": decision.previous_deadline.isoformat(),
+        "deadline": decision.deadline.isoformat(),
+        "server_time": now.isoformat(),
+        "extensions": extensions,
+    }
+
+
+def announce_extension(tender: Tender, payload: dict) -> None:
+    """After the commit: push the new deadline live and move the close job with it."""
+    live.emit("deadline_extended", {"tender_id": tender.id, **payload}, tender_room(tender.id))
+    schedule_close(tender)
+
+
+def _store(
+    tender: Tender, bid: Bid, signed: Signed, now: dt.datetime, decision: rules.Decision
+) -> BidRevision:
+    rows = accepted_rows(tender, bid, signed, now, decision)
+    revision = BidRevision(**rows.revision)
     db.session.add(revision)
     db.session.flush()
-    bulk.insert_rows(
-        BidLine.__table__,
-        [
-            {
-                "revision_id": revision.id,
-                "position_id": specs.position_ids[n],
-                "position_number": n,
-                "unit_price": line.unit_price,
-                "total": totals[n],
-                "note": line.note,
-            }
-            for n, line in offer.lines.items()
-        ],
-    )
-    if offer.criteria:
+    bulk.insert_rows(BidLine.__table__, [{"revision_id": revision.id, **r} for r in rows.lines])
+    if rows.criteria:
         db.session.execute(
             BidCriterionValue.__table__.insert(),
             [
-                {
-                    "revision_id": revision.id,
-                    "lot_number": lot,
-                    "criterion_id": criterion,
-                    "value": _value_text(value),
-                }
-                for (lot, criterion), value in offer.criteria.items()
+                {"revision_id": revision.id, "lot_number": lot, "criterion_id": c, "value": v}
+                for lot, c, v in rows.criteria
             ],
         )
-    bid.revision_count, bid.last_hash, bid.status = revision.number, revision_hash, "active"
+    bid.revision_count, bid.last_hash, bid.status = revision.number, revision.payload_hash, "active"
     bid.withdrawn_at = None
     record(
         "bid.revision_accepted",
         "bid",
         bid.id,
-        {
-            "revision": revision.number,
-            "hash": revision_hash,
-            "triggering": triggering,
-            "participant": bid.participant_number,
-            "positions": len(offer.lines),
-        },
-        actor_user_id=user.id,
-        actor_org_id=org.id,
+        revision_event(bid, rows),
+        actor_user_id=signed.user.id,
+        actor_org_id=signed.org.id,
         chain=f"tender:{tender.id}",
     )
     return revision
@@ -509,12 +640,7 @@ def _extend(
 ) -> None:
     tender.bid_deadline = decision.deadline
     tender.extensions_count += 1
-    payload = {
-        "previous": decision.previous_deadline.isoformat(),
-        "deadline": decision.deadline.isoformat(),
-        "server_time": now.isoformat(),
-        "extensions": tender.extensions_count,
-    }
+    payload = extension_event(decision, now, tender.extensions_count)
     record(
         "tender.extended",
         "tender",
@@ -525,8 +651,7 @@ def _extend(
         chain=f"tender:{tender.id}",
     )
     record_event("tender.extended", tender.id, {"number": tender.number, **payload})
-    live.emit("deadline_extended", {"tender_id": tender.id, **payload}, tender_room(tender.id))
-    schedule_close(tender)  # the close job moves with the deadline
+    announce_extension(tender, payload)
 
 
 def _rank(

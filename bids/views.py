@@ -49,8 +49,8 @@ def api_submit(tender_id: int, body: dict):
     """Accepted only before the deadline (409 "Bidding closed at ..."), with a valid signature
     over the prepared payload; may extend the deadline (DESIGN.md's 30-minute rule)."""
     user, org = actor()
+    tender = db.session.get(Tender, tender_id)  # held here: submit's reads find it loaded
     revision = service.submit(user, org, tender_id, body, body["key_id"], body["signature"])
-    tender = db.session.get(Tender, tender_id)  # in the session: locked by submit
     # Shown with the revision: its signed receipt and the deadline now in force.
     revision.receipt = service.receipt_of(revision, tender, org)
     revision.bid_deadline = tender.bid_deadline

@@ -62,6 +62,26 @@ def _forget_hooks(session: Session, previous_transaction) -> None:
         session.info.pop(_HOOKS, None)
 
 
+def execute_alone(statement, params: dict) -> list:
+    """Execute one statement as a transaction of its own, committed by the database as the
+    statement ends, and return its rows. Whatever locks it takes are held only inside the
+    database, never across a round trip to this process. The session must hold no pending
+    changes; its read transaction so far is ended (objects stay loaded). Inside an enclosing
+    transaction that the session only joined (a test's), the statement joins it instead."""
+    session = db.session
+    if session().in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("execute_alone() with pending changes in the session")
+        if session.connection().in_nested_transaction():
+            return session.execute(statement, params).all()
+        _commit(session(), expire=False)
+    try:
+        conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return conn.execute(statement, params).all()
+    finally:
+        _commit(session(), expire=False)  # back to a plain transaction for what follows
+
+
 def dialect() -> str:
     """The database in use: "postgresql" or "sqlite"."""
     return db.session.get_bind().dialect.name

@@ -147,4 +147,9 @@ def record_event(kind: str, tender_id: int | None, payload: dict | None = None) 
     event = DomainEvent(kind=kind, tender_id=tender_id, payload=payload or {})
     db.session.add(event)
     db.session.flush()
-    jobs.enqueue("notifications.jobs.process_event", event.id, job_id=f"event-{event.id}")
+    deliver_event(event.id)
+
+
+def deliver_event(event_id: int) -> None:
+    """Deliver a recorded event by a job once the current transaction commits."""
+    jobs.enqueue("notifications.jobs.process_event", event_id, job_id=f"event-{event_id}")

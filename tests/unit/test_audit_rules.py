@@ -3,7 +3,19 @@
 import dataclasses
 import datetime as dt
 
-from audit.rules import GENESIS, EventRecord, event_hash, payload_hash, verify_chain
+import hashlib
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from audit.rules import (
+    GENESIS,
+    EventRecord,
+    event_hash,
+    hash_prefix,
+    payload_hash,
+    verify_chain,
+)
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
@@ -73,3 +85,33 @@ def test_deleted_tail_is_detected_against_the_head():
 
 def test_payload_hash_is_independent_of_key_order():
     assert payload_hash({"a": 1, "b": [1, 2]}) == payload_hash({"b": [1, 2], "a": 1})
+
+
+@given(
+    seq=st.integers(min_value=1, max_value=10**9),
+    chain=st.text(max_size=64),
+    action=st.text(max_size=64),
+    object_id=st.text(max_size=64),
+    actor=st.one_of(st.none(), st.integers(min_value=1, max_value=10**9)),
+    prev=st.sampled_from([GENESIS, "ab" * 32]),
+    micros=st.integers(min_value=0, max_value=10**12),
+)
+def test_hash_prefix_completed_by_the_head_gives_the_event_hash(
+    seq, chain, action, object_id, actor, prev, micros
+):
+    """What the PostgreSQL writer (bid_accept_revision) appends to the prefix."""
+    e = EventRecord(
+        chain,
+        seq,
+        T0 + dt.timedelta(microseconds=micros),
+        actor,
+        None,
+        action,
+        "bid",
+        object_id,
+        {},
+        payload_hash({}),
+        prev,
+    )
+    text = hash_prefix(e) + prev + '","seq":' + str(seq) + "}"
+    assert hashlib.sha256(text.encode()).hexdigest() == event_hash(e)

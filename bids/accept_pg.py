@@ -1,0 +1,155 @@
+"""PostgreSQL: a revision of an active bid stored in one call of bid_accept_revision()
+(migration 0014), so that the tender row is locked only while the database runs it.
+
+On the locked path (bids/service.py) the web process holds the tender lock across a dozen
+round trips, and while it waits for its turn in a busy process every other bidder on the
+tender waits too. Here the service decides with the pure rule from the deadline it read,
+and the function stores that decision only if the tender (status, deadline, extensions),
+the bid (revision count, last hash) and the tender's audit chain are still as read; it
+answers "conflict" or "bid_changed" otherwise, writing nothing, and the service falls back
+to the locked path. New participants, tenders with a triggering rank and very large
+revisions always take the locked path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from flask import current_app
+from sqlalchemy import text
+from sqlalchemy.orm.attributes import set_committed_value
+
+from audit.rules import EventRecord, hash_prefix, payload_hash
+from bids.models import Bid, BidRevision, BidRevisionDocument, OrganizationDocument
+from core.extensions import db
+from core.transaction import dialect, execute_alone
+from tenders.models import Tender
+
+MAX_LINES = 1000  # larger revisions go through COPY on the locked path
+
+_CALL = text("SELECT bid_accept_revision(CAST(:p AS jsonb))")
+_NEXT_REVISION_ID = text("SELECT nextval(pg_get_serial_sequence('bid_revisions', 'id'))")
+
+
+class Event(NamedTuple):
+    """An audit event to append to the tender's chain."""
+
+    action: str
+    object_type: str
+    object_id: int
+    payload: dict
+
+
+class Stored(NamedTuple):
+    revision_id: int
+    event_id: int | None  # the tender.extended domain event, if the deadline moved
+
+
+def usable(tender: Tender, bid: Bid | None, lines: int) -> bool:
+    """Whether this revision may be stored in one call."""
+    return (
+        bid is not None
+        and bid.status == "active"
+        and bid.revision_count > 0
+        and not tender.extension_trigger_rank  # the rank needs every offer under the lock
+        and lines <= MAX_LINES
+        and current_app.config.get("BIDS_ONE_CALL_ACCEPT", True)
+        and dialect() == "postgresql"
+    )
+
+
+def next_revision_id() -> int:
+    """A revision id taken ahead (the extension's audit event names it)."""
+    return db.session.execute(_NEXT_REVISION_ID).scalar_one()
+
+
+def store(
+    tender: Tender,
+    bid_id: int,
+    now,
+    rows,
+    attached: list[OrganizationDocument],
+    events: list[Event],
+    actor: dict,
+    extension: dict | None,
+) -> Stored | None:
+    """Store the accepted revision and its audit events; None if anything moved."""
+    chain = f"tender:{tender.id}"
+    revision = rows.revision
+    params = {
+        "tender_id": tender.id,
+        "expected_deadline": tender.bid_deadline.isoformat(),
+        "expected_extensions": tender.extensions_count,
+        "accepted_at": now.isoformat(),
+        "bid_id": bid_id,
+        "chain": chain,
+        "revision": {
+            **{k: v for k, v in revision.items() if k != "accepted_at"},
+            "deadline_before": revision["deadline_before"].isoformat(),
+            "deadline_after": revision["deadline_after"].isoformat(),
+            "total": str(revision["total"]),
+        },
+        "lines": [
+            [
+                line["position_id"],
+                line["position_number"],
+                str(line["unit_price"]),
+                str(line["total"]),
+                line["note"],
+            ]
+            for line in rows.lines
+        ],
+        "criteria": [list(c) for c in rows.criteria],
+        "documents": [[d.id, d.filename, d.sha256] for d in attached],
+        "events": [_event(chain, now, e, actor) for e in events],
+    }
+    if extension is not None:
+        params["extension"] = {
+            "deadline": revision["deadline_after"].isoformat(),
+            "event": extension,
+        }
+    ((result,),) = execute_alone(_CALL, {"p": json.dumps(params)})
+    if result["status"] != "ok":
+        return None
+    return Stored(result["revision_id"], result.get("event_id"))
+
+
+def _event(chain: str, now, e: Event, actor: dict) -> dict:
+    digest = payload_hash(e.payload)
+    record = EventRecord(
+        chain=chain,
+        seq=0,  # the function appends seq and prev: hash_prefix leaves them out
+        occurred_at=now,
+        actor_user_id=actor["user"],
+        actor_org_id=actor["org"],
+        action=e.action,
+        object_type=e.object_type,
+        object_id=str(e.object_id),
+        payload=e.payload,
+        payload_hash=digest,
+        prev_hash="",
+    )
+    return {
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": str(e.object_id),
+        "actor_user_id": actor["user"],
+        "actor_org_id": actor["org"],
+        "payload": e.payload,
+        "payload_hash": digest,
+        "hash_prefix": hash_prefix(record),
+    }
+
+
+def revision_object(revision_id: int, rows, attached: list[OrganizationDocument]) -> BidRevision:
+    """The stored revision as an object for the response (not read back, not in the session)."""
+    revision = BidRevision(id=revision_id, **{k: v for k, v in rows.revision.items() if k != "id"})
+    documents = [
+        BidRevisionDocument(
+            revision_id=revision_id, document_id=d.id, name=d.filename, sha256=d.sha256
+        )
+        for d in sorted(attached, key=lambda d: d.filename)
+    ]
+    set_committed_value(revision, "documents", documents)  # known: no query for the response
+    return revision

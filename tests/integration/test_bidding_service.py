@@ -1,0 +1,332 @@
+"""bids.service against the real database: a random stream of changes gives the deadline and
+the accepted revisions that the pure rule gives when replayed; on PostgreSQL, a revision of
+an active bid stored in one call (bids/accept_pg.py) is stored exactly as the locked path
+stores it, and falls back to that path when the tender or the bid moved meanwhile."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, text
+
+from audit.models import AuditEvent
+from audit.service import verify_all
+from bids import accept_pg, rules, schemas, service
+from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
+from core import clock
+from core.errors import Conflict
+from core.extensions import db
+from core.transaction import commit
+from notifications.models import DomainEvent
+from signatures.service import register_key
+from tenders import service as tenders
+from tenders.models import Tender
+from tenders.schemas import TenderCreate
+from tests.e2e.api_helpers import draft_body
+from tests.factories import make_org, make_user
+
+T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+US = dt.timedelta(microseconds=1)
+
+
+def _supplier():
+    org = make_org(is_customer=False, is_supplier=True)
+    user = make_user(org)
+    private = ec.generate_private_key(ec.SECP256R1())
+    pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return user, org, register_key(user, pem, "test"), private
+
+
+def _tender(deadline: dt.datetime, criteria: bool = False, **policy) -> Tender:
+    org = make_org(is_customer=True, is_supplier=False)
+    user = make_user(org)
+    body = draft_body(bid_deadline=deadline.isoformat(), questions_until=None, **policy)
+    lot = body["lots"][0]
+    if not criteria:
+        lot.pop("criteria", None)
+        lot.pop("price_weight", None)
+    created = tenders.create_draft(user, org, TenderCreate().load(body))
+    tenders.publish(user, org, created.id)
+    commit()
+    return created
+
+
+def _submit(supplier, tender_id: int, prices: dict, note: str = "", criteria=None, docs=()):
+    """Prepare, sign and submit through the service, then commit (as the view does)."""
+    user, org, key, private = supplier
+    body = {
+        "lines": [{"position": n, "unit_price": p, "note": note} for n, p in prices.items()],
+        "criteria": criteria or [],
+        "documents": list(docs),
+    }
+    data = schemas.OfferIn().load(body)
+    prepared = service.prepare(user, org, tender_id, data)
+    message = base64.b64decode(prepared["canonical_b64"])
+    signature = base64.b64encode(private.sign(message, ec.ECDSA(hashes.SHA256()))).decode()
+    revision = service.submit(user, org, tender_id, data, key.id, signature)
+    commit()
+    return revision
+
+
+# -- the rule and the database agree ----------------------------------------------------------
+
+EDGES = ("at_deadline", "window_edge", "just_before", "just_after")
+moves = st.one_of(
+    st.integers(min_value=0, max_value=50 * 60).map(lambda s: dt.timedelta(seconds=s)),
+    st.sampled_from(EDGES),
+)
+changes = st.lists(
+    st.tuples(moves, st.integers(0, 2), st.sampled_from(("price", "same", "note"))),
+    min_size=1,
+    max_size=12,
+)
+policies = st.fixed_dictionaries(
+    {
+        "extension_mode": st.sampled_from(("from_deadline", "from_change")),
+        "extension_window_minutes": st.integers(1, 60),
+        "extension_minutes": st.integers(1, 60),
+        "max_extensions": st.one_of(st.none(), st.integers(0, 3)),
+    }
+)
+
+
+def _moment(now, move, deadline, window):
+    targets = {
+        "at_deadline": deadline,
+        "window_edge": deadline - window,
+        "just_before": deadline - US,
+        "just_after": deadline + US,
+    }
+    return max(now, targets[move] if isinstance(move, str) else now + move)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(policy=policies, stream=changes, lead=st.integers(1, 90))
+def test_a_stream_of_changes_gives_what_the_rule_gives(ctx, policy, stream, lead):
+    clock.freeze(T0)
+    deadline = T0 + dt.timedelta(minutes=lead)
+    tender = _tender(deadline, **policy)
+    rule = service.policy_of(tender)
+    suppliers = [_supplier() for _ in range(3)]
+    offered: dict[int, str] = {}  # the price each supplier offers now
+    expected_deadline, extensions, now = deadline, 0, T0
+    expected = []
+    for n, (move, who, kind) in enumerate(stream):
+        now = _moment(now, move, expected_deadline, rule.window)
+        clock.freeze(now)
+        first = who not in offered
+        price = f"{90 - n * 0.5:.2f}" if kind == "price" or first else offered[who]
+        triggering = first or kind == "price"
+        decision = rules.decide(
+            expected_deadline, now, rule, triggering=triggering, extensions_so_far=extensions
+        )
+        note = f"{n}" if kind == "note" else ""
+        try:
+            revision = _submit(suppliers[who], tender.id, {"1": price}, note=note)
+        except Conflict as refused:
+            assert not decision.accepted, refused
+            assert str(refused) == decision.reason
+            continue
+        assert decision.accepted
+        offered[who] = price
+        assert (revision.triggering, revision.extended) == (triggering, decision.extended)
+        expected.append((suppliers[who][1].id, now, decision.deadline))
+        extensions += decision.extended
+        expected_deadline = decision.deadline
+    stored = db.session.execute(
+        select(Bid.organization_id, BidRevision.accepted_at, BidRevision.deadline_after)
+        .join(Bid, Bid.id == BidRevision.bid_id)
+        .where(Bid.tender_id == tender.id)
+        .order_by(BidRevision.accepted_at, BidRevision.id)
+    ).all()
+    accepted = [tuple(row) for row in stored]
+    assert accepted == expected
+    db.session.expire_all()
+    final = db.session.get(Tender, tender.id)
+    assert (final.bid_deadline, final.extensions_count) == (expected_deadline, extensions)
+    assert verify_all()[1] == []
+
+
+# -- PostgreSQL: one call instead of the locked path ---------------------------------------------
+
+
+@pytest.fixture()
+def postgresql(ctx):
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the one-call path is PostgreSQL's")
+
+
+@pytest.fixture()
+def calls(monkeypatch):
+    """What accept_pg.store answered, call by call (None: it fell back)."""
+    seen: list = []
+    real = accept_pg.store
+
+    def spy(*args, **kwargs):
+        seen.append(real(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(accept_pg, "store", spy)
+    return seen
+
+
+def _stored(revision_id: int) -> dict:
+    revision = db.session.get(BidRevision, revision_id)
+    lines = db.session.execute(
+        select(BidLine.position_number, BidLine.unit_price, BidLine.total, BidLine.note)
+        .where(BidLine.revision_id == revision_id)
+        .order_by(BidLine.position_number)
+    ).all()
+    values = db.session.execute(
+        select(BidCriterionValue.criterion_id, BidCriterionValue.value)
+        .where(BidCriterionValue.revision_id == revision_id)
+        .order_by(BidCriterionValue.criterion_id)
+    ).all()
+    event = db.session.execute(
+        select(AuditEvent).where(
+            AuditEvent.action == "bid.revision_accepted",
+            AuditEvent.payload["hash"].as_string() == revision.payload_hash,
+        )
+    ).scalar_one()
+    return {
+        "lines": [tuple(r) for r in lines],
+        "values": [tuple(v) for v in values],
+        "total": revision.total,
+        "triggering": revision.triggering,
+        "event": {k: v for k, v in event.payload.items() if k not in ("revision", "hash")},
+        "actor": (event.actor_user_id, event.actor_org_id, event.occurred_at),
+        "accepted_at": revision.accepted_at,
+    }
+
+
+def _criteria(tender: Tender, warranty: str) -> list[dict]:
+    lot = tender.lots[0]
+    ids = {c.name: c.id for c in lot.criteria}
+    return [
+        {"lot": 1, "criterion": ids["Гарантия"], "value": warranty},
+        {"lot": 1, "criterion": ids["Отсрочка платежа"], "value": "30 дней"},
+    ]
+
+
+def test_one_call_stores_what_the_locked_path_stores(app, postgresql, calls):
+    clock.freeze(T0)
+    tender = _tender(T0 + dt.timedelta(days=3), criteria=True)
+    a = _supplier()
+    _submit(a, tender.id, {"1": "90.00"}, criteria=_criteria(tender, "24"))
+    assert calls == []  # a new participant: the locked path
+    clock.freeze(T0 + dt.timedelta(minutes=1))
+    prices = {"1": "89.50", "2": "110.00"}
+    fast = _submit(a, tender.id, prices, note="склад", criteria=_criteria(tender, "36"))
+    assert calls[-1] is not None and calls[-1].revision_id == fast.id
+    app.config["BIDS_ONE_CALL_ACCEPT"] = False
+    try:
+        clock.freeze(T0 + dt.timedelta(minutes=2))
+        locked = _submit(a, tender.id, prices, note="склад", criteria=_criteria(tender, "36"))
+    finally:
+        app.config["BIDS_ONE_CALL_ACCEPT"] = True
+    assert len(calls) == 1
+    one, other = _stored(fast.id), _stored(locked.id)
+    assert one["accepted_at"] == T0 + dt.timedelta(minutes=1)
+    assert one["actor"][2] == one["accepted_at"]
+    for d in (one, other):
+        del d["accepted_at"]
+        d["actor"] = d["actor"][:2]
+    # The same offer again is not a triggering change; everything else is stored alike.
+    assert other["triggering"] is other["event"]["triggering"] is False
+    other["triggering"] = other["event"]["triggering"] = True
+    assert one == other
+    assert one["lines"] == [
+        ("1", Decimal("89.50"), Decimal("134250.00"), "склад"),
+        ("2", Decimal("110.00"), Decimal("88000.00"), "склад"),
+    ]
+    assert verify_all()[1] == []  # the function's hashes are the rule's
+
+
+def test_one_call_extends_the_deadline(app, postgresql, calls):
+    clock.freeze(T0)
+    deadline = T0 + dt.timedelta(minutes=10)
+    tender = _tender(deadline)
+    a = _supplier()
+    _submit(a, tender.id, {"1": "90.00"})  # first bid, locked path: D + 30 min
+    clock.freeze(deadline + dt.timedelta(minutes=29))
+    revision = _submit(a, tender.id, {"1": "89.00"})
+    assert calls[-1] is not None and calls[-1].event_id is not None
+    assert revision.extended and revision.deadline_after == deadline + dt.timedelta(minutes=60)
+    db.session.expire_all()
+    stored = db.session.get(Tender, tender.id)
+    assert stored.bid_deadline == deadline + dt.timedelta(minutes=60)
+    assert stored.extensions_count == 2
+    events = db.session.execute(
+        select(DomainEvent.payload).where(
+            DomainEvent.tender_id == tender.id, DomainEvent.kind == "tender.extended"
+        )
+    ).scalars()
+    assert [e["extensions"] for e in events] == [1, 2]
+    extended = db.session.execute(
+        select(AuditEvent.payload).where(AuditEvent.action == "tender.extended")
+    ).scalars()
+    assert [e["revision_id"] for e in extended][-1] == revision.id
+    assert verify_all()[1] == []
+
+
+def test_a_tender_that_moved_meanwhile_goes_the_locked_way(app, postgresql, calls, monkeypatch):
+    clock.freeze(T0)
+    tender = _tender(T0 + dt.timedelta(days=3))
+    a = _supplier()
+    _submit(a, tender.id, {"1": "90.00"})
+    real = accept_pg.store
+
+    def amended_meanwhile(t, *args, **kwargs):
+        db.session.execute(
+            text("UPDATE tenders SET bid_deadline = bid_deadline + interval '1 day' WHERE id = :i"),
+            {"i": t.id},
+        )
+        return real(t, *args, **kwargs)
+
+    monkeypatch.setattr(accept_pg, "store", amended_meanwhile)
+    revision = _submit(a, tender.id, {"1": "89.00"})
+    assert revision.deadline_after == T0 + dt.timedelta(days=4)  # decided again under the lock
+    count = db.session.execute(
+        select(func.count()).select_from(BidRevision).where(BidRevision.bid_id == revision.bid_id)
+    ).scalar_one()
+    assert count == 2
+
+
+def test_a_bid_that_moved_meanwhile_is_refused(app, postgresql, monkeypatch):
+    clock.freeze(T0)
+    tender = _tender(T0 + dt.timedelta(days=3))
+    a = _supplier()
+    first = _submit(a, tender.id, {"1": "90.00"})
+    real = accept_pg.store
+    answers = []
+
+    def revised_meanwhile(t, bid_id, *args, **kwargs):
+        db.session.execute(
+            text("UPDATE bids SET last_hash = :h WHERE id = :i"), {"h": "f" * 64, "i": bid_id}
+        )
+        answers.append(real(t, bid_id, *args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(accept_pg, "store", revised_meanwhile)
+    with pytest.raises(Conflict, match="Your bid changed while you were signing"):
+        _submit(a, tender.id, {"1": "89.00"})
+    assert answers == [None]
+    numbers = db.session.execute(
+        select(BidRevision.number).where(BidRevision.bid_id == first.bid_id)
+    ).scalars()
+    assert list(numbers) == [1]
