@@ -4,8 +4,9 @@ Builds a throwaway database (migrations through the app), a published tender wit
 10 positions and N accredited suppliers, each with an API token and a registered ECDSA P-256
 key (set up in-process, committed). Then starts K real web processes (serve.py, eventlet,
 Redis message queue) and runs N client threads spread round-robin over their ports; each
-loops for --seconds: prepare -> sign in the client -> submit. Prints accepted revisions/s,
-p50/p95/p99 of the submit call and of the whole prepare+sign+submit cycle, and errors by
+loops for --seconds: prepare -> sign in the client -> submit (or, with --client-payload, the
+client builds the documented payload itself as an ERP does, signs it and submits). Prints
+accepted revisions/s, p50/p95/p99 of the submit call and of the whole cycle, and errors by
 status; checks that every acknowledged (201) revision is stored. To explain the figures: the
 CPU use of each process during the load, and samples of what the transaction holding the
 tender row lock was doing (waiting for the web process, 'idle in transaction', or running a
@@ -14,7 +15,8 @@ transaction shape (lock the tender row, insert a revision and 1-10 lines, update
 with psycopg2 from as many threads (capped by free connection slots), and the ratio.
 
     .venv/bin/python bench/bidding_contention.py [--suppliers 50] [--processes 2]
-        [--seconds 20] [--in-window] [--raw-seconds 10] [--raw-threads N] [--keep]
+        [--seconds 20] [--in-window] [--client-payload] [--raw-seconds 10] [--raw-threads N]
+        [--keep]
 
 --in-window: the tender closes in 10 minutes, extension mode from_change (window 30 min,
 extension 30 min), so every accepted revision extends the deadline (audit event + emit).
@@ -62,6 +64,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 DB_NAME = "tenders_bench_contention"
 PASSWORD = "Bench-horse-42"
 POSITIONS = 10
+QUANTITY = "100"
 _W10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 
 
@@ -99,6 +102,7 @@ class Supplier:
     headers: dict
     key_id: int | None = None
     private_key: object = None
+    inn: str = ""
 
 
 def make_people(app, count: int, *, supplier: bool, start: int, users_per_org: int = 1, keys=False):
@@ -145,7 +149,11 @@ def make_people(app, count: int, *, supplier: bool, start: int, users_per_org: i
                 if u == 0:
                     _, token = create_token(user, org.id, "bench")
                     person = Supplier(
-                        org.id, user.id, user.email, {"Authorization": f"Bearer {token}"}
+                        org.id,
+                        user.id,
+                        user.email,
+                        {"Authorization": f"Bearer {token}"},
+                        inn=org.inn,
                     )
                     if keys:
                         private = ec.generate_private_key(ec.SECP256R1())
@@ -166,8 +174,9 @@ def make_people(app, count: int, *, supplier: bool, start: int, users_per_org: i
     return people
 
 
-def create_tender(app, customer: Supplier, *, deadline: dt.datetime, **policy) -> int:
-    """A published tender with one lot of POSITIONS positions (through the API in-process)."""
+def create_tender(app, customer: Supplier, *, deadline: dt.datetime, **policy) -> tuple:
+    """A published tender with one lot of POSITIONS positions (through the API in-process):
+    (id, number)."""
     body = {
         "title": "Поставка кабельной продукции (нагрузочный тест)",
         "description": "Кабель силовой, доставка на склад заказчика.",
@@ -184,7 +193,7 @@ def create_tender(app, customer: Supplier, *, deadline: dt.datetime, **policy) -
                     {
                         "number": str(i),
                         "name": f"Кабель ВВГнг-LS 3x{i}",
-                        "quantity": "100",
+                        "quantity": QUANTITY,
                         "unit_code": "006",
                         "max_unit_price": "1000.00",
                     }
@@ -201,7 +210,7 @@ def create_tender(app, customer: Supplier, *, deadline: dt.datetime, **policy) -
     resp = client.post(f"/api/v1/tenders/{tender_id}/publish", headers=customer.headers)
     if resp.status_code != 200:
         raise RuntimeError(f"tender not published: {resp.status_code} {resp.get_json()}")
-    return tender_id
+    return tender_id, resp.get_json()["number"]
 
 
 def sign(private_key, payload: dict) -> str:
@@ -213,6 +222,35 @@ def sign(private_key, payload: dict) -> str:
 
     signature = private_key.sign(canonical.canonicalize(payload), ec.ECDSA(hashes.SHA256()))
     return base64.b64encode(signature).decode()
+
+
+def own_payload(tender_number: str, s: Supplier, offer: dict, revision: int, previous) -> dict:
+    """The revision payload built by the client, as an integrator's ERP does (the format is
+    fixed in signatures/payloads.py): no prepare call needed."""
+    from decimal import Decimal
+
+    from bids.rules import line_total
+    from signatures.payloads import revision_payload
+
+    lines = [
+        {
+            "position": line["position"],
+            "unit_price": line["unit_price"],
+            "total": f"{line_total(Decimal(line['unit_price']), Decimal(QUANTITY)):.2f}",
+            "note": "",
+        }
+        for line in offer["lines"]
+    ]
+    return revision_payload(
+        tender_number=tender_number,
+        bidder_inn=s.inn,
+        bidder_org_id=s.org_id,
+        revision=revision,
+        previous_hash=previous,
+        lines=lines,
+        criteria=[],
+        documents=[],
+    )
 
 
 def random_offer(rnd: random.Random) -> dict:
@@ -329,25 +367,31 @@ class ClientResult:
     acknowledged: list[str] = field(default_factory=list)
 
 
-def supplier_loop(base, s: Supplier, tender_id, seconds, start: threading.Barrier, out):
+def supplier_loop(base, s: Supplier, tender, seconds, start: threading.Barrier, out, own):
+    """own: build the payload in the client (no prepare call)."""
+    tender_id, tender_number = tender
     rnd = random.Random(s.org_id)
     http = requests.Session()
     http.headers.update(s.headers)
     prepare_url = f"{base}/api/v1/tenders/{tender_id}/bid/prepare"
     submit_url = f"{base}/api/v1/tenders/{tender_id}/bid/revisions"
+    revision, previous = 1, None
     start.wait()
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         offer = random_offer(rnd)
         t0 = time.perf_counter()
         try:
-            prepared = http.post(prepare_url, json=offer, timeout=60)
-            if prepared.status_code != 200:
-                out.errors[f"prepare {prepared.status_code}"] += 1
-                time.sleep(0.05)
-                continue
-            body = {**offer, "key_id": s.key_id}
-            body["signature"] = sign(s.private_key, prepared.json()["payload"])
+            if own:
+                payload = own_payload(tender_number, s, offer, revision, previous)
+            else:
+                prepared = http.post(prepare_url, json=offer, timeout=60)
+                if prepared.status_code != 200:
+                    out.errors[f"prepare {prepared.status_code}"] += 1
+                    time.sleep(0.05)
+                    continue
+                payload = prepared.json()["payload"]
+            body = {**offer, "key_id": s.key_id, "signature": sign(s.private_key, payload)}
             t1 = time.perf_counter()
             resp = http.post(submit_url, json=body, timeout=60)
             t2 = time.perf_counter()
@@ -358,7 +402,9 @@ def supplier_loop(base, s: Supplier, tender_id, seconds, start: threading.Barrie
         out.submit_ms.append((t2 - t1) * 1000)
         out.cycle_ms.append((t2 - t0) * 1000)
         if resp.status_code == 201:
-            out.acknowledged.append(resp.json()["payload_hash"])
+            accepted = resp.json()
+            out.acknowledged.append(accepted["payload_hash"])
+            revision, previous = accepted["number"] + 1, accepted["payload_hash"]
         else:
             out.errors[f"submit {resp.status_code}"] += 1
             if len(out.errors) < 3:
@@ -366,13 +412,13 @@ def supplier_loop(base, s: Supplier, tender_id, seconds, start: threading.Barrie
     http.close()
 
 
-def api_load(bases, suppliers, tender_id, seconds) -> tuple[ClientResult, float]:
+def api_load(bases, suppliers, tender, seconds, own) -> tuple[ClientResult, float]:
     results = [ClientResult() for _ in suppliers]
     barrier = threading.Barrier(len(suppliers) + 1)
     threads = [
         threading.Thread(
             target=supplier_loop,
-            args=(bases[i % len(bases)], s, tender_id, seconds, barrier, results[i]),
+            args=(bases[i % len(bases)], s, tender, seconds, barrier, results[i], own),
             daemon=True,
         )
         for i, s in enumerate(suppliers)
@@ -393,22 +439,29 @@ def api_load(bases, suppliers, tender_id, seconds) -> tuple[ClientResult, float]
     return merged, elapsed
 
 
-def stored_revisions(app, tender_id: int, acknowledged: list[str]) -> tuple[int, int, int]:
+def stored_revisions(app, tender_id: int, acknowledged: list[str]) -> tuple[int, int, int, int]:
     """(rows in bid_revisions for the tender, acknowledged hashes missing from them, how many
-    of the rows extended the deadline)."""
+    of the rows extended the deadline, how many were stored in one call: their audit event
+    has the revision's own accepted_at, while the locked path's is taken a moment later)."""
     from core.extensions import db
 
     with app.app_context():
         rows = db.session.execute(
             text(
-                "SELECT r.payload_hash, r.deadline_after > r.deadline_before FROM bid_revisions r"
-                " JOIN bids b ON b.id = r.bid_id WHERE b.tender_id = :t"
+                "SELECT r.payload_hash, r.deadline_after > r.deadline_before,"
+                " e.occurred_at = r.accepted_at FROM bid_revisions r"
+                " JOIN bids b ON b.id = r.bid_id"
+                " JOIN audit_events e ON e.chain = 'tender:' || b.tender_id"
+                " AND e.action = 'bid.revision_accepted'"
+                " AND e.payload->>'hash' = r.payload_hash"
+                " WHERE b.tender_id = :t"
             ),
             {"t": tender_id},
         ).all()
         db.session.remove()
-    hashes = {h for h, _ in rows}
-    return len(rows), len(set(acknowledged) - hashes), sum(1 for _, ext in rows if ext)
+    hashes = {h for h, _, _ in rows}
+    extended = sum(1 for _, ext, _ in rows if ext)
+    return len(rows), len(set(acknowledged) - hashes), extended, sum(1 for r in rows if r[2])
 
 
 # -- what the machine and the tender row lock were doing during the load ------------------------
@@ -656,6 +709,11 @@ def main() -> None:
         default="eventlet",
         help="serve.py's SOCKETIO_ASYNC_MODE (threading: for comparison)",
     )
+    parser.add_argument(
+        "--client-payload",
+        action="store_true",
+        help="clients build the payload themselves (as an ERP does): submit calls only",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     exit_on_sigterm()
@@ -676,11 +734,10 @@ def main() -> None:
                 "extension_window_minutes": 30,
                 "extension_minutes": 30,
             }
-            tender_id = create_tender(
-                app, customer, deadline=now + dt.timedelta(minutes=10), **policy
-            )
+            tender = create_tender(app, customer, deadline=now + dt.timedelta(minutes=10), **policy)
         else:
-            tender_id = create_tender(app, customer, deadline=now + dt.timedelta(days=30))
+            tender = create_tender(app, customer, deadline=now + dt.timedelta(days=30))
+        tender_id = tender[0]
         suppliers = make_people(app, args.suppliers, supplier=True, start=1000, keys=True)
         print(
             f"set up {args.suppliers} suppliers and tender {tender_id} "
@@ -699,7 +756,9 @@ def main() -> None:
         ).start()
         sampler = LockSampler(url)
         sampler.start()
-        result, elapsed = api_load(servers.bases, suppliers, tender_id, args.seconds)
+        result, elapsed = api_load(
+            servers.bases, suppliers, tender, args.seconds, args.client_payload
+        )
         lock_summary, cpu_summary = sampler.summary(), meter.report()
         accepted = len(result.acknowledged)
         print(
@@ -707,18 +766,22 @@ def main() -> None:
             f" over {args.processes} processes = {accepted / elapsed:.1f} revisions/s"
         )
         report("submit call (HTTP round trip)", result.submit_ms)
-        report("prepare + sign + submit", result.cycle_ms)
+        report(
+            "build + sign + submit" if args.client_payload else "prepare + sign + submit",
+            result.cycle_ms,
+        )
         print("errors by status:", dict(result.errors) or "none")
         print(cpu_summary)
         print(lock_summary)
         servers.stop()
 
-        stored, missing, extended = stored_revisions(app, tender_id, result.acknowledged)
+        stored, missing, extended, one_call = stored_revisions(app, tender_id, result.acknowledged)
         verdict = "OK" if stored == accepted and not missing else "MISMATCH"
         print(
             f"check: {accepted} acknowledged (201), {stored} rows in bid_revisions for the"
             f" tender, {missing} acknowledged hashes missing -> {verdict};"
-            f" {extended} revisions extended the deadline"
+            f" {extended} revisions extended the deadline; {one_call} stored in one call"
+            f" (bids/accept_pg.py), {stored - one_call} on the locked path"
         )
         dispose(app)
 

@@ -13,6 +13,7 @@ revisions always take the locked path.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import NamedTuple
 
@@ -42,8 +43,14 @@ class Event(NamedTuple):
 
 
 class Stored(NamedTuple):
-    revision_id: int
-    event_id: int | None  # the tender.extended domain event, if the deadline moved
+    """What the call did: stored a revision (its id, and the tender.extended domain event if
+    the deadline moved), or nothing; then the deadline and extensions it found if only they
+    had moved."""
+
+    revision_id: int | None
+    event_id: int | None = None
+    deadline: dt.datetime | None = None
+    extensions: int | None = None
 
 
 def usable(tender: Tender, bid: Bid | None, lines: int) -> bool:
@@ -74,7 +81,7 @@ def store(
     actor: dict,
     extension: dict | None,
 ) -> Stored | None:
-    """Store the accepted revision and its audit events; None if anything moved."""
+    """Store the accepted revision and its audit events, if nothing moved meanwhile."""
     chain = f"tender:{tender.id}"
     revision = rows.revision
     params = {
@@ -110,9 +117,12 @@ def store(
             "event": extension,
         }
     ((result,),) = execute_alone(_CALL, {"p": json.dumps(params)})
-    if result["status"] != "ok":
-        return None
-    return Stored(result["revision_id"], result.get("event_id"))
+    if result["status"] == "ok":
+        return Stored(result["revision_id"], result.get("event_id"))
+    if result["status"] == "deadline_moved":
+        moved = dt.datetime.fromisoformat(result["deadline"]).astimezone(dt.UTC)
+        return Stored(None, deadline=moved, extensions=result["extensions"])
+    return Stored(None)
 
 
 def _event(chain: str, now, e: Event, actor: dict) -> dict:

@@ -407,52 +407,39 @@ def push_offer(tender: Tender, bid: Bid, previous: rules.Offer | None, offer: ru
     after_commit(offers.push_changes, tender.id, tender.visibility, bid.participant_number, changed)
 
 
+ONE_CALL_TRIES = 3  # then the locked path: the deadline keeps moving under this bidder
+
+
 def _accept_in_one_call(
     tender: Tender, bid: Bid, signed: Signed, previous: rules.Offer | None
 ) -> BidRevision | None:
     """PostgreSQL, a revision of an active bid: decide with the pure rule from the deadline
     read before, and store it all in one call that holds the tender lock only inside the
-    database (bids/accept_pg.py). None: the tender, the bid or the chain moved meanwhile, or
-    the rule refuses (the locked path then decides again and gives the reason)."""
-    now = clock.now()
-    if not signed.key.usable_at(now):
-        return None
-    decision = rules.decide(
-        tender.bid_deadline,
-        now,
-        policy_of(tender),
-        triggering=signed.triggering,
-        rank=None,
-        extensions_so_far=tender.extensions_count,
-    )
-    if not decision.accepted:
-        return None
-    rows = accepted_rows(tender, bid, signed, now, decision)
-    actor = {"user": signed.user.id, "org": signed.org.id}
-    events = [accept_pg.Event("bid.revision_accepted", "bid", bid.id, revision_event(bid, rows))]
-    extension = None
-    if decision.extended:
-        rows.revision["id"] = accept_pg.next_revision_id()
-        extension = extension_event(decision, now, tender.extensions_count + 1)
-        events.append(
-            accept_pg.Event(
-                "tender.extended",
-                "tender",
-                tender.id,
-                {**extension, "revision_id": rows.revision["id"]},
-            )
+    database (bids/accept_pg.py). When another change moved the deadline meanwhile, decide
+    again from the deadline the call saw, at a new moment. None: the bid or the tender moved
+    otherwise, or the rule refuses (the locked path then decides again and says why)."""
+    for _ in range(ONE_CALL_TRIES):
+        now = clock.now()
+        if not signed.key.usable_at(now):
+            return None
+        decision = rules.decide(
+            tender.bid_deadline,
+            now,
+            policy_of(tender),
+            triggering=signed.triggering,
+            rank=None,
+            extensions_so_far=tender.extensions_count,
         )
-    stored = accept_pg.store(
-        tender,
-        bid.id,
-        now,
-        rows,
-        signed.attached,
-        events,
-        actor,
-        {"number": tender.number, **extension} if extension else None,
-    )
-    if stored is None:
+        if not decision.accepted:
+            return None
+        stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision)
+        if stored.revision_id is not None:
+            break
+        if stored.deadline is None:
+            return None  # not a moved deadline: the bid, the status or the chain
+        set_committed_value(tender, "bid_deadline", stored.deadline)
+        set_committed_value(tender, "extensions_count", stored.extensions)
+    else:
         return None
     revision = accept_pg.revision_object(stored.revision_id, rows, signed.attached)
     set_committed_value(bid, "revision_count", revision.number)
@@ -465,6 +452,30 @@ def _accept_in_one_call(
         deliver_event(stored.event_id)
         announce_extension(tender, extension)
     return revision
+
+
+def _store_in_one_call(
+    tender: Tender, bid: Bid, signed: Signed, now: dt.datetime, decision: rules.Decision
+) -> tuple[accept_pg.Stored, Rows, dict | None]:
+    rows = accepted_rows(tender, bid, signed, now, decision)
+    events = [accept_pg.Event("bid.revision_accepted", "bid", bid.id, revision_event(bid, rows))]
+    extension = None
+    if decision.extended:
+        rows.revision["id"] = accept_pg.next_revision_id()
+        extension = extension_event(decision, now, tender.extensions_count + 1)
+        payload = {**extension, "revision_id": rows.revision["id"]}
+        events.append(accept_pg.Event("tender.extended", "tender", tender.id, payload))
+    stored = accept_pg.store(
+        tender,
+        bid.id,
+        now,
+        rows,
+        signed.attached,
+        events,
+        {"user": signed.user.id, "org": signed.org.id},
+        {"number": tender.number, **extension} if extension else None,
+    )
+    return stored, rows, extension
 
 
 def _changed_prices(previous: rules.Offer | None, offer: rules.Offer) -> dict[str, Decimal | None]:

@@ -6,8 +6,9 @@ Create Date: 2026-12-03
 
 The function decides nothing: bids/accept_pg.py decides with the pure rule (bids/rules.py)
 from the deadline it read before, and the function stores that decision only if the tender,
-the bid and the audit chain are still as read (else it answers "conflict" or "bid_changed"
-and the caller takes the locked path of bids/service.py). The tender row is locked from the
+the bid and the audit chain are still as read; else it answers "deadline_moved" (with the
+deadline now in force: the caller decides again), "conflict" or "bid_changed" (the caller
+takes the locked path of bids/service.py). The tender row is locked from the
 first statement to the commit, as on the locked path; the point is that PostgreSQL holds it
 for one call instead of a dozen round trips to the web process.
 
@@ -15,11 +16,12 @@ The audit events' hashes are computed here exactly as audit.rules.event_hash() d
 caller sends the stable JSON of each event up to its "prev" value (keys are sorted, and
 "prev" and "seq" are the last two), the function appends the chain's last hash and the seq.
 """
+
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0014_bid_accept_function'
-down_revision = '0013_results_corrections'
+revision = "0014_bid_accept_function"
+down_revision = "0013_results_corrections"
 branch_labels = None
 depends_on = None
 
@@ -43,11 +45,13 @@ DECLARE
 BEGIN
     SELECT status, bid_deadline, extensions_count INTO t
       FROM tenders WHERE id = v_tender FOR UPDATE;
-    IF NOT FOUND OR t.status <> 'published'
-       OR t.bid_deadline <> (p->>'expected_deadline')::timestamptz
-       OR t.extensions_count <> (p->>'expected_extensions')::integer
-       OR v_at >= t.bid_deadline THEN
+    IF NOT FOUND OR t.status <> 'published' OR v_at >= t.bid_deadline THEN
         RETURN jsonb_build_object('status', 'conflict');
+    END IF;
+    IF t.bid_deadline <> (p->>'expected_deadline')::timestamptz
+       OR t.extensions_count <> (p->>'expected_extensions')::integer THEN
+        RETURN jsonb_build_object('status', 'deadline_moved', 'deadline', t.bid_deadline,
+                                  'extensions', t.extensions_count);
     END IF;
     -- A bid changes only under its tender's lock: this read is current.
     SELECT revision_count, last_hash, status INTO b FROM bids WHERE id = (p->>'bid_id')::integer;
@@ -116,10 +120,10 @@ $$;
 
 
 def upgrade():
-    if op.get_bind().dialect.name == 'postgresql':
+    if op.get_bind().dialect.name == "postgresql":
         op.execute(FUNCTION)
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute('DROP FUNCTION IF EXISTS bid_accept_revision(jsonb)')
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS bid_accept_revision(jsonb)")

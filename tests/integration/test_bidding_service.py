@@ -232,7 +232,7 @@ def test_one_call_stores_what_the_locked_path_stores(app, postgresql, calls):
     clock.freeze(T0 + dt.timedelta(minutes=1))
     prices = {"1": "89.50", "2": "110.00"}
     fast = _submit(a, tender.id, prices, note="склад", criteria=_criteria(tender, "36"))
-    assert calls[-1] is not None and calls[-1].revision_id == fast.id
+    assert calls[-1].revision_id == fast.id
     app.config["BIDS_ONE_CALL_ACCEPT"] = False
     try:
         clock.freeze(T0 + dt.timedelta(minutes=2))
@@ -265,7 +265,7 @@ def test_one_call_extends_the_deadline(app, postgresql, calls):
     _submit(a, tender.id, {"1": "90.00"})  # first bid, locked path: D + 30 min
     clock.freeze(deadline + dt.timedelta(minutes=29))
     revision = _submit(a, tender.id, {"1": "89.00"})
-    assert calls[-1] is not None and calls[-1].event_id is not None
+    assert calls[-1].revision_id == revision.id and calls[-1].event_id is not None
     assert revision.extended and revision.deadline_after == deadline + dt.timedelta(minutes=60)
     db.session.expire_all()
     stored = db.session.get(Tender, tender.id)
@@ -284,27 +284,56 @@ def test_one_call_extends_the_deadline(app, postgresql, calls):
     assert verify_all()[1] == []
 
 
-def test_a_tender_that_moved_meanwhile_goes_the_locked_way(app, postgresql, calls, monkeypatch):
+def test_a_deadline_moved_meanwhile_is_decided_again(app, postgresql, calls, monkeypatch):
     clock.freeze(T0)
     tender = _tender(T0 + dt.timedelta(days=3))
     a = _supplier()
     _submit(a, tender.id, {"1": "90.00"})
     real = accept_pg.store
+    moves = []
 
     def amended_meanwhile(t, *args, **kwargs):
-        db.session.execute(
-            text("UPDATE tenders SET bid_deadline = bid_deadline + interval '1 day' WHERE id = :i"),
-            {"i": t.id},
-        )
+        if not moves:  # once: as if another change had extended it just before
+            moves.append(t.bid_deadline)
+            db.session.execute(
+                text("UPDATE tenders SET bid_deadline = bid_deadline + interval '1 day'"),
+            )
         return real(t, *args, **kwargs)
 
     monkeypatch.setattr(accept_pg, "store", amended_meanwhile)
     revision = _submit(a, tender.id, {"1": "89.00"})
-    assert revision.deadline_after == T0 + dt.timedelta(days=4)  # decided again under the lock
+    assert [c.revision_id for c in calls] == [None, revision.id]
+    assert calls[0].deadline == T0 + dt.timedelta(days=4)
+    assert revision.deadline_before == revision.deadline_after == T0 + dt.timedelta(days=4)
     count = db.session.execute(
         select(func.count()).select_from(BidRevision).where(BidRevision.bid_id == revision.bid_id)
     ).scalar_one()
     assert count == 2
+
+
+def test_a_tender_cancelled_meanwhile_is_refused_by_the_locked_path(app, postgresql, monkeypatch):
+    clock.freeze(T0)
+    tender = _tender(T0 + dt.timedelta(days=3))
+    a = _supplier()
+    first = _submit(a, tender.id, {"1": "90.00"})
+    real = accept_pg.store
+    answers = []
+
+    def cancelled_meanwhile(t, *args, **kwargs):
+        db.session.execute(
+            text("UPDATE tenders SET status = 'cancelled' WHERE id = :i"), {"i": t.id}
+        )
+        answers.append(real(t, *args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(accept_pg, "store", cancelled_meanwhile)
+    with pytest.raises(Conflict, match="is cancelled: it accepts no bids"):
+        _submit(a, tender.id, {"1": "89.00"})
+    assert answers == [accept_pg.Stored(None)]
+    numbers = db.session.execute(
+        select(BidRevision.number).where(BidRevision.bid_id == first.bid_id)
+    ).scalars()
+    assert list(numbers) == [1]
 
 
 def test_a_bid_that_moved_meanwhile_is_refused(app, postgresql, monkeypatch):
@@ -325,7 +354,7 @@ def test_a_bid_that_moved_meanwhile_is_refused(app, postgresql, monkeypatch):
     monkeypatch.setattr(accept_pg, "store", revised_meanwhile)
     with pytest.raises(Conflict, match="Your bid changed while you were signing"):
         _submit(a, tender.id, {"1": "89.00"})
-    assert answers == [None]
+    assert answers == [accept_pg.Stored(None)]
     numbers = db.session.execute(
         select(BidRevision.number).where(BidRevision.bid_id == first.bid_id)
     ).scalars()

@@ -2,7 +2,6 @@
 
 import dataclasses
 import datetime as dt
-
 import hashlib
 
 from hypothesis import given
