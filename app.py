@@ -14,7 +14,7 @@ import config
 from core import http, jobs
 from core.extensions import csrf, db, login_manager, migrate, socketio
 from core.jobs import Periodic
-from core.transaction import install_sqlite_pragmas
+from core.transaction import install_idle_ping, install_sqlite_pragmas
 
 ROOT = Path(__file__).resolve().parent
 
@@ -69,6 +69,8 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             install_sqlite_pragmas(db.engine)
+        else:
+            install_idle_ping(db.engine, app.config["DB_PING_IDLE_SECONDS"])
     _init_login(app)
     csrf.init_app(app)
     if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet" and not _eventlet_patched():

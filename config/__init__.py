@@ -92,7 +92,9 @@ class BaseConfig:
     # OCDS export: ocid = OCDS_PREFIX + "-" + tender number (register a prefix for production).
     OCDS_PREFIX = "ocds-000000"
     OCDS_PUBLISHER = "Tenders platform"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection idle this long is checked before use (a busy one is known alive).
+    DB_PING_IDLE_SECONDS = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], instance_path: str) -> dict:

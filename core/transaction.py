@@ -117,6 +117,31 @@ def lock_or_create(model, key: str, key_value, /, **defaults):
     return lock(model, key_value, key=key)
 
 
+def install_idle_ping(engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only if it sat idle for `idle_seconds`: one that
+    was in use a moment ago is alive, and pinging on every checkout (pool_pre_ping) costs a
+    round trip per request. A dead one is replaced (the pool retries the checkout)."""
+    import time
+
+    from sqlalchemy import exc
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("checked_in")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as error:  # noqa: BLE001 - any failure: get another connection
+            raise exc.DisconnectionError(str(error)) from error
+
+
 def install_sqlite_pragmas(engine) -> None:
     """SQLite: foreign keys, WAL, busy timeout, and BEGIN IMMEDIATE for every transaction."""
 
