@@ -103,6 +103,8 @@ class Supplier:
     key_id: int | None = None
     private_key: object = None
     inn: str = ""
+    revision: int = 1  # the next revision's number and the last one's hash
+    previous: str | None = None
 
 
 def make_people(app, count: int, *, supplier: bool, start: int, users_per_org: int = 1, keys=False):
@@ -367,23 +369,23 @@ class ClientResult:
     acknowledged: list[str] = field(default_factory=list)
 
 
-def supplier_loop(base, s: Supplier, tender, seconds, start: threading.Barrier, out, own):
-    """own: build the payload in the client (no prepare call)."""
+def supplier_loop(base, s: Supplier, tender, seconds, start: threading.Barrier, out, own, count):
+    """own: build the payload in the client (no prepare call); count: at most so many."""
     tender_id, tender_number = tender
-    rnd = random.Random(s.org_id)
+    rnd = random.Random(s.org_id + 1000 * s.revision)
     http = requests.Session()
     http.headers.update(s.headers)
     prepare_url = f"{base}/api/v1/tenders/{tender_id}/bid/prepare"
     submit_url = f"{base}/api/v1/tenders/{tender_id}/bid/revisions"
-    revision, previous = 1, None
     start.wait()
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and count > 0:
+        count -= 1
         offer = random_offer(rnd)
         t0 = time.perf_counter()
         try:
             if own:
-                payload = own_payload(tender_number, s, offer, revision, previous)
+                payload = own_payload(tender_number, s, offer, s.revision, s.previous)
             else:
                 prepared = http.post(prepare_url, json=offer, timeout=60)
                 if prepared.status_code != 200:
@@ -404,7 +406,7 @@ def supplier_loop(base, s: Supplier, tender, seconds, start: threading.Barrier, 
         if resp.status_code == 201:
             accepted = resp.json()
             out.acknowledged.append(accepted["payload_hash"])
-            revision, previous = accepted["number"] + 1, accepted["payload_hash"]
+            s.revision, s.previous = accepted["number"] + 1, accepted["payload_hash"]
         else:
             out.errors[f"submit {resp.status_code}"] += 1
             if len(out.errors) < 3:
@@ -412,13 +414,13 @@ def supplier_loop(base, s: Supplier, tender, seconds, start: threading.Barrier, 
     http.close()
 
 
-def api_load(bases, suppliers, tender, seconds, own) -> tuple[ClientResult, float]:
+def api_load(bases, suppliers, tender, seconds, own, count=10**9) -> tuple[ClientResult, float]:
     results = [ClientResult() for _ in suppliers]
     barrier = threading.Barrier(len(suppliers) + 1)
     threads = [
         threading.Thread(
             target=supplier_loop,
-            args=(bases[i % len(bases)], s, tender, seconds, barrier, results[i], own),
+            args=(bases[i % len(bases)], s, tender, seconds, barrier, results[i], own, count),
             daemon=True,
         )
         for i, s in enumerate(suppliers)
@@ -750,6 +752,15 @@ def main() -> None:
             f" {' '.join(servers.bases)}"
         )
 
+        # Every supplier's first bid, all at once (a new participant takes the locked path:
+        # its participant number is decided under the lock); then the timed revisions.
+        first, elapsed = api_load(servers.bases, suppliers, tender, 60, args.client_payload, 1)
+        print(
+            f"first bids: {len(first.acknowledged)} new participants at once in {elapsed:.1f} s"
+            f" (errors: {dict(first.errors) or 'none'})"
+        )
+        report("first bid's submit call", first.submit_ms)
+
         pids = {f"serve.py #{i + 1}": p.pid for i, p in enumerate(servers.procs)}
         meter = CpuMeter(
             {**pids, "clients (this process)": os.getpid(), "postgres": postgres_pids}
@@ -762,7 +773,8 @@ def main() -> None:
         lock_summary, cpu_summary = sampler.summary(), meter.report()
         accepted = len(result.acknowledged)
         print(
-            f"API: {accepted} revisions accepted in {elapsed:.1f} s by {args.suppliers} clients"
+            f"API: {accepted} revisions (of existing bids) accepted in {elapsed:.1f} s by"
+            f" {args.suppliers} clients"
             f" over {args.processes} processes = {accepted / elapsed:.1f} revisions/s"
         )
         report("submit call (HTTP round trip)", result.submit_ms)
@@ -775,10 +787,12 @@ def main() -> None:
         print(lock_summary)
         servers.stop()
 
-        stored, missing, extended, one_call = stored_revisions(app, tender_id, result.acknowledged)
-        verdict = "OK" if stored == accepted and not missing else "MISMATCH"
+        acknowledged = first.acknowledged + result.acknowledged
+        stored, missing, extended, one_call = stored_revisions(app, tender_id, acknowledged)
+        verdict = "OK" if stored == len(acknowledged) and not missing else "MISMATCH"
         print(
-            f"check: {accepted} acknowledged (201), {stored} rows in bid_revisions for the"
+            f"check: {len(acknowledged)} acknowledged (201; first bids included), {stored} rows"
+            " in bid_revisions for the"
             f" tender, {missing} acknowledged hashes missing -> {verdict};"
             f" {extended} revisions extended the deadline; {one_call} stored in one call"
             f" (bids/accept_pg.py), {stored - one_call} on the locked path"
