@@ -61,7 +61,7 @@ def usable(tender: Tender, bid: Bid | None, lines: int) -> bool:
         and bid.revision_count > 0
         and not tender.extension_trigger_rank  # the rank needs every offer under the lock
         and lines <= MAX_LINES
-        and current_app.config.get("BIDS_ONE_CALL_ACCEPT", True)
+        and current_app.config["BIDS_ONE_CALL_ACCEPT"]
         and dialect() == "postgresql"
     )
 

@@ -95,6 +95,8 @@ class BaseConfig:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # A pooled connection idle this long is checked before use (a busy one is known alive).
     DB_PING_IDLE_SECONDS = 10.0
+    # PostgreSQL: revisions of active bids stored in one call of bid_accept_revision().
+    BIDS_ONE_CALL_ACCEPT = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], instance_path: str) -> dict:
@@ -136,6 +138,17 @@ class BaseConfig:
         values["MAX_CONTENT_LENGTH"] = _int(env, "MAX_CONTENT_LENGTH", values["MAX_CONTENT_LENGTH"])
         for name in ("CSV_MAX_BYTES", "CSV_MAX_ROWS", "CSV_UPLOAD_TTL_HOURS"):
             values[name] = _int(env, name, values[name])
+        values["BIDS_ONE_CALL_ACCEPT"] = _bool(
+            env.get("BIDS_ONE_CALL_ACCEPT"), values["BIDS_ONE_CALL_ACCEPT"]
+        )
+        if env.get("DB_PING_IDLE_SECONDS"):
+            try:
+                values["DB_PING_IDLE_SECONDS"] = float(env["DB_PING_IDLE_SECONDS"])
+            except ValueError:
+                raise RuntimeError(
+                    "Configuration variable DB_PING_IDLE_SECONDS must be a number of seconds,"
+                    f" got {env['DB_PING_IDLE_SECONDS']!r}"
+                ) from None
         values["SQLALCHEMY_DATABASE_URI"] = database_url(values["SQLALCHEMY_DATABASE_URI"])
         return values
 
