@@ -77,3 +77,22 @@ def make_user(org: Organization | None = None, role: str = "admin", **overrides)
         db.session.add(Membership(user_id=user.id, organization_id=org.id, role=role))
         db.session.flush()
     return user
+
+
+def make_supplier(**overrides):
+    """An accredited supplier organization, its admin user and a registered ECDSA P-256 key:
+    (user, org, key, private key)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from signatures.service import register_key
+
+    org = make_org(is_customer=False, is_supplier=True, **overrides)
+    user = make_user(org)
+    private = ec.generate_private_key(ec.SECP256R1())
+    pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return user, org, register_key(user, pem, "test"), private

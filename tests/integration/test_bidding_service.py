@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,27 +25,14 @@ from core.errors import Conflict
 from core.extensions import db
 from core.transaction import commit
 from notifications.models import DomainEvent
-from signatures.service import register_key
 from tenders import service as tenders
 from tenders.models import Tender
 from tenders.schemas import TenderCreate
 from tests.e2e.api_helpers import draft_body
-from tests.factories import make_org, make_user
+from tests.factories import make_org, make_supplier, make_user
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 US = dt.timedelta(microseconds=1)
-
-
-def _supplier():
-    org = make_org(is_customer=False, is_supplier=True)
-    user = make_user(org)
-    private = ec.generate_private_key(ec.SECP256R1())
-    pem = (
-        private.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return user, org, register_key(user, pem, "test"), private
 
 
 def _tender(deadline: dt.datetime, criteria: bool = False, **policy) -> Tender:
@@ -122,7 +109,7 @@ def test_a_stream_of_changes_gives_what_the_rule_gives(ctx, policy, stream, lead
     deadline = T0 + dt.timedelta(minutes=lead)
     tender = _tender(deadline, **policy)
     rule = service.policy_of(tender)
-    suppliers = [_supplier() for _ in range(3)]
+    suppliers = [make_supplier() for _ in range(3)]
     offered: dict[int, str] = {}  # the price each supplier offers now
     expected_deadline, extensions, now = deadline, 0, T0
     expected = []
@@ -226,7 +213,7 @@ def _criteria(tender: Tender, warranty: str) -> list[dict]:
 def test_one_call_stores_what_the_locked_path_stores(app, postgresql, calls):
     clock.freeze(T0)
     tender = _tender(T0 + dt.timedelta(days=3), criteria=True)
-    a = _supplier()
+    a = make_supplier()
     _submit(a, tender.id, {"1": "90.00"}, criteria=_criteria(tender, "24"))
     assert calls == []  # a new participant: the locked path
     clock.freeze(T0 + dt.timedelta(minutes=1))
@@ -261,7 +248,7 @@ def test_one_call_extends_the_deadline(app, postgresql, calls):
     clock.freeze(T0)
     deadline = T0 + dt.timedelta(minutes=10)
     tender = _tender(deadline)
-    a = _supplier()
+    a = make_supplier()
     _submit(a, tender.id, {"1": "90.00"})  # first bid, locked path: D + 30 min
     clock.freeze(deadline + dt.timedelta(minutes=29))
     revision = _submit(a, tender.id, {"1": "89.00"})
@@ -287,7 +274,7 @@ def test_one_call_extends_the_deadline(app, postgresql, calls):
 def test_a_deadline_moved_meanwhile_is_decided_again(app, postgresql, calls, monkeypatch):
     clock.freeze(T0)
     tender = _tender(T0 + dt.timedelta(days=3))
-    a = _supplier()
+    a = make_supplier()
     _submit(a, tender.id, {"1": "90.00"})
     real = accept_pg.store
     moves = []
@@ -311,50 +298,32 @@ def test_a_deadline_moved_meanwhile_is_decided_again(app, postgresql, calls, mon
     assert count == 2
 
 
-def test_a_tender_cancelled_meanwhile_is_refused_by_the_locked_path(app, postgresql, monkeypatch):
+@pytest.mark.parametrize(
+    ("meanwhile", "refusal"),
+    [
+        ("UPDATE tenders SET status = 'cancelled'", "is cancelled: it accepts no bids"),
+        (f"UPDATE bids SET last_hash = '{'f' * 64}'", "Your bid changed while you were signing"),
+    ],
+)
+def test_a_tender_or_bid_moved_meanwhile_is_refused_by_the_locked_path(
+    app, postgresql, monkeypatch, meanwhile, refusal
+):
     clock.freeze(T0)
     tender = _tender(T0 + dt.timedelta(days=3))
-    a = _supplier()
+    a = make_supplier()
     first = _submit(a, tender.id, {"1": "90.00"})
     real = accept_pg.store
     answers = []
 
-    def cancelled_meanwhile(t, *args, **kwargs):
-        db.session.execute(
-            text("UPDATE tenders SET status = 'cancelled' WHERE id = :i"), {"i": t.id}
-        )
-        answers.append(real(t, *args, **kwargs))
+    def moved(*args, **kwargs):
+        db.session.execute(text(meanwhile))
+        answers.append(real(*args, **kwargs))
         return answers[-1]
 
-    monkeypatch.setattr(accept_pg, "store", cancelled_meanwhile)
-    with pytest.raises(Conflict, match="is cancelled: it accepts no bids"):
+    monkeypatch.setattr(accept_pg, "store", moved)
+    with pytest.raises(Conflict, match=refusal):
         _submit(a, tender.id, {"1": "89.00"})
-    assert answers == [accept_pg.Stored(None)]
-    numbers = db.session.execute(
-        select(BidRevision.number).where(BidRevision.bid_id == first.bid_id)
-    ).scalars()
-    assert list(numbers) == [1]
-
-
-def test_a_bid_that_moved_meanwhile_is_refused(app, postgresql, monkeypatch):
-    clock.freeze(T0)
-    tender = _tender(T0 + dt.timedelta(days=3))
-    a = _supplier()
-    first = _submit(a, tender.id, {"1": "90.00"})
-    real = accept_pg.store
-    answers = []
-
-    def revised_meanwhile(t, bid_id, *args, **kwargs):
-        db.session.execute(
-            text("UPDATE bids SET last_hash = :h WHERE id = :i"), {"h": "f" * 64, "i": bid_id}
-        )
-        answers.append(real(t, bid_id, *args, **kwargs))
-        return answers[-1]
-
-    monkeypatch.setattr(accept_pg, "store", revised_meanwhile)
-    with pytest.raises(Conflict, match="Your bid changed while you were signing"):
-        _submit(a, tender.id, {"1": "89.00"})
-    assert answers == [accept_pg.Stored(None)]
+    assert answers == [accept_pg.Stored(None)]  # nothing stored by the call
     numbers = db.session.execute(
         select(BidRevision.number).where(BidRevision.bid_id == first.bid_id)
     ).scalars()

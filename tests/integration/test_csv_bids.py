@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
@@ -18,11 +18,10 @@ from bids.models import Bid, BidLine, BidRevision
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from signatures import canonical
-from signatures.service import register_key
 from tenders import service as tenders
 from tenders.schemas import TenderCreate
 from tests.e2e.api_helpers import draft_body
-from tests.factories import make_org, make_user
+from tests.factories import make_org, make_supplier, make_user
 
 
 @pytest.fixture()
@@ -58,19 +57,6 @@ def tender(ctx):
     return created
 
 
-def _supplier():
-    org = make_org(is_customer=False, is_supplier=True)
-    user = make_user(org)
-    private = ec.generate_private_key(ec.SECP256R1())
-    pem = (
-        private.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    key = register_key(user, pem, "test")
-    return user, org, key, private
-
-
 def _sign(private, payload: dict) -> str:
     return base64.b64encode(
         private.sign(canonical.canonicalize(payload), ec.ECDSA(hashes.SHA256()))
@@ -90,7 +76,7 @@ def _submit(user, org, key, private, tender, upload):
 
 
 def test_valid_file_becomes_an_audited_revision(tender):
-    user, org, key, private = _supplier()
+    user, org, key, private = make_supplier()
     prices = {str(i): f"{i},50" for i in range(1, 201)}
     upload = csv_service.upload(user, org, tender.id, _file(prices), filename="цены.csv")
     assert upload.positions == 200 and upload.encoding == "cp1251"
@@ -113,7 +99,7 @@ def test_valid_file_becomes_an_audited_revision(tender):
 
 
 def test_invalid_file_stores_nothing(tender):
-    user, org, *_ = _supplier()
+    user, org, *_ = make_supplier()
     with pytest.raises(csv_service.CsvInvalid) as refused:
         csv_service.upload(user, org, tender.id, _file({"1": "abc", "201": "10", "999": "1"}))
     lines = sorted((p.line, p.message.split(":")[0][:25]) for p in refused.value.problems)
@@ -123,7 +109,7 @@ def test_invalid_file_stores_nothing(tender):
 
 
 def test_template_holds_the_current_revision_and_round_trips(tender):
-    user, org, key, private = _supplier()
+    user, org, key, private = make_supplier()
     first = csv_service.upload(user, org, tender.id, _file({"3": "10", "201": "5", "202": "6"}))
     _submit(user, org, key, private, tender, first)
     data, filename = csv_service.template(
@@ -144,7 +130,7 @@ def test_criteria_of_the_current_revision_are_kept(ctx):
     customer = make_user(org)
     created = tenders.create_draft(customer, org, TenderCreate().load(draft_body()))
     tenders.publish(customer, org, created.id)
-    user, supplier, key, private = _supplier()
+    user, supplier, key, private = make_supplier()
     ids = {c.name: c.id for c in created.lots[0].criteria}
     values = [
         {"lot": 1, "criterion": ids["Гарантия"], "value": "24"},
@@ -164,8 +150,8 @@ def test_criteria_of_the_current_revision_are_kept(ctx):
 
 
 def test_uploads_belong_to_their_organization(tender):
-    user, org, *_ = _supplier()
-    other_user, other_org, other_key, _ = _supplier()
+    user, org, *_ = make_supplier()
+    other_user, other_org, other_key, _ = make_supplier()
     upload = csv_service.upload(user, org, tender.id, _file({"1": "1"}))
     with pytest.raises(NotFound):
         csv_service.preview(other_user, other_org, tender.id, upload.id)
@@ -181,14 +167,14 @@ def test_uploads_belong_to_their_organization(tender):
 def test_closed_tender_refuses_uploads(tender):
     from core import clock
 
-    user, org, *_ = _supplier()
+    user, org, *_ = make_supplier()
     clock.freeze(tender.bid_deadline)
     with pytest.raises(Conflict, match="Bidding closed"):
         csv_service.upload(user, org, tender.id, _file({"1": "1"}))
 
 
 def test_revision_count(tender):
-    user, org, key, private = _supplier()
+    user, org, key, private = make_supplier()
     for price in ("10", "11"):
         upload = csv_service.upload(user, org, tender.id, _file({"5": price}))
         _submit(user, org, key, private, tender, upload)
