@@ -279,7 +279,7 @@ def setup(app, users: int, extensions: int):
     customer = make_people(app, 1, supplier=False, start=1)[0]
     bidder = make_people(app, 1, supplier=True, start=100, keys=True)[0]
     watchers = make_people(app, users, supplier=True, start=1000)
-    tender_id = create_tender(
+    tender_id, _number = create_tender(
         app,
         customer,
         deadline=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10),
