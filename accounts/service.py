@@ -6,13 +6,14 @@ Services flush; the entrypoint commits once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, inspect, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import joinedload
 
 from accounts.models import ApiToken, Invitation, LoginThrottle, Membership, Organization, User
@@ -634,13 +635,12 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
-def authenticate_token(plaintext: str) -> ApiToken:
-    """The live token for a bearer string, or Unauthorized."""
-    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
-        raise Unauthorized("The API token is not valid.")
-    # One query for the token, its user, its organization and the membership between them:
-    # every API call starts here.
-    row = db.session.execute(
+@functools.cache
+def _token_query():
+    """One query for the token, its user, its organization and the membership between them:
+    every API call starts here, so the statement is built once (on first use, when every
+    model is mapped)."""
+    return (
         select(ApiToken, Membership)
         .options(joinedload(ApiToken.user), joinedload(ApiToken.organization))
         .outerjoin(
@@ -648,8 +648,15 @@ def authenticate_token(plaintext: str) -> ApiToken:
             (Membership.user_id == ApiToken.user_id)
             & (Membership.organization_id == ApiToken.organization_id),
         )
-        .where(ApiToken.token_hash == hash_token(plaintext))
-    ).one_or_none()
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+    )
+
+
+def authenticate_token(plaintext: str) -> ApiToken:
+    """The live token for a bearer string, or Unauthorized."""
+    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
+        raise Unauthorized("The API token is not valid.")
+    row = db.session.execute(_token_query(), {"token_hash": hash_token(plaintext)}).one_or_none()
     token, member = row if row is not None else (None, None)
     if token is None or token.revoked_at is not None:
         raise Unauthorized("The API token is not valid or has been revoked.")
