@@ -490,3 +490,14 @@ def test_fast_path_matches_a_fraction_reference(tender):
         if result.offers:
             best = min(o.unit_price for o in result.offers)
             assert all(o.breakdown.best_price == best for o in result.offers)
+        quantity = next(p.quantity for p in lot.positions if p.number == result.position_number)
+        by_participant = {b.participant_number: b for b in bids}
+        for o in result.offers + result.excluded:
+            # the rest of each record: the bid's own line, and the breakdown from its fields
+            b = by_participant[o.participant_number]
+            line = b.lines[result.position_number]
+            assert (o.bid_id, o.organization_id) == (b.bid_id, b.organization_id)
+            assert (o.unit_price, o.first_offered_at) == (line.unit_price, line.first_offered_at)
+            assert o.total == ev.line_total(line.unit_price, quantity)
+            assert o.status == ("valid" if o.reason is None else "disqualified")
+            assert o.breakdown == (o.price_weight, o.best_price, o.price_points, o.criteria)

@@ -10,7 +10,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from positions.evaluation import Breakdown, RankedOffer, UnitResult
+from positions.evaluation import RankedOffer, UnitResult
 from reports import ocds
 from tests.ocds_schema import problems
 
@@ -98,7 +98,10 @@ def _offer(bid_id, participant, rank, unit_price, total):
         unit_price=D(unit_price) if unit_price else None,
         total=D(total),
         score=D("100"),
-        breakdown=Breakdown(D(100), D(1), D(100)),
+        price_weight=D(100),
+        best_price=D(1),
+        price_points=D(100),
+        criteria=(),
         first_offered_at=T0,
     )
 
