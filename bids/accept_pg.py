@@ -1,14 +1,18 @@
-"""PostgreSQL: a revision of an active bid stored in one call of bid_accept_revision()
-(migration 0014), so that the tender row is locked only while the database runs it.
+"""PostgreSQL: a first bid or a revision of an active bid stored in one call of
+bid_accept_revision() (migration 0014), so that the tender row is locked only while the
+database runs it.
 
 On the locked path (bids/service.py) the web process holds the tender lock across a dozen
 round trips, and while it waits for its turn in a busy process every other bidder on the
 tender waits too. Here the service decides with the pure rule from the deadline it read,
 and the function stores that decision only if the tender (status, deadline, extensions),
-the bid (revision count, last hash) and the tender's audit chain are still as read; it
-answers "conflict" or "bid_changed" otherwise, writing nothing, and the service falls back
-to the locked path. New participants, tenders with a triggering rank and very large
-revisions always take the locked path.
+the bid (revision count, last hash; for a first bid, the number of bids so far) and the
+tender's audit chain are still as read. Otherwise it writes nothing and answers
+"deadline_moved" (another change extended it: the service decides again from the deadline
+named), "bids_moved" (another new participant took the number: the service numbers the bid
+again), or "conflict" / "bid_changed" (the service falls back to the locked path). A
+withdrawn bid coming back, tenders with a triggering rank and very large revisions always
+take the locked path.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ MAX_LINES = 1000  # larger revisions go through COPY on the locked path
 
 _CALL = text("SELECT bid_accept_revision(CAST(:p AS jsonb))")
 _NEXT_REVISION_ID = text("SELECT nextval(pg_get_serial_sequence('bid_revisions', 'id'))")
+_NEXT_BID_ID = text("SELECT nextval(pg_get_serial_sequence('bids', 'id'))")
 
 
 class Event(NamedTuple):
@@ -45,20 +50,20 @@ class Event(NamedTuple):
 class Stored(NamedTuple):
     """What the call did: stored a revision (its id, and the tender.extended domain event if
     the deadline moved), or nothing; then the deadline and extensions it found if only they
-    had moved."""
+    had moved, or the number of bids if another new participant came first."""
 
     revision_id: int | None
     event_id: int | None = None
     deadline: dt.datetime | None = None
     extensions: int | None = None
+    bids: int | None = None
 
 
 def usable(tender: Tender, bid: Bid | None, lines: int) -> bool:
-    """Whether this revision may be stored in one call."""
+    """Whether this revision may be stored in one call: a first bid or a revision of an
+    active bid (a withdrawn bid coming back takes the locked path)."""
     return (
-        bid is not None
-        and bid.status == "active"
-        and bid.revision_count > 0
+        (bid is None or (bid.status == "active" and bid.revision_count > 0))
         and not tender.extension_trigger_rank  # the rank needs every offer under the lock
         and lines <= MAX_LINES
         and current_app.config["BIDS_ONE_CALL_ACCEPT"]
@@ -71,9 +76,14 @@ def next_revision_id() -> int:
     return db.session.execute(_NEXT_REVISION_ID).scalar_one()
 
 
+def next_bid_id() -> int:
+    """A bid id taken ahead (the audit event of a first bid names it)."""
+    return db.session.execute(_NEXT_BID_ID).scalar_one()
+
+
 def store(
     tender: Tender,
-    bid_id: int,
+    bid: Bid,
     now,
     rows,
     attached: list[OrganizationDocument],
@@ -89,7 +99,7 @@ def store(
         "expected_deadline": tender.bid_deadline.isoformat(),
         "expected_extensions": tender.extensions_count,
         "accepted_at": now.isoformat(),
-        "bid_id": bid_id,
+        "bid_id": bid.id,
         "chain": chain,
         "revision": {
             **{k: v for k, v in revision.items() if k != "accepted_at"},
@@ -111,6 +121,11 @@ def store(
         "documents": [[d.id, d.filename, d.sha256] for d in attached],
         "events": [_event(chain, now, e, actor) for e in events],
     }
+    if bid.revision_count == 0:  # a first bid: the call inserts it, numbered as expected
+        params["new_bid"] = {
+            "organization_id": bid.organization_id,
+            "participant_number": bid.participant_number,
+        }
     if extension is not None:
         params["extension"] = {
             "deadline": revision["deadline_after"].isoformat(),
@@ -119,6 +134,8 @@ def store(
     ((result,),) = execute_alone(_CALL, {"p": json.dumps(params)})
     if result["status"] == "ok":
         return Stored(result["revision_id"], result.get("event_id"))
+    if result["status"] == "bids_moved":
+        return Stored(None, bids=result["bids"])
     if result["status"] == "deadline_moved":
         moved = dt.datetime.fromisoformat(result["deadline"]).astimezone(dt.UTC)
         return Stored(None, deadline=moved, extensions=result["extensions"])

@@ -451,7 +451,8 @@ def submit(
     tender, kept = get_upload(user, org, tender_id, upload_id)
     with collector_paused():
         data = offer_data(org, tender, kept, criteria, documents)
-        revision = bids.submit(user, org, tender.id, data, key_id, signature)
+        # The file's audit event goes in the revision's own transaction: the locked path.
+        revision = bids.submit(user, org, tender.id, data, key_id, signature, one_call=False)
     record(
         "bid.csv_submitted",
         "bid",

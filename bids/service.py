@@ -329,14 +329,23 @@ def prepare(user: User, org: Organization | None, tender_id: int, data: dict) ->
 
 
 def submit(
-    user: User, org: Organization | None, tender_id: int, data: dict, key_id: int, signature: str
+    user: User,
+    org: Organization | None,
+    tender_id: int,
+    data: dict,
+    key_id: int,
+    signature: str,
+    *,
+    one_call: bool = True,
 ) -> BidRevision:
     """Accept a signed revision, or refuse it with nothing stored.
 
     What concerns only this bidder (validation, the signature) is checked first; the tender
     row is then locked from the deadline check to the end of the transaction, so two changes
     racing at the deadline can neither both extend nor slip in after the close, and the lock
-    is held only for the decision and the writes."""
+    is held only for the decision and the writes. On PostgreSQL most revisions are stored in
+    one call that commits by itself (one_call; see _accept_in_one_call): a caller that must
+    write more in the same transaction passes one_call=False."""
     tender = _open_tender(tender_id, for_update=False)
     _bidder(user, org, tender)
     specs, offer = _checked_offer(tender, data)
@@ -348,7 +357,7 @@ def submit(
     previous = _offer_of(bid, specs)
     triggering = bid is None or bid.status == "withdrawn" or rules.is_triggering(previous, offer)
     signed = Signed(user, org, key, signature, payload, offer, specs, attached, triggering)
-    if accept_pg.usable(tender, bid, len(offer.lines)):
+    if one_call and accept_pg.usable(tender, bid, len(offer.lines)):
         revision = _accept_in_one_call(tender, bid, signed, previous)
         if revision is not None:
             return revision
@@ -413,15 +422,20 @@ ONE_CALL_TRIES = 3  # then the locked path: the deadline keeps moving under this
 def _accept_in_one_call(
     tender: Tender, bid: Bid, signed: Signed, previous: rules.Offer | None
 ) -> BidRevision | None:
-    """PostgreSQL, a revision of an active bid: decide with the pure rule from the deadline
-    read before, and store it all in one call that holds the tender lock only inside the
-    database (bids/accept_pg.py). When another change moved the deadline meanwhile, decide
-    again from the deadline the call saw, at a new moment. None: the bid or the tender moved
-    otherwise, or the rule refuses (the locked path then decides again and says why)."""
+    """PostgreSQL, a first bid or a revision of an active bid: decide with the pure rule from
+    the deadline read before, and store it all in one call that holds the tender lock only
+    inside the database (bids/accept_pg.py). When another change moved the deadline meanwhile
+    (or another new participant took the next number), decide again from what the call saw.
+    None: the bid or the tender moved otherwise, or the rule refuses (the locked path then
+    decides again and says why)."""
+    new_bid = bid is None
+    bid = bid or _first_bid(tender, signed.org)
     for _ in range(ONE_CALL_TRIES):
         now = clock.now()
         if not signed.key.usable_at(now):
             return None
+        if new_bid:
+            bid.first_bid_at = now
         decision = rules.decide(
             tender.bid_deadline,
             now,
@@ -435,15 +449,16 @@ def _accept_in_one_call(
         stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision)
         if stored.revision_id is not None:
             break
-        if stored.deadline is None:
-            return None  # not a moved deadline: the bid, the status or the chain
-        set_committed_value(tender, "bid_deadline", stored.deadline)
-        set_committed_value(tender, "extensions_count", stored.extensions)
+        if not _catch_up(tender, bid, stored):
+            return None
     else:
         return None
     revision = accept_pg.revision_object(stored.revision_id, rows, signed.attached)
-    set_committed_value(bid, "revision_count", revision.number)
-    set_committed_value(bid, "last_hash", revision.payload_hash)
+    if new_bid:
+        after_commit(_announce_participants_now, tender.id, now)
+    else:
+        set_committed_value(bid, "revision_count", revision.number)
+        set_committed_value(bid, "last_hash", revision.payload_hash)
     if signed.triggering:
         push_offer(tender, bid, previous, signed.offer)
     if extension is not None:
@@ -452,6 +467,33 @@ def _accept_in_one_call(
         deliver_event(stored.event_id)
         announce_extension(tender, extension)
     return revision
+
+
+def _catch_up(tender: Tender, bid: Bid, stored: accept_pg.Stored) -> bool:
+    """Take in what moved since the tender was read, if the call can simply be tried again:
+    another new participant took the next number, or another change moved the deadline."""
+    if stored.bids is not None:
+        bid.participant_number = stored.bids + 1
+    elif stored.deadline is not None:
+        set_committed_value(tender, "bid_deadline", stored.deadline)
+        set_committed_value(tender, "extensions_count", stored.extensions)
+    else:
+        return False  # the bid, the status or the chain moved: the locked path decides
+    return True
+
+
+def _first_bid(tender: Tender, org: Organization) -> Bid:
+    """A first bid to store in one call (not in the session): its id taken ahead, its number
+    as the bids so far say (the call checks it)."""
+    return Bid(
+        id=accept_pg.next_bid_id(),
+        tender_id=tender.id,
+        organization_id=org.id,
+        participant_number=_bids_so_far(tender) + 1,
+        status="active",
+        revision_count=0,
+        last_hash=None,
+    )
 
 
 def _store_in_one_call(
@@ -467,7 +509,7 @@ def _store_in_one_call(
         events.append(accept_pg.Event("tender.extended", "tender", tender.id, payload))
     stored = accept_pg.store(
         tender,
-        bid.id,
+        bid,
         now,
         rows,
         signed.attached,
@@ -496,11 +538,11 @@ def _state(bid: Bid | None) -> tuple[int, str | None]:
 
 
 def _new_bid(tender: Tender, org: Organization, now: dt.datetime) -> Bid:
-    count = db.session.execute(
-        select(func.count()).select_from(Bid).where(Bid.tender_id == tender.id)
-    ).scalar_one()
     bid = Bid(
-        tender_id=tender.id, organization_id=org.id, participant_number=count + 1, first_bid_at=now
+        tender_id=tender.id,
+        organization_id=org.id,
+        participant_number=_bids_so_far(tender) + 1,
+        first_bid_at=now,
     )
     db.session.add(bid)
     db.session.flush()
@@ -626,18 +668,31 @@ def _announce_participants(tender: Tender, now: dt.datetime) -> None:
         "bid_activity",
         {
             "tender_id": tender.id,
-            "participants": _participants(tender),
+            "participants": _participants(tender.id),
             "server_time": now.isoformat(),
         },
         tender_room(tender.id),
     )
 
 
-def _participants(tender: Tender) -> int:
+def _announce_participants_now(tender_id: int, now: dt.datetime) -> None:
+    """After the commit: the number of participants, pushed live."""
+    participants = _participants(tender_id)
+    data = {"tender_id": tender_id, "participants": participants, "server_time": now.isoformat()}
+    live.emit_now("bid_activity", data, tender_room(tender_id))
+
+
+def _bids_so_far(tender: Tender) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(Bid).where(Bid.tender_id == tender.id)
+    ).scalar_one()
+
+
+def _participants(tender_id: int) -> int:
     return db.session.execute(
         select(func.count())
         .select_from(Bid)
-        .where(Bid.tender_id == tender.id, Bid.status == "active")
+        .where(Bid.tender_id == tender_id, Bid.status == "active")
     ).scalar_one()
 
 

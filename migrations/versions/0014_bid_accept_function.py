@@ -6,9 +6,10 @@ Create Date: 2026-12-03
 
 The function decides nothing: bids/accept_pg.py decides with the pure rule (bids/rules.py)
 from the deadline it read before, and the function stores that decision only if the tender,
-the bid and the audit chain are still as read; else it answers "deadline_moved" (with the
-deadline now in force: the caller decides again), "conflict" or "bid_changed" (the caller
-takes the locked path of bids/service.py). The tender row is locked from the
+the bid (for a first bid: the number of bids so far) and the audit chain are still as read;
+else it answers "deadline_moved" (with the deadline now in force: the caller decides again),
+"bids_moved" (with the number of bids: the caller numbers its first bid again), "conflict"
+or "bid_changed" (the caller takes the locked path of bids/service.py). The tender row is locked from the
 first statement to the commit, as on the locked path; the point is that PostgreSQL holds it
 for one call instead of a dozen round trips to the web process.
 
@@ -42,6 +43,7 @@ DECLARE
     v_prev text;
     v_hash text;
     v_event integer;
+    v_bids integer;
 BEGIN
     SELECT status, bid_deadline, extensions_count INTO t
       FROM tenders WHERE id = v_tender FOR UPDATE;
@@ -53,16 +55,33 @@ BEGIN
         RETURN jsonb_build_object('status', 'deadline_moved', 'deadline', t.bid_deadline,
                                   'extensions', t.extensions_count);
     END IF;
-    -- A bid changes only under its tender's lock: this read is current.
-    SELECT revision_count, last_hash, status INTO b FROM bids WHERE id = (p->>'bid_id')::integer;
-    IF NOT FOUND OR b.status <> 'active'
-       OR b.revision_count <> (r->>'number')::integer - 1
-       OR b.last_hash IS DISTINCT FROM (r->>'previous_hash') THEN
-        RETURN jsonb_build_object('status', 'bid_changed');
-    END IF;
     SELECT last_seq, last_hash INTO h FROM audit_chains WHERE name = p->>'chain' FOR UPDATE;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('status', 'conflict');
+    END IF;
+    -- Bids change only under their tender's lock: these reads are current.
+    IF p ? 'new_bid' THEN
+        SELECT count(*) INTO v_bids FROM bids WHERE tender_id = v_tender;
+        IF v_bids <> (p->'new_bid'->>'participant_number')::integer - 1 THEN
+            RETURN jsonb_build_object('status', 'bids_moved', 'bids', v_bids);
+        END IF;
+        INSERT INTO bids (id, tender_id, organization_id, participant_number, status,
+            revision_count, last_hash, first_bid_at)
+        VALUES ((p->>'bid_id')::integer, v_tender,
+            (p->'new_bid'->>'organization_id')::integer,
+            (p->'new_bid'->>'participant_number')::integer, 'active', 0, NULL, v_at)
+        ON CONFLICT (tender_id, organization_id) DO NOTHING;
+        IF NOT FOUND THEN
+            RETURN jsonb_build_object('status', 'bid_changed');
+        END IF;
+    ELSE
+        SELECT revision_count, last_hash, status INTO b
+          FROM bids WHERE id = (p->>'bid_id')::integer;
+        IF NOT FOUND OR b.status <> 'active'
+           OR b.revision_count <> (r->>'number')::integer - 1
+           OR b.last_hash IS DISTINCT FROM (r->>'previous_hash') THEN
+            RETURN jsonb_build_object('status', 'bid_changed');
+        END IF;
     END IF;
 
     INSERT INTO bid_revisions (id, bid_id, number, accepted_at, submitted_by_id, signing_key_id,

@@ -214,8 +214,8 @@ def test_one_call_stores_what_the_locked_path_stores(app, postgresql, calls):
     clock.freeze(T0)
     tender = _tender(T0 + dt.timedelta(days=3), criteria=True)
     a = make_supplier()
-    _submit(a, tender.id, {"1": "90.00"}, criteria=_criteria(tender, "24"))
-    assert calls == []  # a new participant: the locked path
+    first = _submit(a, tender.id, {"1": "90.00"}, criteria=_criteria(tender, "24"))
+    assert [c.revision_id for c in calls] == [first.id]  # a first bid, in one call too
     clock.freeze(T0 + dt.timedelta(minutes=1))
     prices = {"1": "89.50", "2": "110.00"}
     fast = _submit(a, tender.id, prices, note="склад", criteria=_criteria(tender, "36"))
@@ -226,7 +226,9 @@ def test_one_call_stores_what_the_locked_path_stores(app, postgresql, calls):
         locked = _submit(a, tender.id, prices, note="склад", criteria=_criteria(tender, "36"))
     finally:
         app.config["BIDS_ONE_CALL_ACCEPT"] = True
-    assert len(calls) == 1
+    assert len(calls) == 2
+    bid = db.session.get(Bid, first.bid_id)
+    assert (bid.participant_number, bid.revision_count, bid.first_bid_at) == (1, 3, T0)
     one, other = _stored(fast.id), _stored(locked.id)
     assert one["accepted_at"] == T0 + dt.timedelta(minutes=1)
     assert one["actor"][2] == one["accepted_at"]
@@ -289,13 +291,45 @@ def test_a_deadline_moved_meanwhile_is_decided_again(app, postgresql, calls, mon
 
     monkeypatch.setattr(accept_pg, "store", amended_meanwhile)
     revision = _submit(a, tender.id, {"1": "89.00"})
-    assert [c.revision_id for c in calls] == [None, revision.id]
-    assert calls[0].deadline == T0 + dt.timedelta(days=4)
+    assert [c.revision_id for c in calls[1:]] == [None, revision.id]  # after the first bid
+    assert calls[1].deadline == T0 + dt.timedelta(days=4)
     assert revision.deadline_before == revision.deadline_after == T0 + dt.timedelta(days=4)
     count = db.session.execute(
         select(func.count()).select_from(BidRevision).where(BidRevision.bid_id == revision.bid_id)
     ).scalar_one()
     assert count == 2
+
+
+def test_a_first_bid_numbered_again_when_another_came_first(app, postgresql, calls, monkeypatch):
+    clock.freeze(T0)
+    tender = _tender(T0 + dt.timedelta(days=3))
+    a, b = make_supplier(), make_supplier()
+    real = accept_pg.store
+    others = []
+
+    def another_came_first(t, bid, *args, **kwargs):
+        if not others:  # b's first bid commits between a's read and a's call
+            others.append(
+                db.session.execute(
+                    text(
+                        "INSERT INTO bids (tender_id, organization_id, participant_number, status,"
+                        " revision_count, first_bid_at) VALUES (:t, :o, 1, 'active', 0, now())"
+                        " RETURNING id"
+                    ),
+                    {"t": t.id, "o": b[1].id},
+                ).scalar_one()
+            )
+        return real(t, bid, *args, **kwargs)
+
+    monkeypatch.setattr(accept_pg, "store", another_came_first)
+    revision = _submit(a, tender.id, {"1": "90.00"})
+    assert [(c.revision_id, c.bids) for c in calls] == [(None, 1), (revision.id, None)]
+    assert db.session.get(Bid, revision.bid_id).participant_number == 2
+    event = db.session.execute(
+        select(AuditEvent.payload).where(AuditEvent.action == "bid.revision_accepted")
+    ).scalar_one()
+    assert event["participant"] == 2
+    assert verify_all()[1] == []
 
 
 @pytest.mark.parametrize(
