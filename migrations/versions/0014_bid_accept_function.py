@@ -1,4 +1,4 @@
-"""PostgreSQL: bid_accept_revision(), a revision of an active bid stored in one call
+"""PostgreSQL: bid_accept_revision(), a first bid or a revision of an active bid stored in one call
 
 Revision ID: 0014_bid_accept_function
 Revises: 0013_results_corrections
