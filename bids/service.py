@@ -388,7 +388,7 @@ def submit(
     revision = _store(tender, bid, signed, now, decision)
     documents.attach(revision, attached)
     if triggering:
-        push_offer(tender, bid, previous if not new_participant else None, offer)
+        _push_offer(tender, bid, previous if not new_participant else None, offer)
     if new_participant:
         _announce_participants(tender, now)
     if decision.extended:
@@ -410,7 +410,7 @@ class Signed(NamedTuple):
     triggering: bool
 
 
-def push_offer(tender: Tender, bid: Bid, previous: rules.Offer | None, offer: rules.Offer):
+def _push_offer(tender: Tender, bid: Bid, previous: rules.Offer | None, offer: rules.Offer):
     """After the commit, tell the watchers what changed in the offer (as each may see it)."""
     changed = _changed_prices(previous, offer)
     after_commit(offers.push_changes, tender.id, tender.visibility, bid.participant_number, changed)
@@ -460,12 +460,12 @@ def _accept_in_one_call(
         set_committed_value(bid, "revision_count", revision.number)
         set_committed_value(bid, "last_hash", revision.payload_hash)
     if signed.triggering:
-        push_offer(tender, bid, previous, signed.offer)
+        _push_offer(tender, bid, previous, signed.offer)
     if extension is not None:
         set_committed_value(tender, "bid_deadline", decision.deadline)
         set_committed_value(tender, "extensions_count", tender.extensions_count + 1)
         deliver_event(stored.event_id)
-        announce_extension(tender, extension)
+        _announce_extension(tender, extension)
     return revision
 
 
@@ -499,12 +499,12 @@ def _first_bid(tender: Tender, org: Organization) -> Bid:
 def _store_in_one_call(
     tender: Tender, bid: Bid, signed: Signed, now: dt.datetime, decision: rules.Decision
 ) -> tuple[accept_pg.Stored, Rows, dict | None]:
-    rows = accepted_rows(tender, bid, signed, now, decision)
-    events = [accept_pg.Event("bid.revision_accepted", "bid", bid.id, revision_event(bid, rows))]
+    rows = _accepted_rows(tender, bid, signed, now, decision)
+    events = [accept_pg.Event("bid.revision_accepted", "bid", bid.id, _revision_event(bid, rows))]
     extension = None
     if decision.extended:
         rows.revision["id"] = accept_pg.next_revision_id()
-        extension = extension_event(decision, now, tender.extensions_count + 1)
+        extension = _extension_event(decision, now, tender.extensions_count + 1)
         payload = {**extension, "revision_id": rows.revision["id"]}
         events.append(accept_pg.Event("tender.extended", "tender", tender.id, payload))
     stored = accept_pg.store(
@@ -558,7 +558,7 @@ class Rows(NamedTuple):
     criteria: list[tuple[int, int, str]]
 
 
-def accepted_rows(
+def _accepted_rows(
     tender: Tender, bid: Bid, signed: Signed, now: dt.datetime, decision: rules.Decision
 ) -> Rows:
     """The rows of an accepted revision, with the platform's signed receipt."""
@@ -606,7 +606,7 @@ def accepted_rows(
     return Rows(revision, lines, criteria)
 
 
-def revision_event(bid: Bid, rows: Rows) -> dict:
+def _revision_event(bid: Bid, rows: Rows) -> dict:
     """The audit payload of bid.revision_accepted."""
     return {
         "revision": rows.revision["number"],
@@ -617,7 +617,7 @@ def revision_event(bid: Bid, rows: Rows) -> dict:
     }
 
 
-def extension_event(decision: rules.Decision, now: dt.datetime, extensions: int) -> dict:
+def _extension_event(decision: rules.Decision, now: dt.datetime, extensions: int) -> dict:
     """What an extension tells: the new and previous deadline, the server time."""
     return {
         "previous": decision.previous_deadline.isoformat(),
@@ -627,7 +627,7 @@ def extension_event(decision: rules.Decision, now: dt.datetime, extensions: int)
     }
 
 
-def announce_extension(tender: Tender, payload: dict) -> None:
+def _announce_extension(tender: Tender, payload: dict) -> None:
     """After the commit: push the new deadline live and move the close job with it."""
     live.emit("deadline_extended", {"tender_id": tender.id, **payload}, tender_room(tender.id))
     schedule_close(tender)
@@ -636,7 +636,7 @@ def announce_extension(tender: Tender, payload: dict) -> None:
 def _store(
     tender: Tender, bid: Bid, signed: Signed, now: dt.datetime, decision: rules.Decision
 ) -> BidRevision:
-    rows = accepted_rows(tender, bid, signed, now, decision)
+    rows = _accepted_rows(tender, bid, signed, now, decision)
     revision = BidRevision(**rows.revision)
     db.session.add(revision)
     db.session.flush()
@@ -655,7 +655,7 @@ def _store(
         "bid.revision_accepted",
         "bid",
         bid.id,
-        revision_event(bid, rows),
+        _revision_event(bid, rows),
         actor_user_id=signed.user.id,
         actor_org_id=signed.org.id,
         chain=f"tender:{tender.id}",
@@ -706,7 +706,7 @@ def _extend(
 ) -> None:
     tender.bid_deadline = decision.deadline
     tender.extensions_count += 1
-    payload = extension_event(decision, now, tender.extensions_count)
+    payload = _extension_event(decision, now, tender.extensions_count)
     record(
         "tender.extended",
         "tender",
@@ -717,7 +717,7 @@ def _extend(
         chain=f"tender:{tender.id}",
     )
     record_event("tender.extended", tender.id, {"number": tender.number, **payload})
-    announce_extension(tender, payload)
+    _announce_extension(tender, payload)
 
 
 def _rank(
