@@ -84,13 +84,13 @@ def next_bid_id() -> int:
 def store(
     tender: Tender,
     bid: Bid,
-    now,
-    rows,
+    now: dt.datetime,
+    rows,  # bids.service.Rows
     attached: list[OrganizationDocument],
     events: list[Event],
     actor: dict,
     extension: dict | None,
-) -> Stored | None:
+) -> Stored:
     """Store the accepted revision and its audit events, if nothing moved meanwhile."""
     chain = f"tender:{tender.id}"
     revision = rows.revision
