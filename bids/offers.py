@@ -219,7 +219,8 @@ def push_changes(
     if small:
         change["prices"] = _texts(prices)
     live.emit_now("offers_changed", change, offers_room(tender_id))
-    live.emit_now("best_prices", common, best_room(tender_id))
+    if visibility == "rank_only":  # the only mode in which anyone watches the best prices only
+        live.emit_now("best_prices", common, best_room(tender_id))
 
 
 def _texts(prices: dict[str, Decimal | None]) -> dict[str, str | None]:

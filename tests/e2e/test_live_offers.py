@@ -103,3 +103,23 @@ def test_sealed_tender_pushes_no_offer_content(app, server):
         assert [n for n, _ in list(events.queue) if n != "bid_activity"] == []
     finally:
         sio.disconnect()
+
+
+@pytest.mark.parametrize("server", ["threading"], indirect=True)
+def test_rank_only_pushes_the_best_prices_and_nothing_of_the_offers(app, server):
+    base, _ = server
+    client = app.test_client()
+    tender = tender_in_window(app, client, minutes=120, visibility="rank_only")
+    a, b = bidder(app, client), bidder(app, client)
+    assert submit_to_server(base, a, tender["id"], {"1": "100.00"}).status_code == 201
+    names = ["offers_changed", "best_prices", "bid_activity"]
+    sio, events, state, _ = _watch(base, a.who.email, tender["id"], names)
+    try:
+        assert state["offers_live"] == "best"
+        assert submit_to_server(base, b, tender["id"], {"1": "90.00"}).status_code == 201
+        best = _next(events, "best_prices")
+        assert best["best"] == {"1": "90.00"} and best["participants"] == 2
+        assert "prices" not in best and "participant" not in best
+        assert [n for n, _ in list(events.queue) if n == "offers_changed"] == []
+    finally:
+        sio.disconnect()
