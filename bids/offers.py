@@ -176,12 +176,17 @@ def _active_bids(tender_id: int):
     )
 
 
+def participants(tender_id: int) -> int:
+    """The number of active bids on a tender (what watchers are told)."""
+    return db.session.execute(_active_bids(tender_id)).scalar_one()
+
+
 def best_prices(tender_id: int, numbers: list[str]) -> tuple[dict[str, Decimal | None], int]:
     """The best current unit price of each position among the active bids, and the number of
     active bids (one query)."""
-    participants = _active_bids(tender_id).scalar_subquery()
+    active = _active_bids(tender_id).scalar_subquery()
     rows = db.session.execute(
-        select(BidLine.position_number, func.min(BidLine.unit_price), participants)
+        select(BidLine.position_number, func.min(BidLine.unit_price), active)
         .join(BidRevision, BidRevision.id == BidLine.revision_id)
         .join(Bid, (Bid.id == BidRevision.bid_id) & (Bid.revision_count == BidRevision.number))
         .where(
@@ -193,8 +198,7 @@ def best_prices(tender_id: int, numbers: list[str]) -> tuple[dict[str, Decimal |
     ).all()
     best: dict[str, Decimal | None] = dict.fromkeys(numbers)
     best.update({number: price for number, price, _ in rows})
-    count = rows[0][2] if rows else db.session.execute(_active_bids(tender_id)).scalar_one()
-    return best, count
+    return best, (rows[0][2] if rows else participants(tender_id))
 
 
 def push_changes(
@@ -207,10 +211,10 @@ def push_changes(
     now = clock.now().isoformat()
     small = len(prices) <= LIVE_DELTA_MAX
     if small:
-        best, participants = best_prices(tender_id, list(prices))
+        best, count = best_prices(tender_id, list(prices))
     else:
-        best, participants = {}, db.session.execute(_active_bids(tender_id)).scalar_one()
-    common = {"tender_id": tender_id, "participants": participants, "server_time": now}
+        best, count = {}, participants(tender_id)
+    common = {"tender_id": tender_id, "participants": count, "server_time": now}
     if small:
         common["best"] = _texts(best)
     else:

@@ -390,7 +390,7 @@ def submit(
     if triggering:
         _push_offer(tender, bid, previous if not new_participant else None, offer)
     if new_participant:
-        _announce_participants(tender, now)
+        _announce_participants(tender.id, now)
     if decision.extended:
         _extend(tender, user, org, decision, revision, now)
     return revision
@@ -454,13 +454,12 @@ def _accept_in_one_call(
     else:
         return None
     revision = accept_pg.revision_object(stored.revision_id, rows, signed.attached)
-    if new_bid:
-        after_commit(_announce_participants_now, tender.id, now)
-    else:
-        set_committed_value(bid, "revision_count", revision.number)
-        set_committed_value(bid, "last_hash", revision.payload_hash)
+    set_committed_value(bid, "revision_count", revision.number)  # as stored (a new bid too)
+    set_committed_value(bid, "last_hash", revision.payload_hash)
     if signed.triggering:
         _push_offer(tender, bid, previous, signed.offer)
+    if new_bid:  # after the offer, as on the locked path
+        _announce_participants(tender.id, now)
     if extension is not None:
         set_committed_value(tender, "bid_deadline", decision.deadline)
         set_committed_value(tender, "extensions_count", tender.extensions_count + 1)
@@ -663,36 +662,23 @@ def _store(
     return revision
 
 
-def _announce_participants(tender: Tender, now: dt.datetime) -> None:
-    live.emit(
-        "bid_activity",
-        {
-            "tender_id": tender.id,
-            "participants": _participants(tender.id),
-            "server_time": now.isoformat(),
-        },
-        tender_room(tender.id),
-    )
+def _announce_participants(tender_id: int, now: dt.datetime) -> None:
+    """After the commit, push the number of participants to everyone watching."""
+    after_commit(_push_participants, tender_id, now)
 
 
-def _announce_participants_now(tender_id: int, now: dt.datetime) -> None:
-    """After the commit: the number of participants, pushed live."""
-    participants = _participants(tender_id)
-    data = {"tender_id": tender_id, "participants": participants, "server_time": now.isoformat()}
+def _push_participants(tender_id: int, now: dt.datetime) -> None:
+    data = {
+        "tender_id": tender_id,
+        "participants": offers.participants(tender_id),
+        "server_time": now.isoformat(),
+    }
     live.emit_now("bid_activity", data, tender_room(tender_id))
 
 
 def _bids_so_far(tender: Tender) -> int:
     return db.session.execute(
         select(func.count()).select_from(Bid).where(Bid.tender_id == tender.id)
-    ).scalar_one()
-
-
-def _participants(tender_id: int) -> int:
-    return db.session.execute(
-        select(func.count())
-        .select_from(Bid)
-        .where(Bid.tender_id == tender_id, Bid.status == "active")
     ).scalar_one()
 
 
@@ -784,7 +770,7 @@ def withdraw(user: User, org: Organization | None, tender_id: int) -> Bid:
         chain=f"tender:{tender.id}",
     )
     db.session.flush()
-    _announce_participants(tender, clock.now())
+    _announce_participants(tender.id, clock.now())
     dropped = db.session.execute(
         select(BidLine.position_number)
         .join(BidRevision, BidRevision.id == BidLine.revision_id)

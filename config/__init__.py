@@ -94,7 +94,7 @@ class BaseConfig:
     OCDS_PUBLISHER = "Tenders platform"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # A pooled connection idle this long is checked before use (a busy one is known alive).
-    DB_PING_IDLE_SECONDS = 10.0
+    DB_PING_IDLE_SECONDS = 10
     # PostgreSQL: revisions of active bids stored in one call of bid_accept_revision().
     BIDS_ONE_CALL_ACCEPT = True
 
@@ -141,14 +141,9 @@ class BaseConfig:
         values["BIDS_ONE_CALL_ACCEPT"] = _bool(
             env.get("BIDS_ONE_CALL_ACCEPT"), values["BIDS_ONE_CALL_ACCEPT"]
         )
-        if env.get("DB_PING_IDLE_SECONDS"):
-            try:
-                values["DB_PING_IDLE_SECONDS"] = float(env["DB_PING_IDLE_SECONDS"])
-            except ValueError:
-                raise RuntimeError(
-                    "Configuration variable DB_PING_IDLE_SECONDS must be a number of seconds,"
-                    f" got {env['DB_PING_IDLE_SECONDS']!r}"
-                ) from None
+        values["DB_PING_IDLE_SECONDS"] = _int(
+            env, "DB_PING_IDLE_SECONDS", values["DB_PING_IDLE_SECONDS"]
+        )
         values["SQLALCHEMY_DATABASE_URI"] = database_url(values["SQLALCHEMY_DATABASE_URI"])
         return values
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
-from sqlalchemy import event, select
+from sqlalchemy import event, exc, select
 from sqlalchemy.orm import Session
 
 from core.extensions import db
@@ -121,9 +122,6 @@ def install_idle_ping(engine, idle_seconds: float) -> None:
     """Check a pooled connection before use only if it sat idle for `idle_seconds`: one that
     was in use a moment ago is alive, and pinging on every checkout (pool_pre_ping) costs a
     round trip per request. A dead one is replaced (the pool retries the checkout)."""
-    import time
-
-    from sqlalchemy import exc
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection, record):
