@@ -1,5 +1,6 @@
 """PostgreSQL: a first bid or a revision of an active bid stored in one call of
-bid_accept_revision() (migration 0014), so that the tender row is locked only while the
+bid_accept_revision() (migration 0014, called through bid_accept_and_price() of 0015,
+which also reads what the live push tells), so that the tender row is locked only while the
 database runs it.
 
 On the locked path (bids/service.py) the web process holds the tender lock across a dozen
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import NamedTuple
 
 from flask import current_app
@@ -33,7 +35,7 @@ from tenders.models import Tender
 
 MAX_LINES = 1000  # larger revisions go through COPY on the locked path
 
-_CALL = text("SELECT bid_accept_revision(CAST(:p AS jsonb))")
+_CALL = text("SELECT bid_accept_and_price(CAST(:p AS jsonb))")
 _NEXT_REVISION_ID = text("SELECT nextval(pg_get_serial_sequence('bid_revisions', 'id'))")
 _NEXT_BID_ID = text("SELECT nextval(pg_get_serial_sequence('bids', 'id'))")
 
@@ -48,12 +50,16 @@ class Event(NamedTuple):
 
 
 class Stored(NamedTuple):
-    """What the call did: stored a revision (its id, and the tender.extended domain event if
-    the deadline moved), or nothing; then the deadline and extensions it found if only they
-    had moved, or the number of bids if another new participant came first."""
+    """What the call did: stored a revision (its id, the tender.extended domain event if
+    the deadline moved, and what watchers are told as of that moment: the number of active
+    bids and the best prices asked for), or nothing; then the deadline and extensions it
+    found if only they had moved, or the number of bids if another new participant came
+    first."""
 
     revision_id: int | None
     event_id: int | None = None
+    participants: int | None = None
+    best: dict[str, Decimal | None] | None = None
     deadline: dt.datetime | None = None
     extensions: int | None = None
     bids: int | None = None
@@ -90,8 +96,10 @@ def store(
     events: list[Event],
     actor: dict,
     extension: dict | None,
+    best_of: list[str] | None = None,
 ) -> Stored:
-    """Store the accepted revision and its audit events, if nothing moved meanwhile."""
+    """Store the accepted revision and its audit events, if nothing moved meanwhile; with
+    best_of, read the best price of those positions once it is stored."""
     chain = f"tender:{tender.id}"
     revision = rows.revision
     params = {
@@ -131,9 +139,15 @@ def store(
             "deadline": revision["deadline_after"].isoformat(),
             "event": extension,
         }
+    if best_of is not None:
+        params["best_of"] = best_of
     ((result,),) = execute_alone(_CALL, {"p": json.dumps(params)})
     if result["status"] == "ok":
-        return Stored(result["revision_id"], result.get("event_id"))
+        best = None
+        if best_of is not None:
+            found = result["best"]
+            best = {n: Decimal(found[n]) if n in found else None for n in best_of}
+        return Stored(result["revision_id"], result.get("event_id"), result["participants"], best)
     if result["status"] == "bids_moved":
         return Stored(None, bids=result["bids"])
     if result["status"] == "deadline_moved":

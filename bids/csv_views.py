@@ -16,7 +16,6 @@ from core.extensions import db
 from core.transaction import commit
 from signatures import service as signatures_service
 from tenders import service as tenders
-from tenders.models import Tender
 
 api = Blueprint("bids_csv_api", __name__, url_prefix=API_PREFIX)
 
@@ -193,10 +192,7 @@ def api_submit(tender_id: int, upload_id: int, body: dict):
         body["documents"],
     )
     commit()
-    tender = db.session.get(Tender, tender_id)
-    revision.receipt = service.receipt_of(revision, tender, org)
-    revision.bid_deadline = tender.bid_deadline
-    return revision
+    return revision  # with its receipt and the deadline in force (bids.service.submit)
 
 
 # -- the page -----------------------------------------------------------------------------------

@@ -201,16 +201,30 @@ def best_prices(tender_id: int, numbers: list[str]) -> tuple[dict[str, Decimal |
     return best, (rows[0][2] if rows else participants(tender_id))
 
 
+def live_delta(visibility: str, prices: dict) -> bool:
+    """Whether a change's push names the best price of each changed position (else it asks
+    the watchers to refresh, or, sealed, there is no push)."""
+    return visibility != "sealed" and len(prices) <= LIVE_DELTA_MAX
+
+
 def push_changes(
-    tender_id: int, visibility: str, participant: int, prices: dict[str, Decimal | None]
+    tender_id: int,
+    visibility: str,
+    participant: int,
+    prices: dict[str, Decimal | None],
+    seen: tuple[dict[str, Decimal | None], int] | None = None,
 ) -> None:
     """After a revision or a withdrawal has committed: tell each audience what it may see.
-    prices: the bidder's new unit price per changed position (None: no longer offered)."""
+    prices: the bidder's new unit price per changed position (None: no longer offered);
+    seen: the best prices of those positions and the number of active bids, if the
+    transaction that stored the change read them already (else they are read now)."""
     if visibility == "sealed":
         return  # nobody sees offer content before the deadline
     now = clock.now().isoformat()
-    small = len(prices) <= LIVE_DELTA_MAX
-    if small:
+    small = live_delta(visibility, prices)
+    if seen is not None:
+        best, count = seen
+    elif small:
         best, count = best_prices(tender_id, list(prices))
     else:
         best, count = {}, participants(tender_id)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import base64
 import collections
 import datetime as dt
+import functools
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import Organization, User
@@ -229,12 +230,27 @@ def _bidder(user: User, org: Organization | None, tender: Tender) -> Organizatio
 
 
 def _open_tender(tender_id: int, for_update: bool) -> Tender:
-    tender = lock(Tender, tender_id) if for_update else db.session.get(Tender, tender_id)
+    return _open(lock(Tender, tender_id) if for_update else db.session.get(Tender, tender_id))
+
+
+def _open(tender: Tender | None) -> Tender:
     if tender is None or tender.status == "draft":
         raise NotFound("No such tender.")
     if tender.status != "published":
         raise Conflict(f"Tender {tender.number} is {tender.status}: it accepts no bids.")
     return tender
+
+
+@functools.cache
+def _submit_query():
+    """The tender, the organization's bid on it and the signing key named, in one statement:
+    every submit starts here (built once, on first use, when every model is mapped)."""
+    return (
+        select(Tender, Bid, SigningKey)
+        .outerjoin(Bid, (Bid.tender_id == Tender.id) & (Bid.organization_id == bindparam("org")))
+        .outerjoin(SigningKey, SigningKey.id == bindparam("key"))
+        .where(Tender.id == bindparam("tender"))
+    )
 
 
 def own_bid(org: Organization, tender_id: int, fresh: bool = False) -> Bid | None:
@@ -345,12 +361,15 @@ def submit(
     racing at the deadline can neither both extend nor slip in after the close, and the lock
     is held only for the decision and the writes. On PostgreSQL most revisions are stored in
     one call that commits by itself (one_call; see _accept_in_one_call): a caller that must
-    write more in the same transaction passes one_call=False."""
-    tender = _open_tender(tender_id, for_update=False)
+    write more in the same transaction passes one_call=False. The revision comes with its
+    receipt and the deadline now in force (see _as_shown)."""
+    loaded = db.session.execute(
+        _submit_query(), {"tender": tender_id, "org": org.id if org else None, "key": key_id}
+    ).one_or_none()  # the key, if any, is now in the session: verifying finds it there
+    tender, bid = _open(loaded[0] if loaded else None), loaded[1]
     _bidder(user, org, tender)
     specs, offer = _checked_offer(tender, data)
     attached = documents.to_attach(org, data.get("documents", []))
-    bid = own_bid(org, tender.id)
     signed_state = _state(bid)
     payload = _payload(tender, org, bid, offer, specs, attached)
     key = signatures.verify_user_signature(user, key_id, payload, signature)
@@ -360,7 +379,7 @@ def submit(
     if one_call and accept_pg.usable(tender, bid, len(offer.lines)):
         revision = _accept_in_one_call(tender, bid, signed, previous)
         if revision is not None:
-            return revision
+            return _as_shown(revision, tender, org)
         # The tender, the bid or the chain moved since they were read: decide under the lock.
 
     tender = _open_tender(tender_id, for_update=True)  # re-read: status and deadline may move
@@ -388,11 +407,19 @@ def submit(
     revision = _store(tender, bid, signed, now, decision)
     documents.attach(revision, attached)
     if triggering:
-        _push_offer(tender, bid, previous if not new_participant else None, offer)
+        _push_offer(tender, bid, _changed_prices(None if new_participant else previous, offer))
     if new_participant:
         _announce_participants(tender.id, now)
     if decision.extended:
         _extend(tender, user, org, decision, revision, now)
+    return _as_shown(revision, tender, org)
+
+
+def _as_shown(revision: BidRevision, tender: Tender, org: Organization) -> BidRevision:
+    """The accepted revision with what the bidder is shown with it: the platform's signed
+    receipt and the deadline now in force."""
+    revision.receipt = receipt_of(revision, tender, org)
+    revision.bid_deadline = tender.bid_deadline
     return revision
 
 
@@ -410,10 +437,16 @@ class Signed(NamedTuple):
     triggering: bool
 
 
-def _push_offer(tender: Tender, bid: Bid, previous: rules.Offer | None, offer: rules.Offer):
+def _push_offer(
+    tender: Tender,
+    bid: Bid,
+    changed: dict[str, Decimal | None],
+    seen: tuple[dict[str, Decimal | None], int] | None = None,
+):
     """After the commit, tell the watchers what changed in the offer (as each may see it)."""
-    changed = _changed_prices(previous, offer)
-    after_commit(offers.push_changes, tender.id, tender.visibility, bid.participant_number, changed)
+    after_commit(
+        offers.push_changes, tender.id, tender.visibility, bid.participant_number, changed, seen
+    )
 
 
 ONE_CALL_TRIES = 3  # then the locked path: the deadline keeps moving under this bidder
@@ -430,6 +463,9 @@ def _accept_in_one_call(
     decides again and says why)."""
     new_bid = bid is None
     bid = bid or _first_bid(tender, signed.org)
+    changed = _changed_prices(previous, signed.offer) if signed.triggering else {}
+    # what the push after the commit tells, read by the call under the tender lock
+    best_of = list(changed) if changed and offers.live_delta(tender.visibility, changed) else None
     for _ in range(ONE_CALL_TRIES):
         now = clock.now()
         if not signed.key.usable_at(now):
@@ -446,7 +482,7 @@ def _accept_in_one_call(
         )
         if not decision.accepted:
             return None
-        stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision)
+        stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision, best_of)
         if stored.revision_id is not None:
             break
         if not _catch_up(tender, bid, stored):
@@ -457,9 +493,10 @@ def _accept_in_one_call(
     set_committed_value(bid, "revision_count", revision.number)  # as stored (a new bid too)
     set_committed_value(bid, "last_hash", revision.payload_hash)
     if signed.triggering:
-        _push_offer(tender, bid, previous, signed.offer)
+        best = stored.best if best_of is not None else {}
+        _push_offer(tender, bid, changed, (best, stored.participants))
     if new_bid:  # after the offer, as on the locked path
-        _announce_participants(tender.id, now)
+        _announce_participants(tender.id, now, stored.participants)
     if extension is not None:
         set_committed_value(tender, "bid_deadline", decision.deadline)
         set_committed_value(tender, "extensions_count", tender.extensions_count + 1)
@@ -496,7 +533,12 @@ def _first_bid(tender: Tender, org: Organization) -> Bid:
 
 
 def _store_in_one_call(
-    tender: Tender, bid: Bid, signed: Signed, now: dt.datetime, decision: rules.Decision
+    tender: Tender,
+    bid: Bid,
+    signed: Signed,
+    now: dt.datetime,
+    decision: rules.Decision,
+    best_of: list[str] | None,
 ) -> tuple[accept_pg.Stored, Rows, dict | None]:
     rows = _accepted_rows(tender, bid, signed, now, decision)
     events = [accept_pg.Event("bid.revision_accepted", "bid", bid.id, _revision_event(bid, rows))]
@@ -515,6 +557,7 @@ def _store_in_one_call(
         events,
         {"user": signed.user.id, "org": signed.org.id},
         {"number": tender.number, **extension} if extension else None,
+        best_of,
     )
     return stored, rows, extension
 
@@ -662,15 +705,16 @@ def _store(
     return revision
 
 
-def _announce_participants(tender_id: int, now: dt.datetime) -> None:
-    """After the commit, push the number of participants to everyone watching."""
-    after_commit(_push_participants, tender_id, now)
+def _announce_participants(tender_id: int, now: dt.datetime, count: int | None = None) -> None:
+    """After the commit, push the number of participants to everyone watching (count: as
+    the storing transaction read it; else it is read then)."""
+    after_commit(_push_participants, tender_id, now, count)
 
 
-def _push_participants(tender_id: int, now: dt.datetime) -> None:
+def _push_participants(tender_id: int, now: dt.datetime, count: int | None) -> None:
     data = {
         "tender_id": tender_id,
-        "participants": offers.participants(tender_id),
+        "participants": offers.participants(tender_id) if count is None else count,
         "server_time": now.isoformat(),
     }
     live.emit_now("bid_activity", data, tender_room(tender_id))

@@ -16,7 +16,6 @@ from core.transaction import commit
 from signatures import service as signatures_service
 from tenders import schemas as tender_schemas
 from tenders import service as tenders
-from tenders.models import Tender
 
 api = Blueprint("bids_api", __name__, url_prefix=API_PREFIX)
 
@@ -49,11 +48,7 @@ def api_submit(tender_id: int, body: dict):
     """Accepted only before the deadline (409 "Bidding closed at ..."), with a valid signature
     over the prepared payload; may extend the deadline (DESIGN.md's 30-minute rule)."""
     user, org = actor()
-    tender = db.session.get(Tender, tender_id)  # held here: submit's reads find it loaded
     revision = service.submit(user, org, tender_id, body, body["key_id"], body["signature"])
-    # Shown with the revision: its signed receipt and the deadline now in force.
-    revision.receipt = service.receipt_of(revision, tender, org)
-    revision.bid_deadline = tender.bid_deadline
     revision.documents  # noqa: B018 - loaded now, shown after the commit without a re-read
     commit(keep_loaded=True)
     return revision

@@ -111,6 +111,14 @@ def test_denials(app, client, db):
         json={**good, "key_id": b.key_id, "signature": sign(b.private_key, prepared["payload"])},
     )
     assert resp.status_code == 404
+    # Ids beyond any stored one (and beyond the database's integer) are simply not found.
+    for key_id, tender_id in ((2**31, tid), (-1, tid), (b.key_id, 2**31), (b.key_id, 10**20)):
+        resp = client.post(
+            f"/api/v1/tenders/{tender_id}/bid/revisions",
+            headers=b.headers,
+            json={**good, "key_id": key_id, "signature": sign(b.private_key, {"x": 1})},
+        )
+        assert resp.status_code in (404, 422), (key_id, tender_id, resp.get_json())
     # The customer cannot bid on its own tender; a pending supplier cannot bid at all.
     resp = client.post(
         f"/api/v1/tenders/{tid}/bid/prepare", json=good, headers=tender["customer"].headers

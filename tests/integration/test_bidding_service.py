@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 
 from audit.models import AuditEvent
 from audit.service import verify_all
-from bids import accept_pg, rules, schemas, service
+from bids import accept_pg, offers, rules, schemas, service
 from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
 from core import clock
 from core.errors import Conflict
@@ -244,6 +244,31 @@ def test_one_call_stores_what_the_locked_path_stores(app, postgresql, calls):
         ("2", Decimal("110.00"), Decimal("88000.00"), "склад"),
     ]
     assert verify_all()[1] == []  # the function's hashes are the rule's
+
+
+def test_one_call_reads_what_the_watchers_are_told(app, postgresql, calls, monkeypatch):
+    """The best prices and the number of active bids that the call returns (read under the
+    tender lock) are what bids.offers reads afterwards, and they are what is pushed."""
+    pushed: list = []
+    monkeypatch.setattr(offers, "push_changes", lambda *args: pushed.append(args))
+    clock.freeze(T0)
+    tender = _tender(T0 + dt.timedelta(days=3))
+    a, b, c = make_supplier(), make_supplier(), make_supplier()
+    _submit(a, tender.id, {"1": "90.00", "2": "120.00"})
+    _submit(b, tender.id, {"1": "95.00"})
+    _submit(c, tender.id, {"1": "80.00", "2": "100.00"})
+    service.withdraw(c[0], c[1], tender.id)  # c's prices no longer count
+    commit()
+    _submit(b, tender.id, {"2": "110.00"})  # drops position 1, prices position 2
+    stored = calls[-1]
+    assert stored.revision_id is not None
+    assert stored.best == {"1": Decimal("90.00"), "2": Decimal("110.00")}
+    assert (stored.best, stored.participants) == offers.best_prices(tender.id, ["1", "2"])
+    assert stored.participants == 2
+    assert pushed[-1][3] == {"1": None, "2": Decimal("110.00")}  # b's change
+    assert pushed[-1][4] == (stored.best, 2)
+    _submit(b, tender.id, {"1": "94.00"})  # back to 1, drops 2: a's prices are the best
+    assert calls[-1].best == {"1": Decimal("90.00"), "2": Decimal("120.00")}
 
 
 def test_one_call_extends_the_deadline(app, postgresql, calls):
