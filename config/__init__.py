@@ -95,6 +95,12 @@ class BaseConfig:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # A pooled connection idle this long is checked before use (a busy one is known alive).
     DB_PING_IDLE_SECONDS = 10
+    # PostgreSQL connections a process keeps open once it needed them, and how many more it
+    # may open under a burst (those are closed again after use). An eventlet web process runs
+    # many requests at once: a pool smaller than its concurrency makes the database start a
+    # backend process for nearly every request.
+    DB_POOL_SIZE = 20
+    DB_MAX_OVERFLOW = 10
     # PostgreSQL: revisions of active bids stored in one call of bid_accept_revision().
     BIDS_ONE_CALL_ACCEPT = True
 
@@ -141,9 +147,8 @@ class BaseConfig:
         values["BIDS_ONE_CALL_ACCEPT"] = _bool(
             env.get("BIDS_ONE_CALL_ACCEPT"), values["BIDS_ONE_CALL_ACCEPT"]
         )
-        values["DB_PING_IDLE_SECONDS"] = _int(
-            env, "DB_PING_IDLE_SECONDS", values["DB_PING_IDLE_SECONDS"]
-        )
+        for name in ("DB_PING_IDLE_SECONDS", "DB_POOL_SIZE", "DB_MAX_OVERFLOW"):
+            values[name] = _int(env, name, values[name])
         values["SQLALCHEMY_DATABASE_URI"] = database_url(values["SQLALCHEMY_DATABASE_URI"])
         return values
 
