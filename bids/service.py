@@ -167,31 +167,33 @@ def to_offer(data: dict, specs: _Specs) -> tuple[rules.Offer, list[tuple[str, st
     return rules.Offer(lines=lines, criteria=values), problems
 
 
+@functools.cache
+def _latest_offer_queries():
+    """The lines and the criterion values of a bid's latest revision (plain rows, not
+    entities: a revision may have 50,000 lines); built once, as every submit reads them."""
+    latest = (
+        select(BidRevision.id)
+        .where(BidRevision.bid_id == bindparam("bid"), BidRevision.number == bindparam("number"))
+        .scalar_subquery()
+    )
+    lines = select(BidLine.position_number, BidLine.unit_price, BidLine.note).where(
+        BidLine.revision_id == latest
+    )
+    values = select(
+        BidCriterionValue.lot_number, BidCriterionValue.criterion_id, BidCriterionValue.value
+    ).where(BidCriterionValue.revision_id == latest)
+    return lines, values
+
+
 def _offer_of(bid: Bid | None, specs: _Specs) -> rules.Offer | None:
     """The bid's latest offer (None before its first revision)."""
     if bid is None or bid.revision_count == 0:
         return None
-    latest = (
-        select(BidRevision.id)
-        .where(BidRevision.bid_id == bid.id, BidRevision.number == bid.revision_count)
-        .scalar_subquery()
-    )
-    lines = db.session.execute(  # plain rows, not entities: a revision may have 50,000 lines
-        select(BidLine.position_number, BidLine.unit_price, BidLine.note).where(
-            BidLine.revision_id == latest
-        )
-    )
-    values = (
-        db.session.execute(
-            select(
-                BidCriterionValue.lot_number,
-                BidCriterionValue.criterion_id,
-                BidCriterionValue.value,
-            ).where(BidCriterionValue.revision_id == latest)
-        )
-        if specs.kinds  # a tender without criteria has no values to read
-        else ()
-    )
+    lines_query, values_query = _latest_offer_queries()
+    latest = {"bid": bid.id, "number": bid.revision_count}
+    lines = db.session.execute(lines_query, latest)
+    # a tender without criteria has no values to read
+    values = db.session.execute(values_query, latest) if specs.kinds else ()
     return rules.Offer(
         lines={number: rules.Line(price, note) for number, price, note in lines},
         criteria={

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -70,17 +71,36 @@ def execute_alone(statement, params: dict) -> list:
     changes; its read transaction so far is ended (objects stay loaded). Inside an enclosing
     transaction that the session only joined (a test's), the statement joins it instead."""
     session = db.session
-    if session().in_transaction():
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("execute_alone() with pending changes in the session")
-        if session.connection().in_nested_transaction():
-            return session.execute(statement, params).all()
-        _commit(session(), expire=False)
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("execute_alone() with pending changes in the session")
+    connection = session.connection()
+    if connection.in_nested_transaction():
+        return session.execute(statement, params).all()
+    # End the session's read transaction at the driver and run the statement on the same
+    # connection in autocommit: the session's own commit later finds nothing to commit.
+    # (Going through the session, ending its transaction and checking a connection out in
+    # autocommit costs twice the CPU of the statement itself, on the busiest path.)
+    sql, compiled = _compiled(statement, connection.dialect)
+    driver = connection.connection.driver_connection
+    driver.commit()
+    driver.autocommit = True
     try:
-        conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        return conn.execute(statement, params).all()
+        with driver.cursor() as cursor:
+            cursor.execute(sql, compiled.construct_params(params))
+            return cursor.fetchall()
+    except Exception:
+        if driver.closed:
+            connection.invalidate()  # a lost connection does not go back to the pool
+        raise
     finally:
-        _commit(session(), expire=False)  # back to a plain transaction for what follows
+        if not driver.closed:
+            driver.autocommit = False
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(statement, dialect) -> tuple[str, object]:
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), compiled
 
 
 def dialect() -> str:
