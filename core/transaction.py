@@ -82,9 +82,9 @@ def execute_alone(statement, params: dict) -> list:
     # autocommit costs twice the CPU of the statement itself, on the busiest path.)
     sql, compiled = _compiled(statement, connection.dialect)
     driver = connection.connection.driver_connection
-    driver.commit()
-    driver.autocommit = True
     try:
+        driver.commit()
+        driver.autocommit = True
         with driver.cursor() as cursor:
             cursor.execute(sql, compiled.construct_params(params))
             return cursor.fetchall()

@@ -21,8 +21,10 @@ def test_environment_overrides(tmp_path):
         "MAIL_PORT": "2525",
         "MAIL_USE_TLS": "yes",
         "SOCKETIO_ASYNC_MODE": "threading",
+        "DB_POOL_SIZE": "40",
     }
     values = config.load("development", env, str(tmp_path))
+    assert (values["DB_POOL_SIZE"], values["DB_MAX_OVERFLOW"]) == (40, 10)
     assert values["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://db/x"
     assert values["REDIS_URL"] == "redis://r:6379/0"
     assert values["TIMEZONE"] == "Asia/Yekaterinburg"
@@ -42,5 +44,7 @@ def test_production_requires_secrets(tmp_path):
 def test_bad_values_are_named(tmp_path):
     with pytest.raises(RuntimeError, match="MAIL_PORT"):
         config.load("development", {"MAIL_PORT": "twenty-five"}, str(tmp_path))
+    with pytest.raises(RuntimeError, match="DB_POOL_SIZE"):
+        config.load("development", {"DB_POOL_SIZE": "many"}, str(tmp_path))
     with pytest.raises(RuntimeError, match="APP_ENV"):
         config.load("staging", {}, str(tmp_path))
