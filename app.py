@@ -9,10 +9,12 @@ from pathlib import Path
 
 from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import config
 from core import http, jobs
 from core.extensions import csrf, db, login_manager, migrate, socketio
+from core.fields import MAX_ID
 from core.jobs import Periodic
 from core.transaction import install_idle_ping, install_sqlite_pragmas
 
@@ -43,6 +45,14 @@ def _eventlet_patched() -> bool:
     return bool(eventlet and eventlet.patcher.is_monkey_patched("socket"))
 
 
+class IdConverter(IntegerConverter):
+    """<int:...> in every route: an id no row can have (past PostgreSQL's integer) matches no
+    route, so it is a 404 like any unknown id, never a database error."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(config_overrides: dict | None = None, env: dict | None = None) -> Flask:
     """Build the app; settings come from the environment (or `env`) and the overrides."""
     overrides = dict(config_overrides or {})
@@ -53,6 +63,7 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.url_map.converters["int"] = IdConverter  # before any route is declared
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config.load(overrides.pop("APP_ENV", None), environ, app.instance_path))
     app.config.update(overrides)

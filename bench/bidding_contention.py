@@ -15,8 +15,13 @@ transaction shape (lock the tender row, insert a revision and 1-10 lines, update
 with psycopg2 from as many threads (capped by free connection slots), and the ratio.
 
     .venv/bin/python bench/bidding_contention.py [--suppliers 50] [--processes 2]
-        [--seconds 20] [--in-window] [--client-payload] [--raw-seconds 10] [--raw-threads N]
-        [--keep]
+        [--seconds 20] [--in-window] [--client-payload] [--rate R] [--raw-seconds 10]
+        [--raw-threads N] [--keep]
+
+By default every supplier submits again as soon as it is answered (closed loop: the
+throughput at saturation; the latency is then the suppliers' number over the throughput).
+--rate R: the suppliers together offer R revisions/s at random moments (open loop: the
+latency at that load, counted from the moment each revision was due).
 
 --in-window: the tender closes in 10 minutes, extension mode from_change (window 30 min,
 extension 30 min), so every accepted revision extends the deadline (audit event + emit).
@@ -369,6 +374,7 @@ class ClientResult:
     cycle_ms: list[float] = field(default_factory=list)
     errors: collections.Counter = field(default_factory=collections.Counter)
     acknowledged: list[str] = field(default_factory=list)
+    late: int = 0  # with a rate: revisions due while the previous one was still on its way
 
 
 class Client:
@@ -389,19 +395,33 @@ class Client:
         self.pool.close()
 
 
-def supplier_loop(base, s: Supplier, tender, seconds, start: threading.Barrier, out, own, count):
-    """own: build the payload in the client (no prepare call); count: at most so many."""
+def supplier_loop(
+    base, s: Supplier, tender, seconds, start: threading.Barrier, out, own, count, rate=None
+):
+    """own: build the payload in the client (no prepare call); count: at most so many;
+    rate: this supplier's revisions per second, at random moments (a Poisson process), else
+    one right after the other. With a rate, a revision's time counts from the moment it was
+    due, so one that waited for the supplier's previous revision to come back counts its wait
+    too (no coordinated omission)."""
     tender_id, tender_number = tender
     rnd = random.Random(s.org_id + 1000 * s.revision)
     http = Client(base, s.headers)
     prepare_url = f"/api/v1/tenders/{tender_id}/bid/prepare"
     submit_url = f"/api/v1/tenders/{tender_id}/bid/revisions"
     start.wait()
+    due = time.perf_counter()
     end = time.monotonic() + seconds
     while time.monotonic() < end and count > 0:
         count -= 1
         offer = random_offer(rnd)
-        t0 = time.perf_counter()
+        if rate is not None:
+            due += rnd.expovariate(rate)
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            else:
+                out.late += 1
+        t0 = time.perf_counter() if rate is None else due
         try:
             if own:
                 payload = own_payload(tender_number, s, offer, s.revision, s.previous)
@@ -433,13 +453,19 @@ def supplier_loop(base, s: Supplier, tender, seconds, start: threading.Barrier, 
     http.close()
 
 
-def api_load(bases, suppliers, tender, seconds, own, count=10**9) -> tuple[ClientResult, float]:
+def api_load(
+    bases, suppliers, tender, seconds, own, count=10**9, rate=None
+) -> tuple[ClientResult, float]:
+    """rate: revisions per second offered by all the suppliers together (None: as fast as
+    they are answered)."""
     results = [ClientResult() for _ in suppliers]
     barrier = threading.Barrier(len(suppliers) + 1)
+    each = rate / len(suppliers) if rate else None
     threads = [
         threading.Thread(
             target=supplier_loop,
             args=(bases[i % len(bases)], s, tender, seconds, barrier, results[i], own, count),
+            kwargs={"rate": each},
             daemon=True,
         )
         for i, s in enumerate(suppliers)
@@ -457,6 +483,7 @@ def api_load(bases, suppliers, tender, seconds, own, count=10**9) -> tuple[Clien
         merged.cycle_ms += r.cycle_ms
         merged.errors.update(r.errors)
         merged.acknowledged += r.acknowledged
+        merged.late += r.late
     return merged, elapsed
 
 
@@ -735,6 +762,13 @@ def main() -> None:
         action="store_true",
         help="clients build the payload themselves (as an ERP does): submit calls only",
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="revisions/s offered by all suppliers together, at random moments (open loop); "
+        "default: each supplier submits again as soon as it is answered (closed loop)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     exit_on_sigterm()
@@ -787,7 +821,7 @@ def main() -> None:
         sampler = LockSampler(url)
         sampler.start()
         result, elapsed = api_load(
-            servers.bases, suppliers, tender, args.seconds, args.client_payload
+            servers.bases, suppliers, tender, args.seconds, args.client_payload, rate=args.rate
         )
         lock_summary, cpu_summary = sampler.summary(), meter.report()
         accepted = len(result.acknowledged)
@@ -797,10 +831,14 @@ def main() -> None:
             f" over {args.processes} processes = {accepted / elapsed:.1f} revisions/s"
         )
         report("submit call (HTTP round trip)", result.submit_ms)
-        report(
-            "build + sign + submit" if args.client_payload else "prepare + sign + submit",
-            result.cycle_ms,
-        )
+        cycle = "build + sign + submit" if args.client_payload else "prepare + sign + submit"
+        if args.rate:
+            print(
+                f"offered {args.rate:.0f} revisions/s at random moments; "
+                f"{result.late} revisions were due before the supplier's previous one was answered"
+            )
+            cycle = "from the moment due to the answer"
+        report(cycle, result.cycle_ms)
         print("errors by status:", dict(result.errors) or "none")
         print(cpu_summary)
         print(lock_summary)
@@ -830,8 +868,17 @@ def main() -> None:
         )
         report("baseline transaction", raw_ms)
         api_rate = accepted / elapsed
-        p99 = percentile(result.submit_ms, 0.99) if result.submit_ms else float("nan")
+        # open loop: from the moment due (waits behind the supplier's previous one included)
+        latencies = result.cycle_ms if args.rate else result.submit_ms
+        p99 = percentile(latencies, 0.99) if latencies else float("nan")
         print(f"ratio: API revisions/s / raw tx/s = {api_rate / raw_rate:.3f}")
+        if not args.rate:
+            print(
+                f"closed loop: {args.suppliers} suppliers always waiting on an answer at "
+                f"{api_rate:.0f}/s wait {1000 * args.suppliers / api_rate:.0f} ms on average "
+                f"(Little's law), so a p99 <= 250 ms needs well over "
+                f"{args.suppliers / 0.25:.0f}/s; see --rate for the latency at a given load"
+            )
         print(
             f"targets: >= 200 revisions/s -> {api_rate:.1f} "
             f"({'met' if api_rate >= 200 else 'NOT met'}); submit p99 <= 250 ms -> "

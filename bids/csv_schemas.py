@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, pre_load, validate
 
 from bids.schemas import CriterionValueIn
-from core.fields import ExactDecimal, InputSchema
+from core.fields import ExactDecimal, Id, InputSchema
 
 
 class CsvTemplateQuery(InputSchema):
@@ -108,7 +108,7 @@ class CsvOfferIn(InputSchema):
         validate=validate.Length(max=1000),
     )
     documents = fields.List(
-        fields.Integer(strict=True),
+        Id(strict=True),
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=50),
@@ -118,5 +118,5 @@ class CsvOfferIn(InputSchema):
 class CsvSignedIn(CsvOfferIn):
     """The signature over the payload that .../prepare returned."""
 
-    key_id = fields.Integer(required=True)
+    key_id = Id(required=True)
     signature = fields.String(required=True, validate=validate.Length(min=8, max=4096))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core.fields import ExactDecimal, InputSchema
+from core.fields import ExactDecimal, Id, InputSchema
 
 
 class LineIn(InputSchema):
@@ -16,7 +16,7 @@ class LineIn(InputSchema):
 
 class CriterionValueIn(InputSchema):
     lot = fields.Integer(required=True, validate=validate.Range(min=1))
-    criterion = fields.Integer(required=True)
+    criterion = Id(required=True)
     value = fields.Raw(required=True)
 
 
@@ -28,15 +28,13 @@ class OfferIn(InputSchema):
         fields.Nested(CriterionValueIn), load_default=list, validate=validate.Length(max=1000)
     )
     # Ids of documents in the organization's vault; the payload names them by SHA-256.
-    documents = fields.List(
-        fields.Integer(strict=True), load_default=list, validate=validate.Length(max=50)
-    )
+    documents = fields.List(Id(strict=True), load_default=list, validate=validate.Length(max=50))
 
 
 class SignedOfferIn(OfferIn):
     """The same offer, signed: the signature covers the payload `prepare` returned."""
 
-    key_id = fields.Integer(required=True)
+    key_id = Id(required=True)
     signature = fields.String(required=True, validate=validate.Length(min=8, max=4096))
 
 

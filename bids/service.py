@@ -22,6 +22,7 @@ from bids.models import Bid, BidCriterionValue, BidLine, BidRevision, Organizati
 from core import bulk, clock, live
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
+from core.lru import Bounded
 from core.transaction import after_commit, lock
 from notifications.service import deliver_event, record_event
 from positions import evaluation
@@ -56,6 +57,7 @@ class _Specs:
     """The tender's lots as the pure rules see them, plus position ids by number."""
 
     def __init__(self, tender: Tender):
+        self.version = (tender.id, tender.updated_at)
         rows = db.session.execute(
             select(
                 Position.id,
@@ -110,13 +112,21 @@ class _Specs:
 
 # The specs of recently bid-on tenders. A published tender's positions and criteria change
 # only by an amendment, which moves `updated_at`, so (id, updated_at) names one version.
-_SPECS_CACHE: collections.OrderedDict[tuple, _Specs] = collections.OrderedDict()
-_SPECS_CACHE_SIZE = 32
+_SPECS_CACHE = Bounded(32)
+
+# The latest offers of recently revised bids, by (bid, hash of the revision's signed payload,
+# tender version): the payload commits to every line and criterion value, so an entry can
+# never be stale. A revision accepted by this process is remembered, and the bid's next
+# revision (its supplier's connection usually comes back to the same process) compares with
+# it without reading it back. Small offers only: a large one is read when needed.
+_OFFERS_CACHE = Bounded(4096)
+_OFFERS_CACHE_LINES = 100
 
 
 def forget_specs() -> None:
-    """Empty the cache (tests roll back tenders, so an id and a time can come back)."""
+    """Empty the caches (tests roll back tenders, so an id and a time can come back)."""
     _SPECS_CACHE.clear()
+    _OFFERS_CACHE.clear()
 
 
 def specs_of(tender: Tender) -> _Specs:
@@ -126,10 +136,13 @@ def specs_of(tender: Tender) -> _Specs:
     specs = _SPECS_CACHE.get(key)
     if specs is None:
         specs = _Specs(tender)
-        _SPECS_CACHE[key] = specs
-        while len(_SPECS_CACHE) > _SPECS_CACHE_SIZE:
-            _SPECS_CACHE.popitem(last=False)
+        _SPECS_CACHE.put(key, specs)
     return specs
+
+
+def _remember_offer(bid_id: int, payload_hash: str, specs: _Specs, offer: rules.Offer) -> None:
+    if len(offer.lines) <= _OFFERS_CACHE_LINES:
+        _OFFERS_CACHE.put((bid_id, payload_hash, specs.version), offer)
 
 
 def _criterion_value(kind: str | None, value: object):
@@ -189,6 +202,9 @@ def _offer_of(bid: Bid | None, specs: _Specs) -> rules.Offer | None:
     """The bid's latest offer (None before its first revision)."""
     if bid is None or bid.revision_count == 0:
         return None
+    known = _OFFERS_CACHE.get((bid.id, bid.last_hash, specs.version))
+    if known is not None:
+        return known
     lines_query, values_query = _latest_offer_queries()
     latest = {"bid": bid.id, "number": bid.revision_count}
     lines = db.session.execute(lines_query, latest)
@@ -408,6 +424,7 @@ def submit(
     bid = bid or _new_bid(tender, org, now)
     revision = _store(tender, bid, signed, now, decision)
     documents.attach(revision, attached)
+    _remember_offer(bid.id, revision.payload_hash, specs, offer)
     if triggering:
         _push_offer(tender, bid, _changed_prices(None if new_participant else previous, offer))
     if new_participant:
@@ -492,6 +509,7 @@ def _accept_in_one_call(
     else:
         return None
     revision = accept_pg.revision_object(stored.revision_id, rows, signed.attached)
+    _remember_offer(bid.id, revision.payload_hash, signed.specs, signed.offer)
     set_committed_value(bid, "revision_count", revision.number)  # as stored (a new bid too)
     set_committed_value(bid, "last_hash", revision.payload_hash)
     if signed.triggering:

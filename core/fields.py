@@ -6,7 +6,15 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers (SQLite cannot even bind past 2**63)
+
+
+def Id(strict: bool = False, **kwargs) -> fields.Integer:  # noqa: N802 - named as a field
+    """The id of a stored object: a whole number from 1 up to the largest id there can be
+    (a larger one is refused as a field error, never sent to the database)."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class ExactDecimal(fields.Field):

@@ -112,13 +112,18 @@ def test_denials(app, client, db):
     )
     assert resp.status_code == 404
     # Ids beyond any stored one (and beyond the database's integer) are simply not found.
-    for key_id, tender_id in ((2**31, tid), (-1, tid), (b.key_id, 2**31), (b.key_id, 10**20)):
+    out_of_range = ((2**31, tid), (10**20, tid), (-1, tid), (b.key_id, 2**31), (b.key_id, 10**20))
+    for key_id, tender_id in out_of_range:
         resp = client.post(
             f"/api/v1/tenders/{tender_id}/bid/revisions",
             headers=b.headers,
             json={**good, "key_id": key_id, "signature": sign(b.private_key, {"x": 1})},
         )
-        assert resp.status_code in (404, 422), (key_id, tender_id, resp.get_json())
+        assert resp.status_code == (404 if tender_id != tid else 422), (key_id, tender_id)
+        if tender_id == tid:
+            assert "key_id" in resp.get_json()["error"]["fields"]
+    resp = submit(client, b, tid, {**good, "documents": [10**20]})
+    assert resp.status_code == 422 and "documents.0" in resp.get_json()["error"]["fields"]
     # The customer cannot bid on its own tender; a pending supplier cannot bid at all.
     resp = client.post(
         f"/api/v1/tenders/{tid}/bid/prepare", json=good, headers=tender["customer"].headers

@@ -387,3 +387,32 @@ def test_a_tender_or_bid_moved_meanwhile_is_refused_by_the_locked_path(
         select(BidRevision.number).where(BidRevision.bid_id == first.bid_id)
     ).scalars()
     assert list(numbers) == [1]
+
+
+def test_an_accepted_offer_is_remembered_as_the_database_holds_it(ctx, monkeypatch):
+    """The next revision compares with the remembered offer (no read), which is exactly the
+    offer read back from the database; a bid revised elsewhere (another process) is read."""
+    clock.freeze(T0)
+    tender = _tender(T0 + dt.timedelta(days=3), criteria=True)
+    a = make_supplier()
+    _submit(a, tender.id, {"1": "90", "2": "110.5"}, note="склад", criteria=_criteria(tender, "24"))
+    bid = service.own_bid(a[1], tender.id)
+    specs = service.specs_of(tender)
+    remembered = service._OFFERS_CACHE.get((bid.id, bid.last_hash, specs.version))
+    assert remembered is not None
+    service._OFFERS_CACHE.clear()
+    stored = service._offer_of(bid, specs)  # read from the database
+    assert remembered == stored
+    assert stored.lines["2"].unit_price == Decimal("110.50")
+    # The same offer again is no triggering change, whether remembered or read.
+    reads: list = []
+    real = service._latest_offer_queries
+    monkeypatch.setattr(service, "_latest_offer_queries", lambda: reads.append(1) or real())
+    clock.freeze(T0 + dt.timedelta(minutes=1))
+    same = _submit(
+        a, tender.id, {"1": "90.00", "2": "110.50"}, note="склад", criteria=_criteria(tender, "24")
+    )
+    assert same.triggering is False and reads == [1]  # nothing remembered yet: read once
+    clock.freeze(T0 + dt.timedelta(minutes=2))
+    again = _submit(a, tender.id, {"1": "89"}, note="склад", criteria=_criteria(tender, "24"))
+    assert again.triggering is True and reads == [1]  # remembered from the revision before
