@@ -416,6 +416,8 @@ def supplier_loop(
         offer = random_offer(rnd)
         if rate is not None:
             due += rnd.expovariate(rate)
+            if due - time.perf_counter() > end - time.monotonic():
+                break  # due after the end of the load
             wait = due - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
