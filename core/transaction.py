@@ -66,7 +66,8 @@ def _forget_hooks(session: Session, previous_transaction) -> None:
 
 def execute_alone(statement, params: dict) -> list:
     """Execute one statement as a transaction of its own, committed by the database as the
-    statement ends, and return its rows. Whatever locks it takes are held only inside the
+    statement ends, and return its rows (as the driver gives them: no SQLAlchemy result
+    types). Whatever locks it takes are held only inside the
     database, never across a round trip to this process. The session must hold no pending
     changes; its read transaction so far is ended (objects stay loaded). Inside an enclosing
     transaction that the session only joined (a test's), the statement joins it instead."""
