@@ -97,9 +97,12 @@ def store(
     actor: dict,
     extension: dict | None,
     best_of: list[str] | None = None,
+    alone: bool = True,
 ) -> Stored:
     """Store the accepted revision and its audit events, if nothing moved meanwhile; with
-    best_of, read the best price of those positions once it is stored."""
+    best_of, read the best price of those positions once it is stored. alone: as a
+    transaction of its own (committed by the database); else in the session's transaction
+    (which holds the tender lock already), for the caller to commit."""
     chain = f"tender:{tender.id}"
     revision = rows.revision
     params = {
@@ -141,7 +144,8 @@ def store(
         }
     if best_of is not None:
         params["best_of"] = best_of
-    ((result,),) = execute_alone(_CALL, {"p": json.dumps(params)})
+    call = {"p": json.dumps(params)}
+    ((result,),) = execute_alone(_CALL, call) if alone else db.session.execute(_CALL, call).all()
     if result["status"] == "ok":
         best = None
         if best_of is not None:

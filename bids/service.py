@@ -23,7 +23,7 @@ from core import bulk, clock, live
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.lru import Bounded
-from core.transaction import after_commit, lock
+from core.transaction import after_commit, commit, lock
 from notifications.service import deliver_event, record_event
 from positions import evaluation
 from positions.models import Criterion, Position
@@ -468,46 +468,29 @@ def _push_offer(
     )
 
 
-ONE_CALL_TRIES = 3  # then the locked path: the deadline keeps moving under this bidder
-
-
 def _accept_in_one_call(
     tender: Tender, bid: Bid, signed: Signed, previous: rules.Offer | None
 ) -> BidRevision | None:
-    """PostgreSQL, a first bid or a revision of an active bid: decide with the pure rule from
-    the deadline read before, and store it all in one call that holds the tender lock only
-    inside the database (bids/accept_pg.py). When another change moved the deadline meanwhile
-    (or another new participant took the next number), decide again from what the call saw.
-    None: the bid or the tender moved otherwise, or the rule refuses (the locked path then
-    decides again and says why)."""
+    """PostgreSQL, a first bid or a revision of an active bid: decide with the pure rule and
+    store it all in one call of bid_accept_revision() (bids/accept_pg.py).
+
+    A revision that leaves the deadline alone is decided from the deadline read before and
+    stored in one call that commits by itself, holding the tender lock only inside the
+    database. One that moves the deadline (in the window, where every bidder's change moves
+    it, so that concurrent ones would each find it moved), or one that found it moved or its
+    participant number taken, is decided under the lock: lock the tender row, decide from
+    the deadline it holds, make the same call in that transaction, commit (three round trips
+    under the lock, where the locked path takes a dozen). None: the bid or the tender moved
+    otherwise, or the rule refuses (the locked path then decides again and says why)."""
     new_bid = bid is None
     bid = bid or _first_bid(tender, signed.org)
     changed = _changed_prices(previous, signed.offer) if signed.triggering else {}
     # what the push after the commit tells, read by the call under the tender lock
     best_of = list(changed) if changed and offers.live_delta(tender.visibility, changed) else None
-    for _ in range(ONE_CALL_TRIES):
-        now = clock.now()
-        if not signed.key.usable_at(now):
-            return None
-        if new_bid:
-            bid.first_bid_at = now
-        decision = rules.decide(
-            tender.bid_deadline,
-            now,
-            policy_of(tender),
-            triggering=signed.triggering,
-            rank=None,
-            extensions_so_far=tender.extensions_count,
-        )
-        if not decision.accepted:
-            return None
-        stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision, best_of)
-        if stored.revision_id is not None:
-            break
-        if not _catch_up(tender, bid, stored):
-            return None
-    else:
+    done = _one_call_or_under_lock(tender, bid, signed, new_bid, best_of)
+    if done is None:
         return None
+    tender, stored, rows, extension, now, decision = done
     revision = accept_pg.revision_object(stored.revision_id, rows, signed.attached)
     _remember_offer(bid.id, revision.payload_hash, signed.specs, signed.offer)
     set_committed_value(bid, "revision_count", revision.number)  # as stored (a new bid too)
@@ -523,6 +506,58 @@ def _accept_in_one_call(
         deliver_event(stored.event_id)
         _announce_extension(tender, extension)
     return revision
+
+
+def _one_call_or_under_lock(
+    tender: Tender, bid: Bid, signed: Signed, new_bid: bool, best_of: list[str] | None
+) -> tuple | None:
+    """(tender, stored, rows, extension, now, decision) once stored (see _accept_in_one_call);
+    None if the locked path must decide."""
+    now, decision = _decided(tender, bid if new_bid else None, signed)
+    if decision is None:
+        return None
+    if not decision.extended:
+        stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision, best_of)
+        if stored.revision_id is not None:
+            return tender, stored, rows, extension, now, decision
+        if not _catch_up(tender, bid, stored):
+            return None
+    tender = lock(Tender, tender.id)  # the deadline, extensions and status as they are
+    if tender is None or tender.status != "published":
+        return None
+    if new_bid:
+        bid.participant_number = _bids_so_far(tender) + 1
+    now, decision = _decided(tender, bid if new_bid else None, signed)
+    if decision is None:
+        return None
+    stored, rows, extension = _store_in_one_call(
+        tender, bid, signed, now, decision, best_of, alone=False
+    )
+    if stored.revision_id is None:
+        return None
+    commit(keep_loaded=True)  # stored: let the lock go now
+    return tender, stored, rows, extension, now, decision
+
+
+def _decided(
+    tender: Tender, new_bid: Bid | None, signed: Signed
+) -> tuple[dt.datetime, rules.Decision | None]:
+    """The moment and the rule's decision for a revision accepted now (None: the key is no
+    longer usable or the rule refuses; the locked path says why)."""
+    now = clock.now()
+    if not signed.key.usable_at(now):
+        return now, None
+    if new_bid is not None:
+        new_bid.first_bid_at = now
+    decision = rules.decide(
+        tender.bid_deadline,
+        now,
+        policy_of(tender),
+        triggering=signed.triggering,
+        rank=None,
+        extensions_so_far=tender.extensions_count,
+    )
+    return now, decision if decision.accepted else None
 
 
 def _catch_up(tender: Tender, bid: Bid, stored: accept_pg.Stored) -> bool:
@@ -559,6 +594,7 @@ def _store_in_one_call(
     now: dt.datetime,
     decision: rules.Decision,
     best_of: list[str] | None,
+    alone: bool = True,
 ) -> tuple[accept_pg.Stored, Rows, dict | None]:
     rows = _accepted_rows(tender, bid, signed, now, decision)
     events = [accept_pg.Event("bid.revision_accepted", "bid", bid.id, _revision_event(bid, rows))]
@@ -578,6 +614,7 @@ def _store_in_one_call(
         {"user": signed.user.id, "org": signed.org.id},
         {"number": tender.number, **extension} if extension else None,
         best_of,
+        alone,
     )
     return stored, rows, extension
 

@@ -276,9 +276,13 @@ def test_one_call_extends_the_deadline(app, postgresql, calls):
     deadline = T0 + dt.timedelta(minutes=10)
     tender = _tender(deadline)
     a = make_supplier()
-    _submit(a, tender.id, {"1": "90.00"})  # first bid, locked path: D + 30 min
+    _submit(a, tender.id, {"1": "90.00"})  # a first bid, in the window: D + 30 min
+    assert len(calls) == 1 and calls[0].event_id is not None
     clock.freeze(deadline + dt.timedelta(minutes=29))
     revision = _submit(a, tender.id, {"1": "89.00"})
+    # A change that moves the deadline is decided under the lock: one call, never refused
+    # for a deadline that moved meanwhile.
+    assert len(calls) == 2
     assert calls[-1].revision_id == revision.id and calls[-1].event_id is not None
     assert revision.extended and revision.deadline_after == deadline + dt.timedelta(minutes=60)
     db.session.expire_all()
