@@ -14,7 +14,7 @@ from marshmallow import (
 from accounts.models import MEMBER_ROLES
 from accounts.regions import REGIONS_BY_CODE, region_name
 from accounts.rules import RuleViolation, check_kpp, check_org_identifiers, password_problems
-from core.fields import InputSchema
+from core.fields import Id, InputSchema
 
 ROLES = ("customer", "supplier")
 
@@ -140,7 +140,7 @@ class AccreditationDecisionSchema(_Input):
 
 
 class SwitchOrgSchema(_Input):
-    org_id = fields.Integer(required=True, strict=False)
+    org_id = Id(required=True)
 
 
 # -- outputs ----------------------------------------------------------------------------

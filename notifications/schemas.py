@@ -7,7 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, pre_load, validate
 
 from accounts.regions import REGIONS_BY_CODE
-from core.fields import CommaList, ExactDecimal, InputSchema
+from core.fields import CommaList, ExactDecimal, Id, InputSchema
 from notifications.models import FREQUENCIES
 from tenders.schemas import TenderSummaryOut, known_category
 
@@ -28,7 +28,7 @@ class SubscriptionIn(InputSchema):
         validate=validate.Length(max=50),
     )
     customers = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        Id(strict=True),
         load_default=list,
         validate=validate.Length(max=100),
     )

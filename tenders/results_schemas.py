@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core.fields import ExactDecimal, InputSchema
+from core.fields import MAX_ID, ExactDecimal, InputSchema
 
 
 class ResultsQuery(InputSchema):
@@ -12,7 +12,7 @@ class ResultsQuery(InputSchema):
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    lot = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    lot = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
 
 class ComparisonQuery(ResultsQuery):
@@ -22,15 +22,17 @@ class ComparisonQuery(ResultsQuery):
     status = fields.String(
         load_default="", validate=validate.OneOf(["", "awarded", "unsuccessful"])
     )
-    participant = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    participant = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     winner = fields.Boolean(load_default=False)
 
 
 class DisqualifyIn(InputSchema):
     """Disqualify a participant's bid for the whole tender (lot omitted) or for one lot."""
 
-    participant = fields.Integer(required=True, validate=validate.Range(min=1))
-    lot = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    participant = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    lot = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 

@@ -15,7 +15,7 @@ from marshmallow import (
 )
 
 from accounts.regions import REGIONS_BY_CODE, region_name
-from core.fields import CommaList, ExactDecimal, InputSchema, TimeZone, to_utc
+from core.fields import MAX_ID, CommaList, ExactDecimal, InputSchema, TimeZone, to_utc
 from positions import classifiers
 from positions.models import CRITERION_KINDS, DIRECTIONS
 from tenders.models import AWARD_MODES, EXTENSION_MODES, STATUSES, VAT_MODES, VISIBILITY_MODES
@@ -129,7 +129,9 @@ class TenderHeader(_Input):
     extension_window_minutes = fields.Integer(validate=validate.Range(min=1, max=1440))
     extension_minutes = fields.Integer(validate=validate.Range(min=1, max=1440))
     extension_mode = fields.String(validate=validate.OneOf(EXTENSION_MODES))
-    extension_trigger_rank = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    extension_trigger_rank = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=10_000)
+    )
     max_extensions = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1000))
     latest_close = fields.DateTime(allow_none=True)
     visibility = fields.String(validate=validate.OneOf(VISIBILITY_MODES))
@@ -228,7 +230,9 @@ class SearchQuery(_Input):
 class PageQuery(_Input):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    lot = fields.Integer(load_default=None, allow_none=True)
+    lot = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
 
 
 # -- outputs -------------------------------------------------------------------------------

@@ -232,3 +232,22 @@ def test_trigger_rank_ties_go_to_the_price_offered_first(app, client, db):
     clock.freeze(deadline - dt.timedelta(minutes=5))
     lower = submit(client, b, tender["id"], offer({"1": "89.00"}, _criteria(tender))).get_json()
     assert lower["extended"] is True  # B is first now
+
+
+def test_numbers_past_any_stored_id_are_field_errors(app, client, db):
+    """A lot, participant or rank larger than a stored integer can be is refused by name
+    (422), or matches no route (404): never a database error."""
+    tender = _published(app, client)
+    tid, customer = tender["id"], tender["customer"]
+    for path in (
+        f"/api/v1/tenders/{tid}/positions?lot={10**20}",
+        f"/api/v1/tenders/{tid}/results?lot={2**31}",
+        f"/api/v1/tenders/{tid}/evaluation?participant={10**20}",
+    ):
+        resp = client.get(path, headers=customer.headers)
+        assert resp.status_code == 422, (path, resp.get_json())
+    assert client.get(f"/api/v1/tenders/{10**20}/positions").status_code == 404
+    body = draft_body(extension_trigger_rank=10**12)
+    resp = client.post("/api/v1/tenders", json=body, headers=customer.headers)
+    assert resp.status_code == 422
+    assert "extension_trigger_rank" in resp.get_json()["error"]["fields"]
