@@ -568,10 +568,14 @@ class LockSampler(threading.Thread):
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), 0 when unknown."""
+    """User + system CPU time of a process and of its children that have ended (Linux
+    /proc), 0 when unknown. With the children, a group of processes (PostgreSQL's backends
+    and the postmaster that reaps them) sums to a total that only grows: a backend that ends
+    during the load moves its time to the postmaster instead of out of the sum."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        return ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return 0.0
 
@@ -623,7 +627,7 @@ class CpuMeter:
         now = self._cpu()
         parts = []
         for name, per_pid in now.items():
-            used = sum(v - self.cpu[name].get(p, 0.0) for p, v in per_pid.items())
+            used = sum(per_pid.values()) - sum(self.cpu[name].values())
             parts.append(f"{name} {100 * used / wall:.0f}%")
         busy, total = machine_busy()
         if total > self.machine[1]:
