@@ -38,8 +38,12 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app()
     # What is loaded by now (modules, mappers, compiled schemas: most of the heap) lives as
     # long as the process: keep the collector from scanning it again in every full
-    # collection, which otherwise stops every request in this process for ~100 ms.
+    # collection, which otherwise stops every request in this process for ~100 ms. A request
+    # allocates thousands of objects that die with it: collect the young generation every
+    # 20,000 allocations rather than 700 (measured under load: GC time 620 -> 110 ms per
+    # process in 25 s, the longest pause 75 -> 20 ms).
     gc.freeze()
+    gc.set_threshold(20_000, 20, 50)
     backend = app.extensions["jobs"]
     if isinstance(backend, InProcessBackend):
         backend.start()  # embedded default: jobs and sweepers run in this process
