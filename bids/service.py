@@ -495,9 +495,8 @@ def _accept_in_one_call(
     _remember_offer(bid.id, revision.payload_hash, signed.specs, signed.offer)
     set_committed_value(bid, "revision_count", revision.number)  # as stored (a new bid too)
     set_committed_value(bid, "last_hash", revision.payload_hash)
-    if signed.triggering:
-        best = stored.best if best_of is not None else {}
-        _push_offer(tender, bid, changed, (best, stored.participants))
+    if signed.triggering:  # no best prices asked for: none to tell
+        _push_offer(tender, bid, changed, (stored.best or {}, stored.participants))
     if new_bid:  # after the offer, as on the locked path
         _announce_participants(tender.id, now, stored.participants)
     if extension is not None:
@@ -520,8 +519,10 @@ def _one_call_or_under_lock(
         stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision, best_of)
         if stored.revision_id is not None:
             return tender, stored, rows, extension, now, decision
-        if not _catch_up(tender, bid, stored):
-            return None
+        if stored.deadline is None and stored.bids is None:
+            return None  # the bid, the status or the chain moved: the locked path decides
+    # Another change moved the deadline, or another new participant took the number: the
+    # lock re-reads the one and the bids are counted again under it.
     tender = lock(Tender, tender.id)  # the deadline, extensions and status as they are
     if tender is None or tender.status != "published":
         return None
@@ -558,19 +559,6 @@ def _decided(
         extensions_so_far=tender.extensions_count,
     )
     return now, decision if decision.accepted else None
-
-
-def _catch_up(tender: Tender, bid: Bid, stored: accept_pg.Stored) -> bool:
-    """Take in what moved since the tender was read, if the call can simply be tried again:
-    another new participant took the next number, or another change moved the deadline."""
-    if stored.bids is not None:
-        bid.participant_number = stored.bids + 1
-    elif stored.deadline is not None:
-        set_committed_value(tender, "bid_deadline", stored.deadline)
-        set_committed_value(tender, "extensions_count", stored.extensions)
-    else:
-        return False  # the bid, the status or the chain moved: the locked path decides
-    return True
 
 
 def _first_bid(tender: Tender, org: Organization) -> Bid:
