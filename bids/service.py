@@ -23,7 +23,7 @@ from core import bulk, clock, live
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.lru import Bounded
-from core.transaction import after_commit, commit, lock
+from core.transaction import after_commit, commit, lock, rollback, without_yielding
 from notifications.service import deliver_event, record_event
 from positions import evaluation
 from positions.models import Criterion, Position
@@ -31,7 +31,6 @@ from signatures import canonical
 from signatures import service as signatures
 from signatures.models import SigningKey
 from signatures.payloads import receipt_payload, revision_payload, utc_timestamp
-from tenders.closing import schedule_close
 from tenders.models import Lot, Tender
 from tenders.sockets import tender_room
 
@@ -515,28 +514,38 @@ def _one_call_or_under_lock(
     now, decision = _decided(tender, bid if new_bid else None, signed)
     if decision is None:
         return None
+    revision_id = None
     if not decision.extended:
         stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision, best_of)
         if stored.revision_id is not None:
             return tender, stored, rows, extension, now, decision
         if stored.deadline is None and stored.bids is None:
             return None  # the bid, the status or the chain moved: the locked path decides
+    else:
+        revision_id = accept_pg.next_revision_id()  # taken ahead, not under the lock
     # Another change moved the deadline, or another new participant took the number: the
-    # lock re-reads the one and the bids are counted again under it.
+    # lock re-reads the one and the bids are counted again under it. The lock is waited for
+    # cooperatively; once held, the process does nothing else until it is let go.
     tender = lock(Tender, tender.id)  # the deadline, extensions and status as they are
     if tender is None or tender.status != "published":
         return None
-    if new_bid:
-        bid.participant_number = _bids_so_far(tender) + 1
-    now, decision = _decided(tender, bid if new_bid else None, signed)
-    if decision is None:
+    try:
+        with without_yielding():
+            if new_bid:
+                bid.participant_number = _bids_so_far(tender) + 1
+            now, decision = _decided(tender, bid if new_bid else None, signed)
+            if decision is None:
+                return None
+            stored, rows, extension = _store_in_one_call(
+                tender, bid, signed, now, decision, best_of, alone=False, revision_id=revision_id
+            )
+            if stored.revision_id is None:
+                rollback()  # the lock and the call's lock timeout with it: the locked path
+                return None
+            commit(keep_loaded=True, run_hooks=False)  # stored: let the lock go now
+    except accept_pg.LockWaitTooLong:
+        rollback()  # nothing stored; the locked path waits for that lock cooperatively
         return None
-    stored, rows, extension = _store_in_one_call(
-        tender, bid, signed, now, decision, best_of, alone=False
-    )
-    if stored.revision_id is None:
-        return None
-    commit(keep_loaded=True)  # stored: let the lock go now
     return tender, stored, rows, extension, now, decision
 
 
@@ -583,12 +592,13 @@ def _store_in_one_call(
     decision: rules.Decision,
     best_of: list[str] | None,
     alone: bool = True,
+    revision_id: int | None = None,
 ) -> tuple[accept_pg.Stored, Rows, dict | None]:
     rows = _accepted_rows(tender, bid, signed, now, decision)
     events = [accept_pg.Event("bid.revision_accepted", "bid", bid.id, _revision_event(bid, rows))]
     extension = None
     if decision.extended:
-        rows.revision["id"] = accept_pg.next_revision_id()
+        rows.revision["id"] = revision_id or accept_pg.next_revision_id()
         extension = _extension_event(decision, now, tender.extensions_count + 1)
         payload = {**extension, "revision_id": rows.revision["id"]}
         events.append(accept_pg.Event("tender.extended", "tender", tender.id, payload))
@@ -715,9 +725,10 @@ def _extension_event(decision: rules.Decision, now: dt.datetime, extensions: int
 
 
 def _announce_extension(tender: Tender, payload: dict) -> None:
-    """After the commit: push the new deadline live and move the close job with it."""
+    """After the commit: push the new deadline live. The close job is left as it is: the one
+    at an earlier deadline finds the deadline moved and schedules the close at the new one
+    (tenders.closing), so an extension costs no job traffic."""
     live.emit("deadline_extended", {"tender_id": tender.id, **payload}, tender_room(tender.id))
-    schedule_close(tender)
 
 
 def _store(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import event, exc, select
 from sqlalchemy.orm import Session
@@ -22,13 +23,17 @@ def after_commit(fn: Callable, *args, **kwargs) -> None:
     db.session.info.setdefault(_HOOKS, []).append((fn, args, kwargs))
 
 
-def commit(keep_loaded: bool = False) -> None:
+def commit(keep_loaded: bool = False, run_hooks: bool = True) -> None:
     """Commit the request's (or job's) unit of work, then run the after-commit hooks.
 
     keep_loaded: leave loaded objects as they are instead of expiring them, for a response
-    that shows exactly what this transaction wrote without reading it back."""
+    that shows exactly what this transaction wrote without reading it back. run_hooks=False:
+    leave the hooks for the entrypoint's own commit (inside without_yielding(), where a hook
+    that talks to Redis must not run)."""
     session = db.session
     _commit(session(), expire=not keep_loaded)
+    if not run_hooks:
+        return
     hooks = session.info.pop(_HOOKS, [])
     for fn, args, kwargs in hooks:
         try:
@@ -102,6 +107,37 @@ def execute_alone(statement, params: dict) -> list:
 def _compiled(statement, dialect) -> tuple[str, object]:
     compiled = statement.compile(dialect=dialect)
     return str(compiled), compiled
+
+
+@contextlib.contextmanager
+def without_yielding() -> Iterator[None]:
+    """Database round trips that block this whole process instead of letting its other green
+    threads run meanwhile: for the few statements a request makes while it holds a hot lock.
+
+    Under eventlet, psycogreen makes every statement wait cooperatively: while one waits for
+    its answer the process serves other requests, and the answer is taken up only when they
+    next yield, often milliseconds later. Holding a lock that every bidder on a tender waits
+    for, those milliseconds are everybody's ("idle in transaction"). Inside this block the
+    driver waits for the answer itself (psycopg2 without a wait callback), so the lock is let
+    go as soon as the database is done. The block must not wait for anything but the
+    database (no Redis, no sleeping, no hooks), and must never wait for a lock that another
+    green thread of this process may hold: that thread could not run to release it (take
+    such a lock before the block, cooperatively, and bound any other wait with a
+    lock_timeout). Without psycogreen (threads, tests, SQLite) it changes nothing."""
+    try:
+        from psycopg2 import extensions
+    except ImportError:  # pragma: no cover - psycopg2 is a dependency
+        yield
+        return
+    callback = extensions.get_wait_callback()
+    if callback is None:
+        yield
+        return
+    extensions.set_wait_callback(None)
+    try:
+        yield
+    finally:
+        extensions.set_wait_callback(callback)
 
 
 def dialect() -> str:

@@ -1,12 +1,15 @@
 """Closing a tender at its deadline.
 
-A job is scheduled at the deadline under one deterministic id per tender
-(``tender-close-<id>``), so scheduling again (publication, an amendment, an auto-extension)
-replaces the previous job. The job re-reads the deadline under the tender lock and does
-nothing if the deadline moved or is not reached; a periodic sweeper closes whatever is
-overdue (a job lost with Redis, a worker that was down). Closing is idempotent: the second
-run finds the tender no longer published. Bidding itself is refused at and after the
-deadline by bids.service whatever these jobs do.
+A job is scheduled at the deadline under one deterministic id per tender and deadline
+(``tender-close-<id>-<deadline>``), so scheduling the same close twice replaces the job. The
+job re-reads the deadline under the tender lock: if the deadline moved (an auto-extension,
+an amendment), it schedules the close at the deadline now in force and does nothing else;
+if it is not reached yet, it does nothing. Auto-extensions therefore leave the jobs alone
+(in the last minutes of a busy tender they come many a second): the job at the earlier
+deadline follows the deadline when it fires. A periodic sweeper closes whatever is overdue
+(a job lost with Redis, a worker that was down). Closing is idempotent: the second run finds
+the tender no longer published. Bidding itself is refused at and after the deadline by
+bids.service whatever these jobs do.
 """
 
 from __future__ import annotations
@@ -32,13 +35,15 @@ CLOSE_JOB = "tenders.jobs.close_at_deadline"
 SWEEP_BATCH = 200
 
 
-def close_job_id(tender_id: int) -> str:
-    """The one job id of a tender's close (a new schedule replaces the old one)."""
-    return f"tender-close-{tender_id}"
+def close_job_id(tender_id: int, deadline: dt.datetime) -> str:
+    """The job id of a tender's close at one deadline (scheduling it again replaces it; a
+    job never replaces itself, as the one it schedules is for another deadline)."""
+    return f"tender-close-{tender_id}-{deadline.astimezone(dt.UTC):%Y%m%dT%H%M%S%f}"
 
 
 def schedule_close(tender: Tender) -> None:
-    """(Re)schedule the close at the tender's current deadline, after the commit."""
+    """Schedule the close at the tender's current deadline, after the commit (a job at an
+    earlier deadline, if any, finds it moved and does nothing)."""
     if tender.bid_deadline is None:
         return
     jobs.enqueue(
@@ -46,7 +51,7 @@ def schedule_close(tender: Tender) -> None:
         tender.id,
         tender.bid_deadline.isoformat(),
         queue="closing",
-        job_id=close_job_id(tender.id),
+        job_id=close_job_id(tender.id, tender.bid_deadline),
         at=tender.bid_deadline,
     )
 
@@ -64,7 +69,8 @@ def close(tender_id: int, expected_deadline: dt.datetime | None = None) -> str:
     """Close a published tender whose deadline has passed; say what happened.
 
     Outcomes: "closed", "unsuccessful" (no valid bid), "moved" (the deadline is no longer the
-    one the job was scheduled for), "not_due", "not_open" (already closed, cancelled...),
+    one the job was scheduled for: the close is scheduled at the deadline in force), "not_due",
+    "not_open" (already closed, cancelled...),
     "missing". Runs under the tender lock, so a close racing a last-second bid (which takes
     the same lock and re-checks the deadline) or another close is serialized."""
     tender = lock(Tender, tender_id)
@@ -73,6 +79,7 @@ def close(tender_id: int, expected_deadline: dt.datetime | None = None) -> str:
     if tender.status != "published":
         return "not_open"
     if expected_deadline is not None and tender.bid_deadline != expected_deadline:
+        schedule_close(tender)  # follow the deadline (extensions do not reschedule)
         return "moved"
     now = clock.now()
     if now < tender.bid_deadline:

@@ -63,15 +63,15 @@ def _events(tender_id: int, action: str) -> int:
     )
 
 
-def _scheduled(app, tender_id: int):
-    return app.extensions["jobs"]._by_id.get(closing.close_job_id(tender_id))
+def _scheduled(app, tender_id: int, deadline: dt.datetime):
+    return app.extensions["jobs"]._by_id.get(closing.close_job_id(tender_id, deadline))
 
 
 def test_publication_schedules_the_close_at_the_deadline(app, client, db):
     tender = _published(app, client)
-    entry = _scheduled(app, tender["id"])
-    assert entry is not None and entry.path == closing.CLOSE_JOB
     deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
+    entry = _scheduled(app, tender["id"], deadline)
+    assert entry is not None and entry.path == closing.CLOSE_JOB
     assert entry.when == deadline
     assert entry.args == (tender["id"], deadline.isoformat())
 
@@ -119,7 +119,7 @@ def test_close_job_run_late_still_closes_and_late_bids_were_refused(app, client,
     assert close_event.payload["bids"] == 1
 
 
-def test_job_before_a_last_minute_extension_does_nothing_and_the_rescheduled_one_closes(
+def test_job_before_a_last_minute_extension_follows_the_deadline_and_closes_at_it(
     app, client, db
 ):
     tender = tender_in_window(app, client, minutes=10)
@@ -129,14 +129,18 @@ def test_job_before_a_last_minute_extension_does_nothing_and_the_rescheduled_one
     t = _db.session.get(Tender, tender["id"])
     _db.session.refresh(t)
     assert t.bid_deadline == first_deadline + dt.timedelta(minutes=30)
-    entry = _scheduled(app, t.id)
-    assert entry.args == (t.id, t.bid_deadline.isoformat()) and entry.when == t.bid_deadline
+    # The extension leaves the job alone: the one at the first deadline is still the one.
+    assert _scheduled(app, t.id, first_deadline) is not None
+    assert _scheduled(app, t.id, t.bid_deadline) is None
 
     clock.advance(dt.timedelta(minutes=2))  # past the first deadline: its job fires
-    assert _run(app, closing.CLOSE_JOB, t.id, first_deadline.isoformat()) == "moved"
+    assert app.extensions["jobs"].run_due() >= 1
     _db.session.refresh(t)
-    assert t.status == "published"
-    assert app.extensions["jobs"].run_due() >= 0  # nothing of ours is due yet
+    assert t.status == "published"  # the deadline moved: the job scheduled the close at it
+    entry = _scheduled(app, t.id, t.bid_deadline)
+    assert entry.args == (t.id, t.bid_deadline.isoformat()) and entry.when == t.bid_deadline
+    assert _run(app, closing.CLOSE_JOB, t.id, first_deadline.isoformat()) == "moved"  # again
+    assert app.extensions["jobs"].run_due() == 0  # nothing of ours is due yet
     _db.session.refresh(t)
     assert t.status == "published"
 
@@ -156,7 +160,7 @@ def test_amended_deadline_reschedules(app, client, db):
         headers=tender["customer_headers"],
     )
     assert resp.status_code == 201, resp.get_json()
-    entry = _scheduled(app, tender["id"])
+    entry = _scheduled(app, tender["id"], new)
     assert entry.when == new and entry.args == (tender["id"], new.isoformat())
     clock.advance(dt.timedelta(days=6))  # past the first deadline: no amendment any more
     resp = client.post(
