@@ -50,6 +50,8 @@ _LOCK_NOT_AVAILABLE = "55P03"
 
 class LockWaitTooLong(Exception):
     """The call under the tender lock waited for another row lock past the timeout."""
+
+
 _NEXT_REVISION_ID = text("SELECT nextval(pg_get_serial_sequence('bid_revisions', 'id'))")
 _NEXT_BID_ID = text("SELECT nextval(pg_get_serial_sequence('bids', 'id'))")
 
@@ -160,17 +162,7 @@ def store(
         }
     if best_of is not None:
         params["best_of"] = best_of
-    call = {"p": json.dumps(params)}
-    if alone:
-        ((result,),) = execute_alone(_CALL, call)
-    else:
-        call["lock_timeout"] = f"{LOCKED_CALL_LOCK_TIMEOUT_MS}ms"
-        try:
-            ((result,),) = db.session.execute(_LOCKED_CALL, call).all()
-        except OperationalError as error:
-            if getattr(error.orig, "pgcode", None) == _LOCK_NOT_AVAILABLE:
-                raise LockWaitTooLong(str(error.orig)) from error
-            raise
+    result = _call(json.dumps(params), alone)
     if result["status"] == "ok":
         best = None
         if best_of is not None:
@@ -183,6 +175,20 @@ def store(
         moved = dt.datetime.fromisoformat(result["deadline"]).astimezone(dt.UTC)
         return Stored(None, deadline=moved, extensions=result["extensions"])
     return Stored(None)
+
+
+def _call(params: str, alone: bool) -> dict:
+    if alone:
+        ((result,),) = execute_alone(_CALL, {"p": params})
+        return result
+    timeout = f"{LOCKED_CALL_LOCK_TIMEOUT_MS}ms"
+    try:
+        ((result,),) = db.session.execute(_LOCKED_CALL, {"p": params, "lock_timeout": timeout})
+    except OperationalError as error:
+        if getattr(error.orig, "pgcode", None) == _LOCK_NOT_AVAILABLE:
+            raise LockWaitTooLong(str(error.orig)) from error
+        raise
+    return result
 
 
 def _event(chain: str, now, e: Event, actor: dict) -> dict:

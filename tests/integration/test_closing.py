@@ -119,9 +119,7 @@ def test_close_job_run_late_still_closes_and_late_bids_were_refused(app, client,
     assert close_event.payload["bids"] == 1
 
 
-def test_job_before_a_last_minute_extension_follows_the_deadline_and_closes_at_it(
-    app, client, db
-):
+def test_job_before_a_last_minute_extension_follows_the_deadline_and_closes_at_it(app, client, db):
     tender = tender_in_window(app, client, minutes=10)
     first_deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
     clock.advance(dt.timedelta(minutes=9))
