@@ -25,7 +25,6 @@ from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from audit.rules import EventRecord, hash_prefix, payload_hash
@@ -37,21 +36,6 @@ from tenders.models import Tender
 MAX_LINES = 1000  # larger revisions go through COPY on the locked path
 
 _CALL = text("SELECT bid_accept_and_price(CAST(:p AS jsonb))")
-# Under the tender lock, in a process that does nothing else meanwhile (see
-# core.transaction.without_yielding): any row lock the call still waits for is waited for
-# at most this long, then the call fails with nothing stored.
-LOCKED_CALL_LOCK_TIMEOUT_MS = 2000
-_LOCKED_CALL = text(
-    "SELECT set_config('lock_timeout', :lock_timeout, true);"
-    " SELECT bid_accept_and_price(CAST(:p AS jsonb))"
-)
-_LOCK_NOT_AVAILABLE = "55P03"
-
-
-class LockWaitTooLong(Exception):
-    """The call under the tender lock waited for another row lock past the timeout."""
-
-
 _NEXT_REVISION_ID = text("SELECT nextval(pg_get_serial_sequence('bid_revisions', 'id'))")
 _NEXT_BID_ID = text("SELECT nextval(pg_get_serial_sequence('bids', 'id'))")
 
@@ -118,9 +102,7 @@ def store(
     """Store the accepted revision and its audit events, if nothing moved meanwhile; with
     best_of, read the best price of those positions once it is stored. alone: as a
     transaction of its own (committed by the database); else in the session's transaction
-    (which holds the tender lock already), for the caller to commit, waiting for any other
-    row lock at most LOCKED_CALL_LOCK_TIMEOUT_MS (then LockWaitTooLong, the transaction to
-    be rolled back)."""
+    (which holds the tender lock already), for the caller to commit."""
     chain = f"tender:{tender.id}"
     revision = rows.revision
     params = {
@@ -162,7 +144,8 @@ def store(
         }
     if best_of is not None:
         params["best_of"] = best_of
-    result = _call(json.dumps(params), alone)
+    call = {"p": json.dumps(params)}
+    ((result,),) = execute_alone(_CALL, call) if alone else db.session.execute(_CALL, call).all()
     if result["status"] == "ok":
         best = None
         if best_of is not None:
@@ -175,20 +158,6 @@ def store(
         moved = dt.datetime.fromisoformat(result["deadline"]).astimezone(dt.UTC)
         return Stored(None, deadline=moved, extensions=result["extensions"])
     return Stored(None)
-
-
-def _call(params: str, alone: bool) -> dict:
-    if alone:
-        ((result,),) = execute_alone(_CALL, {"p": params})
-        return result
-    timeout = f"{LOCKED_CALL_LOCK_TIMEOUT_MS}ms"
-    try:
-        ((result,),) = db.session.execute(_LOCKED_CALL, {"p": params, "lock_timeout": timeout})
-    except OperationalError as error:
-        if getattr(error.orig, "pgcode", None) == _LOCK_NOT_AVAILABLE:
-            raise LockWaitTooLong(str(error.orig)) from error
-        raise
-    return result
 
 
 def _event(chain: str, now, e: Event, actor: dict) -> dict:

@@ -23,7 +23,15 @@ from core import bulk, clock, live
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.lru import Bounded
-from core.transaction import after_commit, commit, lock, rollback, without_yielding
+from core.transaction import (
+    LockWaitTooLong,
+    after_commit,
+    commit,
+    lock,
+    lock_waits_at_most,
+    rollback,
+    without_yielding,
+)
 from notifications.service import deliver_event, record_event
 from positions import evaluation
 from positions.models import Criterion, Position
@@ -524,28 +532,55 @@ def _one_call_or_under_lock(
     else:
         revision_id = accept_pg.next_revision_id()  # taken ahead, not under the lock
     # Another change moved the deadline, or another new participant took the number: the
-    # lock re-reads the one and the bids are counted again under it. The lock is waited for
-    # cooperatively; once held, the process does nothing else until it is let go.
-    tender = lock(Tender, tender.id)  # the deadline, extensions and status as they are
-    if tender is None or tender.status != "published":
-        return None
+    # lock re-reads the one and the bids are counted again under it.
     try:
-        with without_yielding():
-            if new_bid:
-                bid.participant_number = _bids_so_far(tender) + 1
-            now, decision = _decided(tender, bid if new_bid else None, signed)
-            if decision is None:
-                return None
-            stored, rows, extension = _store_in_one_call(
-                tender, bid, signed, now, decision, best_of, alone=False, revision_id=revision_id
-            )
-            if stored.revision_id is None:
-                rollback()  # the lock and the call's lock timeout with it: the locked path
-                return None
-            commit(keep_loaded=True, run_hooks=False)  # stored: let the lock go now
-    except accept_pg.LockWaitTooLong:
-        rollback()  # nothing stored; the locked path waits for that lock cooperatively
-        return None
+        done = _under_lock(tender.id, bid, signed, new_bid, best_of, revision_id)
+    except LockWaitTooLong:
+        done = None
+    if done is None:
+        rollback()  # nothing stored, the lock and its timeout gone: the locked path decides
+    return done
+
+
+# How long the section below waits for a lock, with the whole process, before the locked path
+# waits for it cooperatively instead.
+LOCK_WAIT_MS = 250
+
+
+def _under_lock(
+    tender_id: int,
+    bid: Bid,
+    signed: Signed,
+    new_bid: bool,
+    best_of: list[str] | None,
+    revision_id: int | None,
+) -> tuple | None:
+    """Lock the tender row, decide from the deadline it holds and store the revision by the
+    same call in that transaction, then commit: what _one_call_or_under_lock returns, or
+    None (then roll back). Every bidder on the tender waits for this lock, so from its wait
+    to the commit the process does nothing else (core.transaction.without_yielding): no
+    green thread switch while the lock is held, which under load costs milliseconds per
+    round trip. None of this process's green threads can then wait for the lock at the same
+    time, and the others hold it only for the few round trips of this section; what takes
+    it cooperatively (the locked path: CSV uploads, withdrawals; the close job) may keep it
+    longer, or be a green thread of this very process that cannot run while the process
+    waits: any lock wait is bounded by LOCK_WAIT_MS (then LockWaitTooLong, and the locked
+    path waits cooperatively)."""
+    with lock_waits_at_most(LOCK_WAIT_MS), without_yielding():
+        tender = lock(Tender, tender_id)  # the deadline, extensions and status as they are
+        if tender is None or tender.status != "published":
+            return None
+        if new_bid:
+            bid.participant_number = _bids_so_far(tender) + 1
+        now, decision = _decided(tender, bid if new_bid else None, signed)
+        if decision is None:
+            return None
+        stored, rows, extension = _store_in_one_call(
+            tender, bid, signed, now, decision, best_of, alone=False, revision_id=revision_id
+        )
+        if stored.revision_id is None:
+            return None
+        commit(keep_loaded=True, run_hooks=False)  # stored: let the lock go now
     return tender, stored, rows, extension, now, decision
 
 

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 
-from sqlalchemy import event, exc, select
+from sqlalchemy import event, exc, select, text
 from sqlalchemy.orm import Session
 
 from core.extensions import db
@@ -107,6 +107,30 @@ def execute_alone(statement, params: dict) -> list:
 def _compiled(statement, dialect) -> tuple[str, object]:
     compiled = statement.compile(dialect=dialect)
     return str(compiled), compiled
+
+
+class LockWaitTooLong(Exception):
+    """A statement waited for a row lock longer than lock_waits_at_most() allows; the
+    transaction is to be rolled back."""
+
+
+_SET_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :timeout, true)")
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+@contextlib.contextmanager
+def lock_waits_at_most(milliseconds: int) -> Iterator[None]:
+    """From here to the end of the transaction, a statement that waits for a lock longer
+    than this fails; inside the block that failure is LockWaitTooLong. PostgreSQL (SQLite
+    has no row locks: nothing to set)."""
+    if dialect() == "postgresql":
+        db.session.execute(_SET_LOCK_TIMEOUT, {"timeout": f"{milliseconds}ms"})
+    try:
+        yield
+    except exc.OperationalError as error:
+        if getattr(error.orig, "pgcode", None) == _LOCK_NOT_AVAILABLE:
+            raise LockWaitTooLong(str(error.orig)) from error
+        raise
 
 
 @contextlib.contextmanager

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from decimal import Decimal
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import create_engine, select, text
 
+from audit.service import verify_all
 from bids import rules
 from bids.models import Bid, BidRevision
 from bids.service import policy_of
@@ -17,7 +20,13 @@ from core import clock
 from core.extensions import db
 from tenders.models import Tender
 from tests.e2e.api_helpers import caller, draft_body
-from tests.e2e.bidding_helpers import bidder, offer, submit
+from tests.e2e.bidding_helpers import (
+    bidder,
+    offer,
+    submit,
+    submit_to_server,
+    tender_in_window,
+)
 
 BIDDERS = 8
 
@@ -105,3 +114,128 @@ def test_revisions_racing_the_close(app):
             deadline = decision.deadline
         assert deadline == final and extensions == tender.extensions_count == 1
         db.session.remove()
+
+
+def _postgresql(app) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the lock of the one-call path is PostgreSQL's")
+
+
+def _replay_holds(app, tender_id: int) -> list[BidRevision]:
+    """Every accepted revision of the tender replays through the pure rule to the deadline
+    stored, none at or after it, and the audit chains verify."""
+    with app.app_context():
+        tender = db.session.get(Tender, tender_id)
+        revisions = (
+            db.session.execute(
+                select(BidRevision)
+                .join(Bid)
+                .where(Bid.tender_id == tender_id)
+                .order_by(BidRevision.accepted_at, BidRevision.id)
+            )
+            .scalars()
+            .all()
+        )
+        deadline, extensions = tender.original_deadline, 0
+        for r in revisions:
+            decision = rules.decide(
+                deadline,
+                r.accepted_at,
+                policy_of(tender),
+                triggering=r.triggering,
+                extensions_so_far=extensions,
+            )
+            assert decision.accepted and decision.deadline == r.deadline_after
+            assert r.accepted_at < tender.bid_deadline
+            extensions += decision.extended
+            deadline = decision.deadline
+        assert deadline == tender.bid_deadline and extensions == tender.extensions_count
+        assert verify_all()[1] == []
+        db.session.remove()
+        return revisions
+
+
+@pytest.mark.parametrize("server", ["eventlet"], indirect=True)
+def test_changes_that_all_move_the_deadline_race_through_a_green_web_process(app, server):
+    """from_change in the window: every change moves the deadline, so each is decided under
+    the tender lock, which a green web process holds without yielding (without_yielding)."""
+    _postgresql(app)
+    base, _ = server
+    client = app.test_client()
+    tender = tender_in_window(app, client, minutes=10, extension_mode="from_change")
+    bidders = [bidder(app, client) for _ in range(6)]
+    acknowledged: list[str] = []
+    errors: list = []
+
+    def revise(b, start: int) -> None:
+        for step in range(8):
+            resp = submit_to_server(base, b, tender["id"], {"1": f"{start - step}.00"})
+            if resp.status_code != 201:
+                errors.append((resp.status_code, resp.text))
+                return
+            acknowledged.append(resp.json()["payload_hash"])
+
+    threads = [
+        threading.Thread(target=revise, args=(b, 1000 + 10 * i)) for i, b in enumerate(bidders)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    revisions = _replay_holds(app, tender["id"])
+    assert sorted(r.payload_hash for r in revisions) == sorted(acknowledged)
+    assert len(revisions) == 48 and all(r.extended for r in revisions)
+
+
+def test_a_tender_lock_held_too_long_elsewhere_is_waited_for_the_cooperative_way(app, monkeypatch):
+    """The section that waits for the tender lock with the whole process gives up after
+    LOCK_WAIT_MS (the holder may be a green thread of the same process); the revision then
+    takes the locked path, waits there, and is stored once the lock is let go."""
+    _postgresql(app)
+    from bids import service
+    from core.transaction import LockWaitTooLong
+
+    client = app.test_client()
+    tender = tender_in_window(app, client, minutes=10)
+    b = bidder(app, client)
+    assert submit(client, b, tender["id"], offer({"1": "100.00"})).status_code == 201
+    monkeypatch.setattr(service, "LOCK_WAIT_MS", 100)
+    gave_up: list = []
+    real = service._under_lock
+
+    def spy(*args):
+        try:
+            return real(*args)
+        except LockWaitTooLong as error:
+            gave_up.append(error)
+            raise
+
+    monkeypatch.setattr(service, "_under_lock", spy)
+    with app.app_context():
+        holder = create_engine(db.engine.url.render_as_string(hide_password=False))
+    try:
+        with holder.connect() as other:
+            other.execute(
+                text("SELECT 1 FROM tenders WHERE id = :i FOR UPDATE"), {"i": tender["id"]}
+            )
+            releaser = threading.Timer(0.6, other.rollback)
+            releaser.start()
+            with app.app_context():
+                # far into the window: the change moves the deadline again (from_deadline)
+                clock.advance(dt.timedelta(minutes=35))
+                try:
+                    started = time.monotonic()
+                    resp = submit(client, b, tender["id"], offer({"1": "99.00"}))
+                    waited = time.monotonic() - started
+                finally:
+                    clock.advance(-dt.timedelta(minutes=35))
+            releaser.join()
+    finally:
+        holder.dispose()
+    assert resp.status_code == 201, resp.get_json()
+    assert len(gave_up) == 1 and waited >= 0.5  # gave up, then waited for the release
+    assert resp.get_json()["extended"]
+    revisions = _replay_holds(app, tender["id"])
+    assert [r.payload_hash for r in revisions][-1] == resp.get_json()["payload_hash"]

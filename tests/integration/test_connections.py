@@ -105,3 +105,68 @@ def test_the_pool_keeps_as_many_connections_as_a_web_process_runs_requests(app):
     with app.app_context():
         assert db.engine.pool.size() == app.config["DB_POOL_SIZE"] == 20
         assert db.engine.pool._max_overflow == app.config["DB_MAX_OVERFLOW"]
+
+
+# -- without_yielding: the driver waits itself --------------------------------------------------
+
+
+def test_without_yielding_lets_the_driver_wait_and_gives_the_callback_back(database_url):
+    """psycogreen's wait callback is off inside the block only (also when the block fails),
+    and the same connection works both ways."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the wait callback is psycopg2's")
+    from psycopg2 import extensions, extras
+
+    from core.transaction import without_yielding
+
+    assert extensions.get_wait_callback() is None
+    with without_yielding():  # no callback (threads, tests): nothing changes
+        assert extensions.get_wait_callback() is None
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    extensions.set_wait_callback(extras.wait_select)  # as psycogreen does under eventlet
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+            with without_yielding():
+                assert extensions.get_wait_callback() is None
+                assert conn.execute(text("SELECT 2")).scalar_one() == 2
+            assert extensions.get_wait_callback() is extras.wait_select
+            with pytest.raises(exc.ProgrammingError), without_yielding():
+                conn.execute(text("SELECT no_such_column"))
+            assert extensions.get_wait_callback() is extras.wait_select
+            conn.rollback()
+            assert conn.execute(text("SELECT 3")).scalar_one() == 3
+    finally:
+        extensions.set_wait_callback(None)
+        engine.dispose()
+
+
+def test_lock_waits_at_most_ends_a_long_wait_and_only_for_its_transaction(app):
+    from sqlalchemy import create_engine as engine_for
+
+    from accounts.models import Organization
+    from core.extensions import db
+    from core.transaction import LockWaitTooLong, lock, lock_waits_at_most
+    from tests.factories import make_org
+
+    _postgresql_app(app)
+    with app.app_context():
+        org_id = make_org().id
+        db.session.commit()
+        holder = engine_for(str(db.engine.url.render_as_string(hide_password=False)))
+        try:
+            with holder.connect() as other:
+                other.execute(
+                    text("SELECT 1 FROM organizations WHERE id = :i FOR UPDATE"), {"i": org_id}
+                )
+                with pytest.raises(LockWaitTooLong), lock_waits_at_most(50):
+                    lock(Organization, org_id)
+                db.session.rollback()
+                # a new transaction waits as long as it must again
+                assert db.session.execute(text("SHOW lock_timeout")).scalar_one() == "0"
+                db.session.rollback()
+                other.rollback()
+            assert lock(Organization, org_id).id == org_id
+            db.session.rollback()
+        finally:
+            holder.dispose()
