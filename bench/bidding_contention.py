@@ -67,7 +67,10 @@ from support import (  # noqa: E402
     percentile,
 )
 
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The bench's own Redis database: the jobs its servers enqueue (no worker runs them) are
+# dropped before and after each run, so one run's job ids (the database is new each time)
+# never meet the last run's leftovers.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 DB_NAME = "tenders_bench_contention"
 PASSWORD = "Bench-horse-42"
 POSITIONS = 10
@@ -780,6 +783,7 @@ def main() -> None:
     exit_on_sigterm()
 
     workdir = tempfile.mkdtemp(prefix="tenders-bench-contention-")
+    clear_redis()
     url = database_url(DB_NAME)
     admin = create_database(DB_NAME)
     servers = Servers()
@@ -898,7 +902,15 @@ def main() -> None:
             dispose(app)
         if not args.keep:
             drop_database(admin, DB_NAME)
+            clear_redis()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def clear_redis() -> None:
+    """Empty the bench's Redis database (see REDIS_URL)."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 if __name__ == "__main__":

@@ -566,6 +566,7 @@ def _under_lock(
     longer, or be a green thread of this very process that cannot run while the process
     waits: any lock wait is bounded by LOCK_WAIT_MS (then LockWaitTooLong, and the locked
     path waits cooperatively)."""
+    # the bound is set cooperatively, and with it the session holds its connection
     with lock_waits_at_most(LOCK_WAIT_MS), without_yielding():
         tender = lock(Tender, tender_id)  # the deadline, extensions and status as they are
         if tender is None or tender.status != "published":

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 
+from psycopg2 import extensions
 from sqlalchemy import event, exc, select, text
 from sqlalchemy.orm import Session
 
@@ -144,15 +145,10 @@ def without_yielding() -> Iterator[None]:
     for, those milliseconds are everybody's ("idle in transaction"). Inside this block the
     driver waits for the answer itself (psycopg2 without a wait callback), so the lock is let
     go as soon as the database is done. The block must not wait for anything but the
-    database (no Redis, no sleeping, no hooks), and must never wait for a lock that another
-    green thread of this process may hold: that thread could not run to release it (take
-    such a lock before the block, cooperatively, and bound any other wait with a
-    lock_timeout). Without psycogreen (threads, tests, SQLite) it changes nothing."""
-    try:
-        from psycopg2 import extensions
-    except ImportError:  # pragma: no cover - psycopg2 is a dependency
-        yield
-        return
+    database (no Redis, no sleeping, no hooks, no pool checkout: run a statement before it),
+    and a lock it waits for may be held by a green thread of this process, which cannot run
+    to let it go: bound every lock wait (lock_waits_at_most()). Without psycogreen (threads,
+    tests, SQLite) it changes nothing."""
     callback = extensions.get_wait_callback()
     if callback is None:
         yield
