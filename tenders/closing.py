@@ -41,6 +41,15 @@ def close_job_id(tender_id: int, deadline: dt.datetime) -> str:
     return f"tender-close-{tender_id}-{deadline.astimezone(dt.UTC):%Y%m%dT%H%M%S%f}"
 
 
+def close_time(deadline: dt.datetime) -> dt.datetime:
+    """When the close job runs: the deadline, or the next whole second after it. RQ keeps a
+    schedule in whole seconds, dropping the fraction, and an extension's deadline has one: the
+    job would run before the deadline, find it not reached, and leave the close to the
+    sweeper a minute later."""
+    whole = deadline.replace(microsecond=0)
+    return whole if whole == deadline else whole + dt.timedelta(seconds=1)
+
+
 def schedule_close(tender: Tender) -> None:
     """Schedule the close at the tender's current deadline, after the commit (a job at an
     earlier deadline, if any, finds it moved and does nothing)."""
@@ -52,7 +61,7 @@ def schedule_close(tender: Tender) -> None:
         tender.bid_deadline.isoformat(),
         queue="closing",
         job_id=close_job_id(tender.id, tender.bid_deadline),
-        at=tender.bid_deadline,
+        at=close_time(tender.bid_deadline),
     )
 
 

@@ -72,7 +72,9 @@ def test_publication_schedules_the_close_at_the_deadline(app, client, db):
     deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
     entry = _scheduled(app, tender["id"], deadline)
     assert entry is not None and entry.path == closing.CLOSE_JOB
-    assert entry.when == deadline
+    assert entry.when == closing.close_time(deadline)
+    assert deadline <= entry.when < deadline + dt.timedelta(seconds=1)
+    assert entry.when.microsecond == 0
     assert entry.args == (tender["id"], deadline.isoformat())
 
 
@@ -136,7 +138,8 @@ def test_job_before_a_last_minute_extension_follows_the_deadline_and_closes_at_i
     _db.session.refresh(t)
     assert t.status == "published"  # the deadline moved: the job scheduled the close at it
     entry = _scheduled(app, t.id, t.bid_deadline)
-    assert entry.args == (t.id, t.bid_deadline.isoformat()) and entry.when == t.bid_deadline
+    assert entry.args == (t.id, t.bid_deadline.isoformat())
+    assert entry.when == closing.close_time(t.bid_deadline)
     assert _run(app, closing.CLOSE_JOB, t.id, first_deadline.isoformat()) == "moved"  # again
     assert app.extensions["jobs"].run_due() == 0  # nothing of ours is due yet
     _db.session.refresh(t)
@@ -159,7 +162,7 @@ def test_amended_deadline_reschedules(app, client, db):
     )
     assert resp.status_code == 201, resp.get_json()
     entry = _scheduled(app, tender["id"], new)
-    assert entry.when == new and entry.args == (tender["id"], new.isoformat())
+    assert entry.when == new and entry.args == (tender["id"], new.isoformat())  # whole seconds
     clock.advance(dt.timedelta(days=6))  # past the first deadline: no amendment any more
     resp = client.post(
         f"/api/v1/tenders/{tender['id']}/amendments",
@@ -256,3 +259,54 @@ def test_concurrent_closes_close_once(app):
             )
     finally:
         clock.reset()
+
+
+def test_on_redis_the_job_at_an_extended_deadline_schedules_the_close_at_the_new_one(
+    app, client, db, redis_url, monkeypatch
+):
+    """RQ: the close is a scheduled job named by tender and deadline; an extension adds no
+    job, and the job at the earlier deadline, finding it moved, schedules the close at the
+    deadline in force (a job of another id: it never replaces itself)."""
+    from redis import Redis
+    from rq import Queue
+    from rq.job import Job
+
+    backend = jobs.RQBackend(redis_url)
+    monkeypatch.setitem(app.extensions, "jobs", backend)
+    connection = Redis.from_url(redis_url)
+    scheduled = Queue("closing", connection=connection).scheduled_job_registry
+    tender = tender_in_window(app, client, minutes=10)
+    first = dt.datetime.fromisoformat(tender["bid_deadline"])
+    first_id = closing.close_job_id(tender["id"], first)
+    assert first_id in scheduled.get_job_ids()
+    assert Job.fetch(first_id, connection=connection).args == (
+        closing.CLOSE_JOB,
+        tender["id"],
+        first.isoformat(),
+    )
+    _bid(app, client, tender["id"])  # in the window: +30 minutes, and no job for it
+    t = _db.session.get(Tender, tender["id"])
+    _db.session.refresh(t)
+    moved = t.bid_deadline
+    assert moved == first + dt.timedelta(minutes=30)
+    assert closing.close_job_id(t.id, moved) not in scheduled.get_job_ids()
+
+    clock.advance(dt.timedelta(minutes=11))  # the first job's time: run it as the worker would
+    assert _run(app, closing.CLOSE_JOB, t.id, first.isoformat()) == "moved"
+    new_id = closing.close_job_id(t.id, moved)
+    assert new_id in scheduled.get_job_ids() and new_id != first_id
+    job = Job.fetch(new_id, connection=connection)
+    assert job.args == (closing.CLOSE_JOB, t.id, moved.isoformat())
+    at = scheduled.get_scheduled_time(job).replace(tzinfo=dt.UTC)
+    assert moved <= at == closing.close_time(moved)  # whole seconds, never before the deadline
+    for job_id in (first_id, new_id):
+        Job.fetch(job_id, connection=connection).delete()
+
+
+def test_the_close_runs_at_the_deadline_or_the_next_whole_second():
+    whole = dt.datetime(2026, 12, 5, 12, 0, 0, tzinfo=dt.UTC)
+    assert closing.close_time(whole) == whole
+    assert closing.close_time(whole + dt.timedelta(microseconds=1)) == whole + dt.timedelta(
+        seconds=1
+    )
+    assert closing.close_time(whole - dt.timedelta(microseconds=1)) == whole
