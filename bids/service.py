@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import datetime as dt
 import functools
+import time
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -134,6 +136,7 @@ def forget_specs() -> None:
     """Empty the caches (tests roll back tenders, so an id and a time can come back)."""
     _SPECS_CACHE.clear()
     _OFFERS_CACHE.clear()
+    _BUSY_UNTIL.clear()
 
 
 def specs_of(tender: Tender) -> _Specs:
@@ -542,9 +545,16 @@ def _one_call_or_under_lock(
     return done
 
 
-# How long the section below waits for a lock, with the whole process, before the locked path
-# waits for it cooperatively instead.
-LOCK_WAIT_MS = 250
+# How long the section below waits for a lock with the whole process. The tender lock is
+# held by the same section of other processes for a few round trips: a longer wait means a
+# holder that takes its time (a large CSV revision on the locked path) or a green thread of
+# this very process that cannot run while the process waits.
+LOCK_WAIT_MS = 50
+# After such a wait, this process waits for that tender's lock cooperatively for a while
+# (bounded by LOCK_WAIT_COOPERATIVE_MS), and the rest of the section still does not yield.
+BUSY_SECONDS = 1.0
+LOCK_WAIT_COOPERATIVE_MS = 250
+_BUSY_UNTIL = Bounded(256)  # tender id -> time.monotonic() until which
 
 
 def _under_lock(
@@ -560,28 +570,46 @@ def _under_lock(
     None (then roll back). Every bidder on the tender waits for this lock, so from its wait
     to the commit the process does nothing else (core.transaction.without_yielding): no
     green thread switch while the lock is held, which under load costs milliseconds per
-    round trip. None of this process's green threads can then wait for the lock at the same
-    time, and the others hold it only for the few round trips of this section; what takes
-    it cooperatively (the locked path: CSV uploads, withdrawals; the close job) may keep it
-    longer, or be a green thread of this very process that cannot run while the process
-    waits: any lock wait is bounded by LOCK_WAIT_MS (then LockWaitTooLong, and the locked
-    path waits cooperatively)."""
-    # the bound is set cooperatively, and with it the session holds its connection
-    with lock_waits_at_most(LOCK_WAIT_MS), without_yielding():
-        tender = lock(Tender, tender_id)  # the deadline, extensions and status as they are
-        if tender is None or tender.status != "published":
-            return None
-        if new_bid:
-            bid.participant_number = _bids_so_far(tender) + 1
-        now, decision = _decided(tender, bid if new_bid else None, signed)
-        if decision is None:
-            return None
-        stored, rows, extension = _store_in_one_call(
-            tender, bid, signed, now, decision, best_of, alone=False, revision_id=revision_id
-        )
-        if stored.revision_id is None:
-            return None
-        commit(keep_loaded=True, run_hooks=False)  # stored: let the lock go now
+    round trip, and at most one waiter per process, so no queue forms. Every lock wait is
+    bounded (LOCK_WAIT_MS; then LockWaitTooLong, and the locked path waits cooperatively);
+    after one, the tender's lock is waited for cooperatively for BUSY_SECONDS."""
+    cooperative = (_BUSY_UNTIL.get(tender_id) or 0.0) > time.monotonic()
+    bound = LOCK_WAIT_COOPERATIVE_MS if cooperative else LOCK_WAIT_MS
+    try:
+        # the bound is set cooperatively, and with it the session holds its connection
+        with lock_waits_at_most(bound):
+            with contextlib.nullcontext() if cooperative else without_yielding():
+                tender = lock(Tender, tender_id)  # the deadline, extensions and status as they are
+            if tender is None or tender.status != "published":
+                return None
+            with without_yielding():
+                return _decide_and_store(tender, bid, signed, new_bid, best_of, revision_id)
+    except LockWaitTooLong:
+        _BUSY_UNTIL.put(tender_id, time.monotonic() + BUSY_SECONDS)
+        raise
+
+
+def _decide_and_store(
+    tender: Tender,
+    bid: Bid,
+    signed: Signed,
+    new_bid: bool,
+    best_of: list[str] | None,
+    revision_id: int | None,
+) -> tuple | None:
+    """Under the tender lock: the rule's decision from the deadline it holds, the one call
+    in this transaction, the commit (see _under_lock)."""
+    if new_bid:
+        bid.participant_number = _bids_so_far(tender) + 1
+    now, decision = _decided(tender, bid if new_bid else None, signed)
+    if decision is None:
+        return None
+    stored, rows, extension = _store_in_one_call(
+        tender, bid, signed, now, decision, best_of, alone=False, revision_id=revision_id
+    )
+    if stored.revision_id is None:
+        return None
+    commit(keep_loaded=True, run_hooks=False)  # stored: let the lock go now
     return tender, stored, rows, extension, now, decision
 
 

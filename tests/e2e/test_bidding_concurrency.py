@@ -4,6 +4,7 @@ the API acknowledged is stored. Real concurrent transactions (no per-test transa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -161,19 +162,49 @@ def test_changes_that_all_move_the_deadline_race_through_a_green_web_process(app
     assert len(revisions) == 48 and all(r.extended for r in revisions)
 
 
+@contextlib.contextmanager
+def _lock_held_elsewhere(app, tender_id: int, seconds: float):
+    """Another connection holds the tender's row lock, and lets it go after `seconds`."""
+    with app.app_context():
+        holder = create_engine(db.engine.url.render_as_string(hide_password=False))
+    try:
+        with holder.connect() as other:
+            other.execute(text("SELECT 1 FROM tenders WHERE id = :i FOR UPDATE"), {"i": tender_id})
+            releaser = threading.Timer(seconds, other.rollback)
+            releaser.start()
+            try:
+                yield
+            finally:
+                releaser.join()
+    finally:
+        holder.dispose()
+
+
+def _timed_submit(app, client, b, tender_id: int, price: str, minutes: int):
+    """Submit `minutes` after now (the clock moved there and back): (response, seconds)."""
+    with app.app_context():
+        clock.advance(dt.timedelta(minutes=minutes))
+        try:
+            started = time.monotonic()
+            resp = submit(client, b, tender_id, offer({"1": price}))
+            return resp, time.monotonic() - started
+        finally:
+            clock.advance(-dt.timedelta(minutes=minutes))
+
+
 def test_a_tender_lock_held_too_long_elsewhere_is_waited_for_the_cooperative_way(app, monkeypatch):
     """The section that waits for the tender lock with the whole process gives up after
-    LOCK_WAIT_MS (the holder may be a green thread of the same process); the revision then
-    takes the locked path, waits there, and is stored once the lock is let go."""
+    LOCK_WAIT_MS (the holder may take its time, or be a green thread of the same process);
+    the revision then takes the locked path, waits there, and is stored once the lock is let
+    go. For a while after, this process waits for that tender's lock cooperatively, longer."""
     _postgresql(app)
     from bids import service
     from core.transaction import LockWaitTooLong
 
     client = app.test_client()
-    tender = tender_in_window(app, client, minutes=10)
+    tender = tender_in_window(app, client, minutes=10)  # D: now + 10 min
     b = bidder(app, client)
-    assert submit(client, b, tender["id"], offer({"1": "100.00"})).status_code == 201
-    monkeypatch.setattr(service, "LOCK_WAIT_MS", 100)
+    assert submit(client, b, tender["id"], offer({"1": "100.00"})).status_code == 201  # D + 30
     gave_up: list = []
     real = service._under_lock
 
@@ -185,29 +216,17 @@ def test_a_tender_lock_held_too_long_elsewhere_is_waited_for_the_cooperative_way
             raise
 
     monkeypatch.setattr(service, "_under_lock", spy)
-    with app.app_context():
-        holder = create_engine(db.engine.url.render_as_string(hide_password=False))
-    try:
-        with holder.connect() as other:
-            other.execute(
-                text("SELECT 1 FROM tenders WHERE id = :i FOR UPDATE"), {"i": tender["id"]}
-            )
-            releaser = threading.Timer(0.6, other.rollback)
-            releaser.start()
-            with app.app_context():
-                # far into the window: the change moves the deadline again (from_deadline)
-                clock.advance(dt.timedelta(minutes=35))
-                try:
-                    started = time.monotonic()
-                    resp = submit(client, b, tender["id"], offer({"1": "99.00"}))
-                    waited = time.monotonic() - started
-                finally:
-                    clock.advance(-dt.timedelta(minutes=35))
-            releaser.join()
-    finally:
-        holder.dispose()
+    with _lock_held_elsewhere(app, tender["id"], 0.6):
+        resp, waited = _timed_submit(app, client, b, tender["id"], "99.00", minutes=35)
     assert resp.status_code == 201, resp.get_json()
     assert len(gave_up) == 1 and waited >= 0.5  # gave up, then waited for the release
-    assert resp.get_json()["extended"]
+    assert resp.get_json()["extended"]  # to now + 70 min
+
+    # Marked busy: a wait past LOCK_WAIT_MS but within LOCK_WAIT_COOPERATIVE_MS is waited out.
+    assert service.LOCK_WAIT_MS / 1000 < 0.15 < service.LOCK_WAIT_COOPERATIVE_MS / 1000
+    with _lock_held_elsewhere(app, tender["id"], 0.15):
+        resp, waited = _timed_submit(app, client, b, tender["id"], "98.00", minutes=45)
+    assert resp.status_code == 201, resp.get_json()
+    assert len(gave_up) == 1 and waited >= 0.1 and resp.get_json()["extended"]
     revisions = _replay_holds(app, tender["id"])
     assert [r.payload_hash for r in revisions][-1] == resp.get_json()["payload_hash"]
