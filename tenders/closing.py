@@ -52,7 +52,8 @@ def close_time(deadline: dt.datetime) -> dt.datetime:
 
 def schedule_close(tender: Tender) -> None:
     """Schedule the close at the tender's current deadline, after the commit (a job at an
-    earlier deadline, if any, finds it moved and does nothing)."""
+    earlier deadline, if any, finds it moved and schedules this same close again: the same
+    job id, so one job)."""
     if tender.bid_deadline is None:
         return
     jobs.enqueue(
@@ -78,10 +79,10 @@ def close(tender_id: int, expected_deadline: dt.datetime | None = None) -> str:
     """Close a published tender whose deadline has passed; say what happened.
 
     Outcomes: "closed", "unsuccessful" (no valid bid), "moved" (the deadline is no longer the
-    one the job was scheduled for: the close is scheduled at the deadline in force), "not_due",
-    "not_open" (already closed, cancelled...),
-    "missing". Runs under the tender lock, so a close racing a last-second bid (which takes
-    the same lock and re-checks the deadline) or another close is serialized."""
+    one the job was scheduled for: the close is scheduled at the deadline in force),
+    "not_due", "not_open" (already closed, cancelled...), "missing". Runs under the tender
+    lock, so a close racing a last-second bid (which takes the same lock and re-checks the
+    deadline) or another close is serialized."""
     tender = lock(Tender, tender_id)
     if tender is None:
         return "missing"
