@@ -579,37 +579,31 @@ def _under_lock(
         # the bound is set cooperatively, and with it the session holds its connection
         with lock_waits_at_most(bound):
             with contextlib.nullcontext() if cooperative else without_yielding():
-                tender = lock(Tender, tender_id)  # the deadline, extensions and status as they are
+                tender = lock(Tender, tender_id)  # deadline, extensions, status as they are
             if tender is None or tender.status != "published":
                 return None
             with without_yielding():
-                return _decide_and_store(tender, bid, signed, new_bid, best_of, revision_id)
+                if new_bid:
+                    bid.participant_number = _bids_so_far(tender) + 1
+                now, decision = _decided(tender, bid if new_bid else None, signed)
+                if decision is None:
+                    return None
+                stored, rows, extension = _store_in_one_call(
+                    tender,
+                    bid,
+                    signed,
+                    now,
+                    decision,
+                    best_of,
+                    alone=False,
+                    revision_id=revision_id,
+                )
+                if stored.revision_id is None:
+                    return None
+                commit(keep_loaded=True, run_hooks=False)  # stored: let the lock go now
     except LockWaitTooLong:
         _BUSY_UNTIL.put(tender_id, time.monotonic() + BUSY_SECONDS)
         raise
-
-
-def _decide_and_store(
-    tender: Tender,
-    bid: Bid,
-    signed: Signed,
-    new_bid: bool,
-    best_of: list[str] | None,
-    revision_id: int | None,
-) -> tuple | None:
-    """Under the tender lock: the rule's decision from the deadline it holds, the one call
-    in this transaction, the commit (see _under_lock)."""
-    if new_bid:
-        bid.participant_number = _bids_so_far(tender) + 1
-    now, decision = _decided(tender, bid if new_bid else None, signed)
-    if decision is None:
-        return None
-    stored, rows, extension = _store_in_one_call(
-        tender, bid, signed, now, decision, best_of, alone=False, revision_id=revision_id
-    )
-    if stored.revision_id is None:
-        return None
-    commit(keep_loaded=True, run_hooks=False)  # stored: let the lock go now
     return tender, stored, rows, extension, now, decision
 
 

@@ -142,8 +142,6 @@ def test_without_yielding_lets_the_driver_wait_and_gives_the_callback_back(datab
 
 
 def test_lock_waits_at_most_ends_a_long_wait_and_only_for_its_transaction(app):
-    from sqlalchemy import create_engine as engine_for
-
     from accounts.models import Organization
     from core.extensions import db
     from core.transaction import LockWaitTooLong, lock, lock_waits_at_most
@@ -153,7 +151,7 @@ def test_lock_waits_at_most_ends_a_long_wait_and_only_for_its_transaction(app):
     with app.app_context():
         org_id = make_org().id
         db.session.commit()
-        holder = engine_for(str(db.engine.url.render_as_string(hide_password=False)))
+        holder = create_engine(db.engine.url.render_as_string(hide_password=False))
         try:
             with holder.connect() as other:
                 other.execute(
