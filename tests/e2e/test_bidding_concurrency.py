@@ -83,11 +83,12 @@ def _replay_holds(app, tender_id: int) -> list[BidRevision]:
             .all()
         )
         deadline, extensions = tender.original_deadline, 0
+        policy = policy_of(tender)
         for r in revisions:
             decision = rules.decide(
                 deadline,
                 r.accepted_at,
-                policy_of(tender),
+                policy,
                 triggering=r.triggering,
                 extensions_so_far=extensions,
             )
