@@ -4,10 +4,8 @@ Services flush; the entrypoint commits once."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
@@ -17,7 +15,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from accounts.models import Organization, User
 from audit.service import record
 from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
-from core import clock, jobs, live
+from core import bulk, clock, jobs, live
 from core.errors import Conflict, Invalid, NotFound
 from core.extensions import db
 from core.transaction import dialect, lock
@@ -380,22 +378,13 @@ def _offer_rows(award_ids: list[int], evaluation: ev.Evaluation, as_text: bool):
 def _insert_offers(rows: list[tuple], copy: bool) -> None:
     """Store ranked offers: COPY on PostgreSQL (a 10,000 x 30 tender is 300,000 rows; per-row
     parameter binding made that take a minute), a multi-row insert elsewhere."""
-    if not copy:
-        db.session.execute(
-            AwardOffer.__table__.insert(), [dict(zip(_OFFER_COLUMNS, r, strict=True)) for r in rows]
-        )
+    if copy and bulk.copy_csv("award_offers", _OFFER_COLUMNS, rows):  # None -> empty -> NULL
         return
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)  # None -> empty -> NULL
-    buffer.seek(0)
-    cursor = db.session.connection().connection.dbapi_connection.cursor()
-    try:
-        cursor.copy_expert(
-            f"COPY award_offers ({', '.join(_OFFER_COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
-            buffer,
-        )
-    finally:
-        cursor.close()
+    if copy:  # the COPY waited for a lock too long: the JSON breakdowns are text by now
+        rows = [r[:10] + (json.loads(r[10]),) + r[11:] for r in rows]
+    db.session.execute(
+        AwardOffer.__table__.insert(), [dict(zip(_OFFER_COLUMNS, r, strict=True)) for r in rows]
+    )
 
 
 def _summarize(tender: Tender, result_set: ResultSet) -> None:
