@@ -85,7 +85,7 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            install_sqlite_pragmas(db.engine)
+            install_sqlite_pragmas(db.engine, green=_eventlet_patched())
         else:
             install_idle_ping(db.engine, app.config["DB_PING_IDLE_SECONDS"])
     _init_login(app)

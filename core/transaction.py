@@ -217,15 +217,21 @@ def install_idle_ping(engine, idle_seconds: float) -> None:
             raise exc.DisconnectionError(str(error)) from error
 
 
-def install_sqlite_pragmas(engine) -> None:
-    """SQLite: foreign keys, WAL, busy timeout, and BEGIN IMMEDIATE for every transaction."""
+SQLITE_BUSY_SECONDS = 30
+
+
+def install_sqlite_pragmas(engine, green: bool = False) -> None:
+    """SQLite: foreign keys, WAL, busy timeout, and BEGIN IMMEDIATE for every transaction;
+    green (an eventlet process): one transaction at a time, waited for cooperatively."""
+    if green:
+        _serialize_green_transactions(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         if not str(engine.url.database or "").startswith(":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
@@ -233,3 +239,36 @@ def install_sqlite_pragmas(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _serialize_green_transactions(engine) -> None:
+    """Every SQLite transaction takes the write lock (BEGIN IMMEDIATE), and SQLite waits for a
+    busy lock by sleeping inside its C library. In an eventlet process that sleep stops every
+    green thread, the lock's holder included (say, the in-process close job, between two of
+    its statements): nothing moves until the busy timeout fails the waiter. So the process's
+    own transactions take turns on a green lock first; only other processes meet SQLite's
+    own busy wait."""
+    import sqlite3
+    import threading  # monkey-patched by now: a green lock
+
+    turn = threading.Lock()
+
+    @event.listens_for(engine, "begin", insert=True)  # before BEGIN IMMEDIATE
+    def _take_turn(connection):
+        if not turn.acquire(timeout=SQLITE_BUSY_SECONDS):
+            raise sqlite3.OperationalError("database is locked")
+        connection.connection.info["green_turn"] = True
+
+    def _end_turn(info: dict) -> None:
+        if info.pop("green_turn", False):
+            turn.release()
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection):
+        # Fired just before the driver's COMMIT/ROLLBACK: no green thread runs in between.
+        _end_turn(connection.connection.info)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        _end_turn(record.info)  # a connection given back inside a transaction is rolled back

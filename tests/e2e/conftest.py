@@ -34,8 +34,12 @@ def _env(database_url, redis_url, smtp_port, workdir, async_mode, channel) -> di
 
 @pytest.fixture()
 def server(request, app, database_url, redis_url, smtp_server, workdir):
-    """A real web process (serve.py) on a free port; yields (base_url, env)."""
-    async_mode = request.param
+    """A real web process (serve.py) on a free port; yields (base_url, env). The parameter is
+    the async mode ("eventlet", as in production, or "threading"), or a dict of the async
+    mode under "mode" and further environment settings (e.g. {"JOBS_MODE": "inprocess"})."""
+    settings = request.param if isinstance(request.param, dict) else {"mode": request.param}
+    extra = {k: v for k, v in settings.items() if k != "mode"}
+    async_mode = settings["mode"]
     env = _env(
         database_url,
         redis_url,
@@ -43,7 +47,7 @@ def server(request, app, database_url, redis_url, smtp_server, workdir):
         workdir,
         async_mode,
         f"tenders-test-{uuid.uuid4().hex[:8]}",
-    )
+    ) | extra
     port = free_port()
     log = open(workdir / f"server-{port}.log", "w+")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -73,4 +77,8 @@ def server(request, app, database_url, redis_url, smtp_server, workdir):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.seek(0)
+        output = log.read()
         log.close()
+        if "Traceback" in output:  # shown with a failing test's captured output
+            print(f"--- server log ({async_mode}) ---\n{output[-20000:]}")
