@@ -326,10 +326,16 @@ class Servers:
 
 
 def start_servers(
-    count: int, db_url: str, workdir: str, servers: Servers, async_mode: str = "eventlet"
+    count: int,
+    db_url: str,
+    workdir: str,
+    servers: Servers,
+    async_mode: str = "eventlet",
+    **settings: str,
 ) -> None:
     """K serve.py processes (eventlet by default) on free ports, sharing the database, Redis (one
-    Socket.IO channel) and the instance folder (one platform key); waits for /healthz."""
+    Socket.IO channel) and the instance folder (one platform key); waits for /healthz.
+    settings: more environment settings (e.g. JOBS_MODE="inprocess")."""
     env = {
         **os.environ,
         "APP_ENV": "development",
@@ -339,6 +345,7 @@ def start_servers(
         "SOCKETIO_ASYNC_MODE": async_mode,
         "SOCKETIO_CHANNEL": f"tenders-bench-{uuid.uuid4().hex[:8]}",
         "INSTANCE_PATH": str(Path(workdir) / "instance"),
+        **settings,
     }
     for _ in range(count):
         port = free_port()

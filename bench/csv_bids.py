@@ -11,6 +11,9 @@
    -> submit (bids.service.submit: validation, signature, tender lock, revision, N bulk-
    inserted lines, audit) + commit, each timed. Peak memory of the submit with tracemalloc
    (a separate run: tracemalloc slows Python down several times).
+3. The same file through a real web process, as production runs it (serve.py with eventlet,
+   psycopg2 made green): HTTP upload -> preview -> prepare -> sign -> submit, each timed at
+   the client, against the raw PostgreSQL COPY of the same lines measured in the same run.
 
     .venv/bin/python bench/csv_bids.py [--sizes 10000 50000] [--repeat 5] [--no-db] [--keep]
 
@@ -263,6 +266,67 @@ def insert_baselines(app, tender_id: int) -> tuple[float, float]:
     return orm, copy
 
 
+def store_through_server(base: str, supplier, tender_id: int, data: bytes) -> dict:
+    """The supplier's steps over HTTP against a running web process, each timed."""
+    import requests
+    from bidding_contention import sign
+
+    api = requests.Session()
+    api.headers.update(supplier.headers)
+    path = f"{base}/api/v1/tenders/{tender_id}/bid/csv"
+    times: dict[str, float] = {}
+
+    def step(name: str, method: str, url: str, **kwargs) -> dict:
+        start = time.perf_counter()
+        resp = api.request(method, url, timeout=300, **kwargs)
+        times[name] = time.perf_counter() - start
+        if resp.status_code not in (200, 201):
+            raise RuntimeError(f"{name}: {resp.status_code} {resp.text[:500]}")
+        return resp.json()
+
+    upload = step(
+        "upload (HTTP)",
+        "POST",
+        path,
+        params={"filename": "bench.csv"},
+        data=data,
+        headers={"Content-Type": "text/csv"},
+    )
+    step("preview, first page (HTTP)", "GET", f"{path}/{upload['id']}")
+    prepared = step("prepare (HTTP)", "POST", f"{path}/{upload['id']}/prepare", json={})
+    signature = sign(supplier.private_key, prepared["payload"])
+    body = {"key_id": supplier.key_id, "signature": signature}
+    times["revision"] = step("submit (HTTP)", "POST", f"{path}/{upload['id']}/submit", json=body)[
+        "number"
+    ]
+    return times
+
+
+def server_section(app, db_url: str, workdir: str, supplier, runs: list[tuple]) -> None:
+    """Each size's file stored through one eventlet web process (a first bid and a revision)."""
+    from bidding_contention import Servers, start_servers
+
+    servers = Servers()
+    try:
+        start_servers(1, db_url, workdir, servers)
+        print(f"through a real web process (serve.py, eventlet): {servers.bases[0]}")
+        for n, tender_id, data, copy_s in runs:
+            first = store_through_server(servers.bases[0], supplier, tender_id, data)
+            again = store_through_server(servers.bases[0], supplier, tender_id, data)
+            print(f"  {n:6d} positions:")
+            for name in first:
+                if name != "revision":
+                    figures = f"first bid {first[name]:6.3f} s   revision 2 {again[name]:6.3f} s"
+                    print(f"    {name:30} {figures}")
+            submit = first["submit (HTTP)"]
+            print(
+                f"    submit / raw COPY of the same lines ({copy_s:6.3f} s): "
+                f"{submit / copy_s:5.1f}x"
+            )
+    finally:
+        servers.stop()
+
+
 def storage_section(sizes: list[int], keep: bool) -> None:
     from bidding_contention import (
         create_database,
@@ -279,8 +343,9 @@ def storage_section(sizes: list[int], keep: bool) -> None:
     try:
         app = migrated_app(database_url(DB_NAME), str(Path(workdir) / "instance"))
         customer = make_people(app, 1, supplier=False, start=1)[0]
-        suppliers = make_people(app, 2, supplier=True, start=5000, keys=True)
+        suppliers = make_people(app, 3, supplier=True, start=5000, keys=True)
         print("storing the revision on PostgreSQL through the services")
+        runs = []
         for n in sizes:
             start = time.perf_counter()
             tender_id, number = make_tender(app, customer, n)
@@ -302,6 +367,8 @@ def storage_section(sizes: list[int], keep: bool) -> None:
                 f"    the lines alone, rolled back: SQLAlchemy executemany {sqlalchemy_s:6.3f} s,"
                 f" PostgreSQL COPY {copy_s:6.3f} s"
             )
+            runs.append((n, tender_id, data, copy_s))
+        server_section(app, database_url(DB_NAME), workdir, suppliers[2], runs)
     finally:
         if app is not None:
             dispose(app)
