@@ -347,7 +347,7 @@ def parse_bid(
     index, problems = match_header(header, COLUMNS, {"number"}, line=header_line)
     if not index.keys() & {"number", "unit_price", "total"}:
         raise CsvRefused(
-            f"Line {header_line} holds no known column headers; the first row must name the "
+            f"Row {header_line} holds no known column headers; the first row must name the "
             "columns, e.g. '№ позиции;Цена за единицу' (download the template)."
         )
     variant = "unit" if "unit_price" in index else "total"
@@ -505,7 +505,7 @@ class _Reader:
         number = raw_number if raw_number in self.positions else _position_number(raw_number)
         first = self.first_line.setdefault(number, line)
         if first != line:
-            self.problem(line, "number", f"position {number} is repeated (first on line {first})")
+            self.problem(line, "number", f"position {number} is repeated (first on row {first})")
             return None
         position = self.positions.get(number)
         if position is None and raw_price:

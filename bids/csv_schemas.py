@@ -49,9 +49,11 @@ class CsvUploadOut(Schema):
 
 
 class CsvProblemOut(Schema):
-    """One problem of a refused file: its line (the header is line 1), column and reason."""
+    """One problem of a refused file: its row, column and reason."""
 
-    line = fields.Integer()
+    line = fields.Integer(
+        metadata={"description": "the row as a spreadsheet shows it (the header is row 1)"}
+    )
     column = fields.String(allow_none=True)
     message = fields.String()
 

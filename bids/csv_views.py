@@ -99,10 +99,11 @@ def _problems_response(exc: csv_service.CsvInvalid) -> Response:
 )
 def api_upload(tender_id: int, query: dict):
     """Checks the whole file; nothing is stored unless it is entirely valid. A refused file
-    answers 422 with `problems`: every problem with its `line` (the header is line 1),
-    `column` and `message`. A valid file is kept for signing: see its preview, then
-    .../prepare and .../submit. Encodings UTF-8 (BOM or not) and Windows-1251 are detected;
-    `encoding` overrides. A newer upload replaces an older one not yet submitted."""
+    answers 422 with `problems`: every problem with its `line` (the row a spreadsheet shows;
+    the header is row 1), `column` and `message`. A valid file is kept for signing: see its
+    preview, then .../prepare and .../submit. Encodings UTF-8 (BOM or not) and Windows-1251
+    are detected; `encoding` overrides. A newer upload replaces an older one not yet
+    submitted."""
     data = _upload_bytes()
     filename = query["filename"] or getattr(request.files.get("file"), "filename", "") or ""
     try:

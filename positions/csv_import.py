@@ -156,7 +156,7 @@ def parse_positions(
     index, problems = match_header(header, COLUMNS, REQUIRED, line=header_line)
     if not index:
         raise CsvRefused(
-            f"Line {header_line} holds no known column headers; the first row must name "
+            f"Row {header_line} holds no known column headers; the first row must name "
             "the columns, e.g. '№;Наименование;Количество;Ед. изм.'."
         )
     reader = _RowReader(index, header, find_unit, known_category, currency_places)
@@ -243,7 +243,7 @@ class _RowReader:
         if first != line:
             label = next(column[2] for column in self.columns if column[0] == "number")
             problems.append(
-                Problem(line, label, f"duplicate position {number} (first on line {first})")
+                Problem(line, label, f"duplicate position {number} (first on row {first})")
             )
             del values["number"]
 

@@ -57,8 +57,9 @@ class CsvRefused(ValueError):
 class Problem:
     """One thing wrong in a file.
 
-    ``line`` is the 1-based physical line where the record starts (the header is line 1);
-    ``column`` is the column's header as written in the file, or None for the whole row.
+    ``line`` is the row a spreadsheet shows for the record (1-based; a quoted cell spanning
+    several physical lines is still one row); ``column`` is the column's header as written
+    in the file, or None for the whole row.
     """
 
     line: int
@@ -245,17 +246,17 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def read_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(start line, cells)`` for each RFC 4180 record of ``text``.
+    """Yield ``(row, cells)`` for each RFC 4180 record of ``text``.
 
     Quoted fields may hold the delimiter, doubled quotes and line breaks; lines may end
-    with CRLF, LF or a lone CR; cells are returned as written (not stripped). The start
-    line is the physical line where the record begins, so it stays right after quoted
-    fields spanning several lines.
+    with CRLF, LF or a lone CR; cells are returned as written (not stripped). The row is the
+    one a spreadsheet shows for the record: every record is a row (blank ones too), however
+    many physical lines its quoted cells span.
 
     Blank records (no cells, or only empty/whitespace cells such as ";;;" rows Excel
-    leaves below a table) are skipped wherever they are: they carry no data and the line
-    numbers of the following records are unaffected. A quote that is never closed
-    (which would swallow the rest of the file) is refused with the line where its record
+    leaves below a table) are skipped wherever they are: they carry no data, and the rows
+    of the following records still count them. A quote that is never closed (which would
+    swallow the rest of the file) is refused with the physical line where its record
     starts, as is a cell longer than the csv module's field limit.
     """
     # The sentinel blank line yields [] when every quote is closed; an open quote
@@ -264,18 +265,18 @@ def read_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
     pending: tuple[int, list[str]] | None = None
     start = next_start = 1
-    row: list[str] = []
+    cells: list[str] = []
     try:
-        for row in reader:
+        for row, cells in enumerate(reader, 1):
             start, next_start = next_start, reader.line_num + 1
             if pending is not None:
                 yield pending
-            pending = (start, row) if any(map(str.strip, row)) else None
+            pending = (row, cells) if any(map(str.strip, cells)) else None
     except csv.Error as error:
         raise CsvRefused(
             f"Line {next_start}: {error}; check for a quote that is never closed."
         ) from None
-    if row:
+    if cells:
         raise CsvRefused(
             f'Line {start}: a quoted cell is never closed (a " is missing), '
             "so the rest of the file would be read into it."

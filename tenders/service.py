@@ -408,7 +408,7 @@ def import_positions(
     if problems:
         raise Invalid(
             f"The file has {len(problems)} problem(s); nothing was imported.",
-            {f"line {p.line}" + (f", {p.column}" if p.column else ""): p.message for p in problems},
+            {f"row {p.line}" + (f", {p.column}" if p.column else ""): p.message for p in problems},
         )
     by_lot: dict[str, list[dict]] = {}
     for row in parsed:

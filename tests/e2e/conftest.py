@@ -40,14 +40,17 @@ def server(request, app, database_url, redis_url, smtp_server, workdir):
     settings = request.param if isinstance(request.param, dict) else {"mode": request.param}
     extra = {k: v for k, v in settings.items() if k != "mode"}
     async_mode = settings["mode"]
-    env = _env(
-        database_url,
-        redis_url,
-        smtp_server.port,
-        workdir,
-        async_mode,
-        f"tenders-test-{uuid.uuid4().hex[:8]}",
-    ) | extra
+    env = (
+        _env(
+            database_url,
+            redis_url,
+            smtp_server.port,
+            workdir,
+            async_mode,
+            f"tenders-test-{uuid.uuid4().hex[:8]}",
+        )
+        | extra
+    )
     port = free_port()
     log = open(workdir / f"server-{port}.log", "w+")  # noqa: SIM115
     proc = subprocess.Popen(

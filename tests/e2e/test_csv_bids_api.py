@@ -202,7 +202,7 @@ def test_every_problem_with_its_line_and_nothing_stored(app, client, db):
     assert "another tender" in found[(2, "Закупка")]
     assert "not a number" in found[(3, "Цена за единицу")]
     assert "greater than zero" in found[(4, "Цена за единицу")]
-    assert "repeated (first on line 3)" in found[(5, "№ позиции")]
+    assert "repeated (first on row 3)" in found[(5, "№ позиции")]
     assert "unknown position 99" in found[(6, "№ позиции")]
     assert "above the maximum unit price 450" in found[(7, "Цена за единицу")]
     assert "awarded as a whole" in found[(8, "Цена за единицу")]

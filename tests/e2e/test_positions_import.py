@@ -51,7 +51,7 @@ def test_every_error_with_its_line_and_nothing_stored(app, client, db):
     assert resp.status_code == 422
     fields = resp.get_json()["error"]["fields"]
     keys = " ".join(fields)
-    assert "line 3" in keys and "line 4" in keys and "line 5" in keys, fields
+    assert "row 3" in keys and "row 4" in keys and "row 5" in keys, fields
     messages = " ".join(m for ms in fields.values() for m in ms)
     for fragment in ("greater than zero", "unknown unit", "duplicate position 1", "not a number"):
         assert fragment in messages.lower(), (fragment, messages)

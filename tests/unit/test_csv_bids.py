@@ -148,7 +148,8 @@ def test_excel_russian_locale_windows_1251():
     parsed = parse_bid(text.encode("cp1251"), SHEET)
     assert parsed.problems == [] and parsed.encoding == "cp1251" and parsed.rows == 3
     assert parsed.lines["1"].note == "поставка;\r\nпартиями"
-    assert parsed.lines["2"].unit_price == D("1234.56") and parsed.lines["2"].line == 4
+    # the note of row 2 spans two physical lines: position 2 is still row 3 in Excel
+    assert parsed.lines["2"].unit_price == D("1234.56") and parsed.lines["2"].line == 3
 
 
 def test_libreoffice_quotes_every_text_cell_and_writes_lf():
@@ -210,7 +211,7 @@ def test_each_cell_problem_names_line_and_column():
     assert "another tender (T-2026-000999)" in found[(2, "Закупка")]
     assert "'abc' is not a number" in found[(3, "Цена за единицу")]
     assert "greater than zero" in found[(4, "Цена за единицу")]
-    assert "repeated (first on line 3)" in found[(5, "№ позиции")]
+    assert "repeated (first on row 3)" in found[(5, "№ позиции")]
     assert "unknown position 77" in found[(6, "№ позиции")]
     assert "in lot 1, not in lot 3" in found[(7, "Лот")]
     assert "above the maximum unit price 95,50" in found[(7, "Цена за единицу")]

@@ -153,7 +153,9 @@ def test_header_variants(header):
 
 
 @pytest.mark.parametrize("end", ["\r\n", "\n", "\r"])
-def test_line_numbers_after_multiline_quoted_cells(end):
+def test_spreadsheet_rows_after_multiline_quoted_cells(end):
+    """Problems name the row a spreadsheet shows, not the physical line: a description of
+    three lines on row 2 leaves the quantity error on row 3 and the unit error on row 4."""
     data = csv_bytes(
         [
             "№;Наименование;Описание;Кол-во;Ед. изм.",
@@ -167,8 +169,8 @@ def test_line_numbers_after_multiline_quoted_cells(end):
     assert [(row.line, row.number) for row in rows] == [(2, "1")]
     assert rows[0].specification == f"строка 1{end}строка 2{end}строка 3"
     assert problems == [
-        Problem(5, "Кол-во", "quantity 'x' is not a number"),
-        Problem(7, "Ед. изм.", "unknown unit of measure 'ящик'"),
+        Problem(3, "Кол-во", "quantity 'x' is not a number"),
+        Problem(4, "Ед. изм.", "unknown unit of measure 'ящик'"),
     ]
 
 
@@ -236,7 +238,7 @@ def test_every_problem_is_reported_at_once_with_line_and_column():
         Problem(4, "Ед. изм.", "unknown unit of measure 'ящик'"),
         Problem(4, "НМЦ за ед.", "maximum unit price must be greater than zero, not '-3'"),
         Problem(4, "Срок поставки", f"delivery date '31.02.2026' {DATE_RULE}"),
-        Problem(4, "№", "duplicate position 1 (first on line 2)"),
+        Problem(4, "№", "duplicate position 1 (first on row 2)"),
         Problem(5, "№", f"position number '1.2.' {NUMBER_RULE}"),
         Problem(5, "Кол-во", "quantity '1,2345' has more than 3 decimal places"),
         Problem(5, "НМЦ за ед.", "maximum unit price '1,234' has more than 2 decimal places"),
@@ -248,7 +250,7 @@ def test_every_problem_is_reported_at_once_with_line_and_column():
         Problem(6, "НМЦ за ед.", "maximum unit price '1e5' is not a number"),
         Problem(7, "Кол-во", "quantity must be greater than zero, not '-1'"),
         Problem(7, "НМЦ за ед.", "maximum unit price must be greater than zero, not '0'"),
-        Problem(7, "№", "duplicate position 5 (first on line 6)"),
+        Problem(7, "№", "duplicate position 5 (first on row 6)"),
     ]
 
 
@@ -306,7 +308,7 @@ def test_duplicate_after_normalising():
     data = csv_bytes(["№;Наименование;Кол-во;Ед. изм.", "3.1;Болт;1;шт", "03.01;Гайка;1;шт"])
     rows, problems = parse(data)
     assert [row.number for row in rows] == ["3.1"]
-    assert problems == [Problem(3, "№", "duplicate position 3.1 (first on line 2)")]
+    assert problems == [Problem(3, "№", "duplicate position 3.1 (first on row 2)")]
 
 
 def test_currency_places_option():
@@ -377,7 +379,7 @@ def test_header_without_rows_is_refused():
 
 
 def test_file_without_header_is_refused():
-    with pytest.raises(CsvRefused, match="Line 1 holds no known column headers"):
+    with pytest.raises(CsvRefused, match="Row 1 holds no known column headers"):
         parse(csv_bytes(["1;Болт;5;шт", "2;Гайка;6;шт"]))
 
 

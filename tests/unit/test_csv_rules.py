@@ -169,7 +169,8 @@ def test_sniff_delimiter(line, expected):
 
 
 @pytest.mark.parametrize("end", ["\r\n", "\n", "\r"])
-def test_quoted_fields_and_line_numbers_with_every_line_end(end):
+def test_quoted_fields_and_spreadsheet_rows_with_every_line_end(end):
+    """A record is one spreadsheet row however many physical lines its quoted cells span."""
     text = end.join(
         [
             "no;name;note",
@@ -184,8 +185,8 @@ def test_quoted_fields_and_line_numbers_with_every_line_end(end):
         (1, ["no", "name", "note"]),
         (2, ["1", "Болт; М10", 'a "quoted" word']),
         (3, ["2", f"two{end}lines", "x"]),
-        (5, ["3", f"three{end}{end}lines", "y"]),
-        (8, ["4", "last", "z"]),
+        (4, ["3", f"three{end}{end}lines", "y"]),
+        (5, ["4", "last", "z"]),
     ]
 
 
@@ -193,7 +194,7 @@ def test_last_line_without_line_end():
     assert list(read_records("a,b\n1,2", ",")) == [(1, ["a", "b"]), (2, ["1", "2"])]
 
 
-def test_blank_records_are_skipped_but_lines_still_count():
+def test_blank_records_are_skipped_but_rows_still_count():
     text = "a;b\r\n\r\n1;2\r\n;;\r\n  ;\t\r\n3;4\r\n\r\n;;;\r\n\r\n"
     assert list(read_records(text, ";")) == [(1, ["a", "b"]), (3, ["1", "2"]), (6, ["3", "4"])]
 
@@ -490,7 +491,7 @@ def test_write_then_read_gives_the_same_cells(delimiter):
     assert used == "utf-8-sig"
     assert sniff_delimiter(text.splitlines()[0]) == delimiter
     records = list(read_records(text, delimiter))
-    assert [line for line, _ in records] == [1, 2, 3, 4, 6, 7]
+    assert [row for row, _ in records] == [1, 2, 3, 4, 5, 6]  # a spreadsheet's rows
     cells = [[unneutralize(cell) for cell in row] for _, row in records]
     assert cells == [TABLE_HEADER, *TABLE_ROWS]
 
