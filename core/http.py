@@ -151,6 +151,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(money, "money")
     app.add_template_filter(qty, "qty")
+    app.add_template_filter(qty, "number")  # scores, percentages: exact, no trailing zeros
     app.add_template_filter(reject_key, "reject_key")
     app.before_request(refuse_oversized)
     app.after_request(security_headers)

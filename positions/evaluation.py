@@ -286,6 +286,14 @@ def ratio_points(weight: Decimal, numerator: Decimal, denominator: Decimal) -> D
     return _round_points(wn * nn * dd, wd * nd * dn)
 
 
+def percent(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
+    """part / whole in percent, rounded half up to 0.01 (None without a base): the one rule
+    for savings shares on pages, in the API and in the protocol."""
+    if part is None or not whole:
+        return None
+    return (part * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def line_total(unit_price: Decimal, quantity: Decimal) -> Decimal:
     """unit price x quantity, rounded half-up to cents (as bids store it), exactly."""
     pn, pd = unit_price.as_integer_ratio()

@@ -62,7 +62,8 @@ def _style(name: str, size: float, *, bold: bool = False, **extra) -> ParagraphS
 
 STYLES = {
     "title": _style("title", 14, bold=True, spaceAfter=2 * mm),
-    "h2": _style("h2", 11, bold=True, spaceBefore=4 * mm, spaceAfter=1.5 * mm),
+    # a heading never ends a page: it moves with what follows it
+    "h2": _style("h2", 11, bold=True, spaceBefore=4 * mm, spaceAfter=1.5 * mm, keepWithNext=1),
     "body": _style("body", 8.5),
     "small": _style("small", 7, textColor=colors.HexColor("#4a5560")),
     "cell": _style("cell", 7.5),
@@ -92,10 +93,14 @@ def qty(value: Decimal | None) -> str:
 
 
 def score(value: Decimal | None) -> str:
-    """A score with four decimals (the breakdown is exact; the document rounds for reading)."""
-    if value is None:
-        return "—"
-    return f"{Decimal(value):.4f}".replace(".", ",")
+    """A score as stored (exact to 6 places, the numbers the ranking used), without trailing
+    zeros and with a decimal comma, as the pages show it: 100.000000 -> '100'."""
+    return qty(value)
+
+
+def percent(value: Decimal | None) -> str:
+    """A share in percent, as the pages show it: 12.46 -> '12,46 %'."""
+    return "—" if value is None else f"{qty(value)}\u00a0%"
 
 
 def local_time(moment: dt.datetime | None, zone: str) -> str:
@@ -220,10 +225,18 @@ def spacer(height_mm: float = 3) -> Spacer:
     return Spacer(1, height_mm * mm)
 
 
-def build(story: list, *, title: str, subject: str, footer: str, wide: bool = False) -> bytes:
+def build(
+    story: list,
+    *,
+    title: str,
+    subject: str,
+    footer: str,
+    created: dt.datetime,
+    wide: bool = False,
+) -> bytes:
     """Lay the story out on A4 pages (landscape when wide) with a footer naming the document
-    and the page; returns the PDF bytes. Output is reproducible (no random id, no wall-clock
-    creation date), so the same content gives the same hash."""
+    and the page; returns the PDF bytes. Output is reproducible (no random id; the creation
+    date is `created`, not the wall clock), so the same content gives the same hash."""
     register_fonts()
     size = landscape(A4) if wide else A4
     out = io.BytesIO()
@@ -241,7 +254,11 @@ def build(story: list, *, title: str, subject: str, footer: str, wide: bool = Fa
         invariant=1,
     )
 
+    stamp = created.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+
     def _footer(canvas, document):
+        # the document's creation and modification dates (invariant mode would say 2000)
+        canvas.setDateFormatter(lambda *_: stamp)
         canvas.saveState()
         canvas.setFont(REGULAR, 7)
         canvas.setFillColor(colors.HexColor("#4a5560"))

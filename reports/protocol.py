@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from reportlab.lib.units import mm
 
+from positions import evaluation as ev
 from reports import pdf
 
 PROTOCOL_TYPE = "results-protocol"
@@ -174,6 +175,7 @@ def render(data: ProtocolData) -> bytes:
         title=f"Results protocol {data.number}",
         subject=data.title,
         footer=f"Results protocol, tender {data.number}",
+        created=data.generated_at,
         wide=True,
     )
 
@@ -183,13 +185,13 @@ def _savings(data: ProtocolData) -> list:
     if not found:
         return []
     awarded, maximum = found
-    share = (maximum - awarded) / maximum * 100 if maximum else Decimal(0)
+    share = ev.percent(maximum - awarded, maximum)
     return [
         pdf.spacer(1.5),
         pdf.para(
             f"Awarded {pdf.money(awarded)} {data.currency} against maximum prices of "
             f"{pdf.money(maximum)} {data.currency}: saving {pdf.money(maximum - awarded)} "
-            f"({share:.1f}%).",
+            f"({pdf.percent(share)}).",
         ),
     ]
 

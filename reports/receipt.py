@@ -142,6 +142,7 @@ def render(data: ReceiptData) -> bytes:
         subject=data.tender_title,
         footer=f"Bid receipt, tender {data.tender_number}, {data.supplier_name}, "
         f"revision {data.revision}",
+        created=data.accepted_at,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from accounts.models import Organization
 from bids.models import Bid
 from core.extensions import db
+from positions.evaluation import percent
 from positions.models import Position
 from tenders.models import Tender
 from tenders.result_models import Award, AwardOffer, Disqualification, ResultSet
@@ -187,13 +188,6 @@ class OwnResult:
     @property
     def won(self) -> bool:
         return self.own.rank == 1
-
-
-def percent(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
-    """part / whole in percent, to 0.01 (None without a base)."""
-    if part is None or not whole:
-        return None
-    return (part * 100 / whole).quantize(Decimal("0.01"))
 
 
 def is_published(tender: Tender) -> bool:

@@ -820,7 +820,7 @@ def comparison(tender: Tender, filters: dict, page: int = 1, per_page: int = 50)
                 "position": positions.get(a.position_id),
                 "cells": cells[a.id],
                 "winner": people[winner] if winner is not None else None,
-                "savings_percent": _percent(a.savings, a.reference_total),
+                "savings_percent": ev.percent(a.savings, a.reference_total),
             }
         )
     result_set = db.session.get(ResultSet, tender.id)
@@ -832,19 +832,13 @@ def comparison(tender: Tender, filters: dict, page: int = 1, per_page: int = 50)
         "per_page": per_page,
         "pages": max(1, -(-total // per_page)),
         "result_set": result_set,
-        "savings_percent": _percent(
+        "savings_percent": ev.percent(
             result_set.savings if result_set else None,
             result_set.reference_total if result_set else None,
         ),
         "criteria": lot_criteria_values(tender, people),
         "disqualifications": disqualification_list(tender),
     }
-
-
-def _percent(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
-    if part is None or not whole:
-        return None
-    return (part * 100 / whole).quantize(Decimal("0.01"))
 
 
 def lot_criteria_values(tender: Tender, people: list[dict]) -> list[dict]:

@@ -103,11 +103,57 @@ def test_protocol_has_every_section_in_cyrillic_with_the_zone():
         "23.11.2026 14:30:00 MSK",  # the extended deadline, in the tender's zone
         "23.11.2026 13:55:00 MSK",  # when the extending bid came in
         "135 000,00",
-        "97,5000",
-        "saving 15 000,00 (10.0%)",
+        "97,5",  # a score as stored, without trailing zeros (not "97,5000")
+        "saving 15 000,00 (10 %)",
     ):
         assert expected in text, expected
     assert any("DejaVuSans" in name for name in _fonts(reader))
+
+
+def test_savings_share_and_scores_read_as_on_the_pages():
+    """The share is the web's rule (half up to 0.01) with a decimal comma; scores are exact."""
+    offer = protocol.RankedOffer(1, "ООО «Альфа»", D("87.54"), D("131310.00"), D("100.000000"))
+    item = _protocol().results[0]
+    cheaper = protocol.ItemResult(
+        *(item.lot_number, item.lot_title, item.position, item.name, item.quantity, item.unit),
+        D("150000.00"),
+        "awarded",
+        "ООО «Альфа»",
+        D("87.54"),
+        D("131310.00"),
+        D("87.654321"),
+        (offer,),
+    )
+    _, text = _text(protocol.render(_protocol(results=(cheaper,))))
+    assert "saving 18 690,00 (12,46 %)" in text  # 12.46 %, not 12.5
+    assert "87,654321" in text and "100,000000" not in text
+
+
+def test_creation_date_is_when_the_document_was_generated():
+    reader, _ = _text(protocol.render(_protocol()))
+    assert reader.metadata.creation_date == T  # not 01.01.2000
+
+
+def test_a_heading_never_ends_a_page():
+    """Whatever the length of the sections above it, each heading shares its page with the
+    start of its section (the "Disqualifications" heading was left alone at a page's end)."""
+    item = _protocol().results[1]
+    for extra in range(0, 40, 3):
+        more = tuple(
+            protocol.ItemResult(
+                *(item.lot_number, item.lot_title, str(10 + i), f"Позиция {i}", D("1"), "шт"),
+                None,
+                "unsuccessful",
+            )
+            for i in range(extra)
+        )
+        reader, _ = _text(protocol.render(_protocol(results=_protocol().results + more)))
+        for page in reader.pages:
+            lines = [line for line in page.extract_text().splitlines() if line.strip()]
+            assert lines[-2:] != ["Disqualifications", lines[-1]] or "Reason" in lines[-1], extra
+            heading_last = [i for i, line in enumerate(lines) if line == "Disqualifications"]
+            for i in heading_last:
+                assert any("Reason" in line for line in lines[i + 1 :]), (extra, lines[i:])
 
 
 def test_protocol_is_reproducible_and_changes_with_its_content():
