@@ -235,3 +235,18 @@ def test_operator_token_stops_when_the_flag_is_removed(app, client, db):
     operator.is_operator, operator.disabled = True, True
     commit()
     assert client.get(queue_url, headers=headers).status_code == 401
+
+
+def test_registration_and_review_operations_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    register = paths["/api/v1/registrations"]["post"]
+    assert "security" not in register and "202" in register["responses"]
+    assert register["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "Registration"
+    )
+    assert "422" in register["responses"]
+    assert "post" in paths["/api/v1/registrations/confirm"]
+    decide = paths["/api/v1/operator/change-requests/{change_id}/decision"]["post"]
+    assert decide["security"] == [{"bearer": []}] and "403" in decide["responses"]
+    assert "get" in paths["/api/v1/operator/change-requests"]
+    assert "delete" in paths["/api/v1/organizations/{org_id}/pending-change"]
