@@ -72,6 +72,17 @@ def test_cabinet_request_waits_and_the_old_profile_stays_in_force(app, client, d
     resp = post_form(client, "/cabinet", "/cabinet", {**form, "ogrn": org.ogrn})
     assert resp.status_code == 302
     assert _org(db, org.id).pending_change.changes["name"] == "OOO Postavka i Zakupka"
+    # A member sees it pending but cannot withdraw it; an admin can.
+    member_client = app.test_client()
+    login(member_client, make_user(org, role="member").email)
+    page = member_client.get("/cabinet").get_data(as_text=True)
+    assert "Pending review" in page and "Withdraw the request" not in page
+    withdraw = "/cabinet/pending-change/withdraw"
+    assert post_form(member_client, "/cabinet", withdraw, {}).status_code == 403
+    assert _org(db, org.id).pending_change is not None
+    assert post_form(client, "/cabinet", withdraw, {}).status_code == 302
+    assert _org(db, org.id).pending_change is None
+    assert "Pending review" not in client.get("/cabinet").get_data(as_text=True)
 
 
 def test_operator_accepts_in_the_queue_and_the_change_takes_effect(app, db, mailbox):
