@@ -211,27 +211,28 @@ def _check_categories(codes: list[str]) -> None:
         )
 
 
+def _inn_taken(inn: str) -> bool:
+    return (
+        db.session.execute(select(Organization.id).where(Organization.inn == inn)).first()
+        is not None
+    )
+
+
 def _registration_taken(data: dict) -> bool:
-    inn_taken = db.session.execute(
-        select(Organization.id).where(Organization.inn == data["inn"])
-    ).first()
-    return bool(inn_taken) or user_by_email(data["email"]) is not None
+    return _inn_taken(data["inn"]) or user_by_email(data["email"]) is not None
 
 
 def _explain_refusal(data: dict) -> None:
     """Mail the address why its registration did not go through (only its owner learns)."""
     email = normalize_email(data["email"])
     account = user_by_email(email)
-    inn_taken = db.session.execute(
-        select(Organization.id).where(Organization.inn == data["inn"])
-    ).first()
     queue_mail(
         email,
         "registration_refused",
         subject="Your registration on the platform",
         user_id=account.id if account else None,
         has_account=account is not None,
-        inn=data["inn"] if inn_taken else None,
+        inn=data["inn"] if _inn_taken(data["inn"]) else None,
         login_link=_link("accounts.login"),
         reset_link=_link("accounts.forgot_password"),
     )
