@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -14,6 +14,8 @@ from core.types import CodeList, UTCDateTime
 
 ACCREDITATION_STATUSES = ("pending", "accredited", "rejected", "blocked")
 MEMBER_ROLES = ("admin", "member")
+CHANGE_STATUSES = ("pending", "accepted", "rejected", "withdrawn")
+TOKEN_SCOPES = ("organization", "operator")
 
 
 class Organization(db.Model):
@@ -38,6 +40,13 @@ class Organization(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization")
+    # The change request awaiting the operator, if any (at most one: see accounts.service).
+    pending_change: Mapped[OrganizationChange | None] = relationship(
+        primaryjoin="and_(OrganizationChange.organization_id == Organization.id, "
+        "OrganizationChange.status == 'pending')",
+        viewonly=True,
+        uselist=False,
+    )
 
     @property
     def is_accredited(self) -> bool:
@@ -47,6 +56,39 @@ class Organization(db.Model):
     def roles(self) -> list[str]:
         return [
             r for r, on in (("customer", self.is_customer), ("supplier", self.is_supplier)) if on
+        ]
+
+
+class OrganizationChange(db.Model):
+    """Changes to a verified organization's profile awaiting the operator; the old profile
+    stays in force until the operator accepts them."""
+
+    __tablename__ = "organization_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    # field -> requested value, and field -> value in force when last requested (the diff).
+    changes: Mapped[dict] = mapped_column(JSON)
+    previous: Mapped[dict] = mapped_column(JSON)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    organization: Mapped[Organization] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+
+    @property
+    def diff(self) -> list[dict]:
+        """[{field, old, new}] in the profile's order, for the operator and the admins."""
+        from accounts.rules import PROFILE_FIELDS
+
+        return [
+            {"field": f, "old": self.previous.get(f), "new": self.changes[f]}
+            for f in PROFILE_FIELDS
+            if f in self.changes
         ]
 
 
@@ -123,7 +165,10 @@ class ApiToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    # "organization": acts for the user in organization_id; "operator": acts as the platform
+    # operator (no organization) while the user keeps the operator flag.
+    scope: Mapped[str] = mapped_column(String(16), default="organization")
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -132,7 +177,7 @@ class ApiToken(db.Model):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
-    organization: Mapped[Organization] = relationship()
+    organization: Mapped[Organization | None] = relationship()
 
 
 class LoginThrottle(db.Model):

@@ -11,6 +11,8 @@ __all__ = [
     "PASSWORD_MAX_LENGTH",
     "PASSWORD_MIN_DISTINCT",
     "PASSWORD_MIN_LENGTH",
+    "PROFILE_FIELDS",
+    "REVIEWED_STATUSES",
     "RuleViolation",
     "TOKEN_PREFIX",
     "check_inn",
@@ -19,8 +21,10 @@ __all__ = [
     "check_org_identifiers",
     "hash_token",
     "lockout_seconds",
+    "merge_pending",
     "new_token_text",
     "password_problems",
+    "split_for_review",
 ]
 
 
@@ -278,3 +282,45 @@ def new_token_text() -> str:
 def hash_token(plaintext: str) -> str:
     """Storage hash of a token; tokens are 256-bit random, so plain SHA-256 is enough."""
     return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+# --- Profile changes of a verified organization ----------------------------------
+
+# The profile an admin edits; the INN is not in it (it is the organization: a new INN is a
+# new registration). Values: strings (None for an empty KPP/OGRN), is_sme a bool, roles a
+# sorted list.
+PROFILE_FIELDS = ("name", "kpp", "ogrn", "region_code", "is_sme", "roles")
+# Statuses in which the operator has verified the profile: changes go back to the operator.
+REVIEWED_STATUSES = frozenset({"accredited", "blocked"})
+
+
+def _needs_review(field: str, old, new) -> bool:
+    """A change needs review unless it only narrows what the organization may do."""
+    if field == "roles":
+        return not set(new) < set(old)  # dropping a role gives up a right: nothing to verify
+    if field == "is_sme":
+        return bool(new)  # claiming SME opens SME-only tenders; giving it up does not
+    return True  # name, KPP, OGRN, region: what the operator checked against the registry
+
+
+def split_for_review(status: str, current: dict, wanted: dict) -> tuple[dict, dict]:
+    """Split a profile edit into (applies at once, waits for the operator), changed fields only.
+
+    Until accreditation everything applies at once (the operator reviews the whole
+    organization then); afterwards identity fields and widened rights wait for review.
+    """
+    changed = {k: v for k, v in wanted.items() if k in PROFILE_FIELDS and current.get(k) != v}
+    if status not in REVIEWED_STATUSES:
+        return changed, {}
+    now, later = {}, {}
+    for field, value in changed.items():
+        (later if _needs_review(field, current.get(field), value) else now)[field] = value
+    return now, later
+
+
+def merge_pending(pending: dict, edited: set[str] | frozenset[str], review: dict) -> dict:
+    """The pending request after an edit: a field the edit names takes its new requested
+    value, or leaves the request (set back to the value in force, or applied at once);
+    fields the edit does not name stay as they were requested."""
+    kept = {k: v for k, v in pending.items() if k not in edited}
+    return {**kept, **review}

@@ -11,7 +11,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from accounts.models import MEMBER_ROLES
+from accounts.models import MEMBER_ROLES, TOKEN_SCOPES
 from accounts.regions import REGIONS_BY_CODE, region_name
 from accounts.rules import RuleViolation, check_kpp, check_org_identifiers, password_problems
 from core.fields import Id, InputSchema
@@ -132,6 +132,8 @@ class AcceptInviteSchema(_Input):
 
 class TokenCreateSchema(_Input):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    # "organization" (the default when the caller acts for one) or "operator" (operators).
+    scope = fields.String(load_default=None, validate=validate.OneOf(TOKEN_SCOPES))
 
 
 class AccreditationDecisionSchema(_Input):
@@ -139,11 +141,44 @@ class AccreditationDecisionSchema(_Input):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class ChangeDecisionSchema(_Input):
+    decision = fields.String(required=True, validate=validate.OneOf(("accept", "reject")))
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ConfirmTokenSchema(_Input):
+    """The token of a mailed confirmation link: the part of the link after /confirm/."""
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
 class SwitchOrgSchema(_Input):
     org_id = Id(required=True)
 
 
 # -- outputs ----------------------------------------------------------------------------
+
+
+class ProfileDiffSchema(Schema):
+    field = fields.String()
+    old = fields.Raw(allow_none=True)
+    new = fields.Raw(allow_none=True)
+
+
+class ChangeRequestSchema(Schema):
+    """Changes to an accredited organization's profile and the operator's decision on them;
+    the profile in force stays as it is until they are accepted."""
+
+    id = fields.Integer()
+    organization_id = fields.Integer()
+    organization_name = fields.Function(lambda c: c.organization.name)
+    organization_inn = fields.Function(lambda c: c.organization.inn)
+    status = fields.String()
+    diff = fields.List(fields.Nested(ProfileDiffSchema))
+    requested_by = fields.Function(lambda c: c.requested_by.email)
+    requested_at = fields.AwareDateTime()
+    decided_at = fields.AwareDateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
 
 
 class OrganizationSchema(Schema):
@@ -161,6 +196,7 @@ class OrganizationSchema(Schema):
     accreditation_status = fields.String()
     accreditation_reason = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
+    pending_change = fields.Nested(ChangeRequestSchema, allow_none=True)
 
 
 class OrganizationBriefSchema(Schema):
@@ -187,13 +223,33 @@ class MeSchema(Schema):
     is_operator = fields.Boolean()
     memberships = fields.List(fields.Nested(MembershipOutSchema))
     active_organization_id = fields.Integer(allow_none=True)
+    # The calling token's scope ("organization" or "operator"); none for a browser session.
+    token_scope = fields.String(allow_none=True)
+
+
+class RegistrationAcceptedSchema(Schema):
+    """The one answer to a registration, whatever is already registered (the mail says)."""
+
+    message = fields.String()
+    email = fields.String()
+
+
+class ConfirmedUserSchema(Schema):
+    """A user whose email is confirmed, and its organizations."""
+
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    email_confirmed_at = fields.AwareDateTime()
+    memberships = fields.List(fields.Nested(MembershipOutSchema))
 
 
 class TokenSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     prefix = fields.String()
-    organization_id = fields.Integer()
+    scope = fields.String()
+    organization_id = fields.Integer(allow_none=True)
     created_at = fields.AwareDateTime()
     last_used_at = fields.AwareDateTime(allow_none=True)
     revoked_at = fields.AwareDateTime(allow_none=True)

@@ -14,21 +14,33 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from accounts.models import ApiToken, Invitation, LoginThrottle, Membership, Organization, User
+from accounts.models import (
+    ApiToken,
+    Invitation,
+    LoginThrottle,
+    Membership,
+    Organization,
+    OrganizationChange,
+    User,
+)
 from accounts.rules import (
     TOKEN_PREFIX,
     check_org_identifiers,
     hash_token,
     lockout_seconds,
+    merge_pending,
     new_token_text,
     password_problems,
+    split_for_review,
 )
 from audit.service import record
 from core import clock, jobs
 from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db
+from core.transaction import lock
 from notifications.delivery import add_to_inbox
 from notifications.service import queue_mail
 
@@ -36,7 +48,7 @@ _hasher = PasswordHasher()
 # Verified against when the email is unknown, so timing does not reveal which emails exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 THROTTLE_MEMORY = dt.timedelta(hours=1)
-PROFILE_FIELDS = ("name", "kpp", "ogrn", "region_code", "is_sme")
+PROFILE_EDITABLE = ("name", "kpp", "ogrn", "region_code", "is_sme")
 
 
 # -- passwords and signed links ---------------------------------------------------------
@@ -169,6 +181,61 @@ def _declare_at_registration(org: Organization, user: User, codes: list[str]) ->
     if codes and org.is_supplier:
         org.declared_categories = sorted(set(codes))
         sync_default(org, user)
+
+
+def register_or_explain(data: dict) -> None:
+    """Registration that never tells whether the email or the INN is already registered: it
+    registers (the confirmation link goes out) or mails the address why it did not."""
+    _check_categories(data.get("categories") or [])  # before anything that depends on them
+    if not _registration_taken(data):
+        try:
+            with db.session.begin_nested():
+                register(data)
+            return
+        except IntegrityError:  # one with the same email or INN committed since the check
+            pass
+        except Invalid as exc:  # ... and register() saw it
+            if not {"email", "inn"} & exc.fields.keys():
+                raise
+    hash_password(data["password"])  # the work of a registration: the timing tells nothing
+    _explain_refusal(data)
+
+
+def _check_categories(codes: list[str]) -> None:
+    from positions import classifiers
+
+    unknown = [c for c in codes if classifiers.category(c) is None]
+    if unknown:
+        raise Invalid(
+            "Registration refused.", {"categories": f"Unknown codes: {', '.join(unknown)}"}
+        )
+
+
+def _inn_taken(inn: str) -> bool:
+    return (
+        db.session.execute(select(Organization.id).where(Organization.inn == inn)).first()
+        is not None
+    )
+
+
+def _registration_taken(data: dict) -> bool:
+    return _inn_taken(data["inn"]) or user_by_email(data["email"]) is not None
+
+
+def _explain_refusal(data: dict) -> None:
+    """Mail the address why its registration did not go through (only its owner learns)."""
+    email = normalize_email(data["email"])
+    account = user_by_email(email)
+    queue_mail(
+        email,
+        "registration_refused",
+        subject="Your registration on the platform",
+        user_id=account.id if account else None,
+        has_account=account is not None,
+        inn=data["inn"] if _inn_taken(data["inn"]) else None,
+        login_link=_link("accounts.login"),
+        reset_link=_link("accounts.forgot_password"),
+    )
 
 
 def send_confirmation(user: User) -> None:
@@ -357,33 +424,184 @@ def require_accredited(org: Organization | None, role: str) -> Organization:
     return org
 
 
-def update_organization(user: User, org_id: int, data: dict) -> Organization:
-    """An admin edits the organization's profile (INN is fixed once registered)."""
-    require_member(user, org_id, admin=True)
-    org = db.session.get(Organization, org_id)
-    wanted = {k: (data[k] if data[k] != "" else None) for k in PROFILE_FIELDS if k in data}
+def profile(org: Organization) -> dict:
+    """The organization's profile in force, in the shape of accounts.rules.PROFILE_FIELDS."""
+    return {
+        "name": org.name,
+        "kpp": org.kpp,
+        "ogrn": org.ogrn,
+        "region_code": org.region_code,
+        "is_sme": org.is_sme,
+        "roles": org.roles,
+    }
+
+
+def _wanted(data: dict) -> dict:
+    wanted = {k: (data[k] if data[k] != "" else None) for k in PROFILE_EDITABLE if k in data}
     if "roles" in data:
-        wanted["is_customer"] = "customer" in data["roles"]
-        wanted["is_supplier"] = "supplier" in data["roles"]
+        wanted["roles"] = sorted(set(data["roles"]))
+    return wanted
+
+
+def _apply_profile(org: Organization, values: dict) -> None:
+    for key, value in values.items():
+        if key == "roles":
+            org.is_customer, org.is_supplier = "customer" in value, "supplier" in value
+        else:
+            setattr(org, key, value)
+
+
+def update_organization(user: User, org_id: int, data: dict) -> Organization:
+    """An admin edits the profile (the INN is fixed): what the operator verified waits for
+    the operator's review as a change request, the rest applies at once."""
+    require_member(user, org_id, admin=True)
+    org = lock(Organization, org_id)  # serializes the organization's change requests
+    wanted = _wanted(data)
     problems = check_org_identifiers(
         org.inn, wanted.get("kpp", org.kpp), wanted.get("ogrn", org.ogrn)
     )
     if problems:
         raise Invalid("The profile has invalid fields.", problems)
-    changed = {k: v for k, v in wanted.items() if getattr(org, k) != v}
-    for key, value in changed.items():
-        setattr(org, key, value)
-    if changed:
+    now, later = split_for_review(org.accreditation_status, profile(org), wanted)
+    _apply_profile(org, now)
+    if now:
         record(
             "organization.updated",
             "organization",
             org.id,
-            changed,
+            now,
             actor_user_id=user.id,
             actor_org_id=org.id,
         )
+    _request_review(user, org, set(wanted), later)
     db.session.flush()
+    db.session.expire(org, ["pending_change"])
     return org
+
+
+def _request_review(user: User, org: Organization, edited: set[str], review: dict) -> None:
+    """Create, update or withdraw the organization's pending change request."""
+    pending = org.pending_change
+    changes = merge_pending(pending.changes if pending else {}, edited, review)
+    if pending is None and not changes:
+        return
+    if pending is not None and not changes:
+        _close_change(pending, "withdrawn", user, "")
+        _audit_change(pending, "withdrawn", user, actor_org_id=org.id)
+        return
+    if pending is not None and pending.changes == changes:
+        return
+    if pending is None:
+        pending = OrganizationChange(organization_id=org.id, changes={}, previous={})
+        db.session.add(pending)
+    in_force = profile(org)
+    pending.changes = changes
+    pending.previous = {k: in_force[k] for k in changes}
+    pending.requested_by_id, pending.requested_at = user.id, clock.now()
+    db.session.flush()
+    _audit_change(pending, "requested", user, actor_org_id=org.id)
+
+
+def _close_change(change: OrganizationChange, status: str, user: User, reason: str) -> None:
+    change.status = status
+    change.decided_by_id, change.decided_at = user.id, clock.now()
+    change.reason = reason or None
+
+
+def _audit_change(change: OrganizationChange, what: str, user: User, **actor) -> None:
+    record(
+        f"organization.change_{what}",
+        "organization",
+        change.organization_id,
+        {
+            "change_id": change.id,
+            "changes": change.changes,
+            "previous": change.previous,
+            "reason": change.reason or "",
+        },
+        actor_user_id=user.id,
+        **actor,
+    )
+
+
+def withdraw_change(user: User, org_id: int) -> None:
+    """An admin withdraws the organization's pending change request."""
+    require_member(user, org_id, admin=True)
+    org = lock(Organization, org_id)
+    pending = org.pending_change if org else None
+    if pending is None:
+        raise NotFound("No change request is awaiting review.")
+    _close_change(pending, "withdrawn", user, "")
+    _audit_change(pending, "withdrawn", user, actor_org_id=org_id)
+    db.session.flush()
+
+
+def change_queue() -> list[OrganizationChange]:
+    """Change requests waiting for the operator, oldest first."""
+    return list(
+        db.session.execute(
+            select(OrganizationChange)
+            .where(OrganizationChange.status == "pending")
+            .order_by(OrganizationChange.requested_at, OrganizationChange.id)
+        ).scalars()
+    )
+
+
+def decide_change(
+    operator: User, change_id: int, accept: bool, reason: str = ""
+) -> OrganizationChange:
+    """The operator accepts a change request (it takes effect) or rejects it with a reason
+    (the profile in force stays); members are told by mail."""
+    if not operator.is_operator:
+        raise Forbidden("Only the platform operator reviews organization changes.")
+    found = db.session.get(OrganizationChange, change_id)
+    if found is None:
+        raise NotFound("No such change request.")
+    org = lock(Organization, found.organization_id)  # the same order as update_organization
+    change = lock(OrganizationChange, change_id)
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise Invalid("Give a reason for the rejection.", {"reason": "A reason is required."})
+    if change.status != "pending":
+        raise Conflict(f"This change request is already {change.status}.")
+    status = "accepted" if accept else "rejected"
+    if accept:
+        _apply_profile(org, change.changes)
+    _close_change(change, status, operator, reason)
+    _audit_change(change, status, operator)
+    _tell_members(
+        org,
+        "organization_change_decision",
+        subject=f"{org.name}: profile change {status}",
+        inbox_key=f"org-change:{change.id}",
+        payload={
+            "organization_id": org.id,
+            "status": status,
+            "reason": reason,
+            "message": f"{org.name}: profile change {status}",
+        },
+        change=change,
+        accepted=accept,
+        reason=reason,
+    )
+    db.session.flush()
+    db.session.expire(org, ["pending_change"])
+    return change
+
+
+def _tell_members(org: Organization, template: str, *, subject, inbox_key, payload, **context):
+    """Mail every member about an operator's decision and put it in their inboxes."""
+    for m in org.memberships:
+        mail = queue_mail(
+            m.user.email,
+            template,
+            subject=subject,
+            user_id=m.user_id,
+            org=org,
+            link=_link("accounts.cabinet"),
+            **context,
+        )
+        add_to_inbox(m.user_id, "accreditation.decided", inbox_key, payload, mail.id)
 
 
 def accreditation_queue() -> list[Organization]:
@@ -424,24 +642,15 @@ def decide_accreditation(
         actor_user_id=operator.id,
     )
     jobs.enqueue("accounts.jobs.push_accreditation", org.id)  # live, from a worker
-    for m in org.memberships:
-        mail = queue_mail(
-            m.user.email,
-            "accreditation_decision",
-            subject=f"{org.name}: accreditation {new}",
-            user_id=m.user_id,
-            org=org,
-            accredited=accredit,
-            reason=reason,
-            link=_link("accounts.cabinet"),
-        )
-        add_to_inbox(
-            m.user_id,
-            "accreditation.decided",
-            f"accreditation:{org.id}:{org.accreditation_decided_at.isoformat()}",
-            {"organization_id": org.id, "status": new, "reason": reason, "message": org.name},
-            mail.id,
-        )
+    _tell_members(
+        org,
+        "accreditation_decision",
+        subject=f"{org.name}: accreditation {new}",
+        inbox_key=f"accreditation:{org.id}:{org.accreditation_decided_at.isoformat()}",
+        payload={"organization_id": org.id, "status": new, "reason": reason, "message": org.name},
+        accredited=accredit,
+        reason=reason,
+    )
     db.session.flush()
     return org
 
@@ -583,13 +792,24 @@ def remove_member(admin: User, org_id: int, user_id: int) -> None:
 # -- API tokens -------------------------------------------------------------------------
 
 
-def create_token(user: User, org_id: int, name: str) -> tuple[ApiToken, str]:
-    """Issue a token acting for the user in one organization; the plaintext is returned once."""
-    require_member(user, org_id)
+def create_token(
+    user: User, org_id: int | None, name: str, scope: str = "organization"
+) -> tuple[ApiToken, str]:
+    """Issue a token acting for the user in one organization, or as the platform operator
+    (scope "operator", operators only); the plaintext is returned once."""
+    if scope == "operator":
+        if not user.is_operator:
+            raise Forbidden("Only a platform operator can create an operator token.")
+        org_id = None
+    elif org_id is None:
+        raise Forbidden("You are not a member of any organization.")
+    else:
+        require_member(user, org_id)
     plaintext = new_token_text()
     token = ApiToken(
         user_id=user.id,
         organization_id=org_id,
+        scope=scope,
         name=name,
         prefix=plaintext[: len(TOKEN_PREFIX) + 6],
         token_hash=hash_token(plaintext),
@@ -600,7 +820,7 @@ def create_token(user: User, org_id: int, name: str) -> tuple[ApiToken, str]:
         "api_token.created",
         "api_token",
         token.id,
-        {"name": name, "prefix": token.prefix},
+        {"name": name, "prefix": token.prefix, "scope": scope},
         actor_user_id=user.id,
         actor_org_id=org_id,
     )
@@ -652,6 +872,19 @@ def _token_query():
     )
 
 
+def _check_token_holder(token: ApiToken, member: Membership | None) -> None:
+    """The token's user may still act as the token says: read afresh on every call."""
+    if token.user.disabled:
+        raise Unauthorized("The API token's user is disabled.")
+    if token.scope == "operator":
+        if not token.user.is_operator:
+            raise Unauthorized("The API token's user is no longer a platform operator.")
+        return
+    if member is None:
+        raise Unauthorized("The API token's user can no longer act for its organization.")
+    db.session.info.setdefault(_MEMBERSHIPS, {})[(member.user_id, member.organization_id)] = member
+
+
 def authenticate_token(plaintext: str) -> ApiToken:
     """The live token for a bearer string, or Unauthorized."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
@@ -660,9 +893,7 @@ def authenticate_token(plaintext: str) -> ApiToken:
     token, member = row if row is not None else (None, None)
     if token is None or token.revoked_at is not None:
         raise Unauthorized("The API token is not valid or has been revoked.")
-    if token.user.disabled or member is None:
-        raise Unauthorized("The API token's user can no longer act for its organization.")
-    db.session.info.setdefault(_MEMBERSHIPS, {})[(member.user_id, member.organization_id)] = member
+    _check_token_holder(token, member)
     now = clock.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(seconds=60):
         token.last_used_at = now  # at most one write a minute per token

@@ -17,11 +17,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from accounts import schemas, service
-from accounts.access import operator_required
+from accounts.access import operator_required, require_api_operator
 from accounts.models import Membership, Organization, User
-from accounts.regions import REGION_OPTIONS, REGIONS
-from core.api import API_PREFIX, require_operator, route
-from core.errors import DomainError, Forbidden, NotFound, TooManyAttempts, Unauthorized
+from accounts.regions import REGION_OPTIONS, REGIONS, region_name
+from core.api import API_PREFIX, route
+from core.errors import DomainError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db, login_manager
 from core.forms import parse_form
 from core.transaction import commit
@@ -61,6 +61,34 @@ def inject_counts() -> dict:
     from notifications.inbox import unread_count
 
     return {"unread_count": unread_count(current_user.id)}
+
+
+PROFILE_LABELS = {
+    "name": "Name",
+    "kpp": "KPP",
+    "ogrn": "OGRN / OGRNIP",
+    "region_code": "Region",
+    "is_sme": "SME",
+    "roles": "Roles",
+}
+
+
+@bp.app_template_filter("profile_field")
+def profile_field(field: str) -> str:
+    """A profile field's label."""
+    return PROFILE_LABELS.get(field, field)
+
+
+@bp.app_template_filter("profile_value")
+def profile_value(value, field: str) -> str:
+    """A profile value in words (a change request's old and new values)."""
+    if field == "roles":
+        return ", ".join(value) if value else "—"
+    if field == "is_sme":
+        return "yes" if value else "no"
+    if field == "region_code" and value:
+        return f"{value} {region_name(value) or ''}".strip()
+    return value if value not in (None, "") else "—"
 
 
 def _client_address() -> str:
@@ -223,7 +251,8 @@ def reset_password(token: str):
 @bp.route("/cabinet", methods=["GET", "POST"])
 @login_required
 def cabinet():
-    """The active organization's profile; admins edit it."""
+    """The active organization's profile; admins edit it (what the operator verified goes back
+    to the operator's review)."""
     m = _current_membership(admin=request.method == "POST")
     if request.method == "GET":
         return _render_form("accounts/cabinet.html", values=_org_values(g.org), membership=m)
@@ -231,22 +260,43 @@ def cabinet():
     if errors:
         return _render_form("accounts/cabinet.html", 422, errors=errors, membership=m)
     try:
-        service.update_organization(current_user, g.org.id, data)
+        org = service.update_organization(current_user, g.org.id, data)
     except DomainError as exc:
         return _fail("accounts/cabinet.html", exc, membership=m)
+    pending = org.pending_change is not None
     commit()
-    flash("Profile saved.", "success")
+    if pending:
+        flash(
+            "Saved. The changes marked “pending review” wait for the operator; until then the "
+            "current profile stays in force.",
+            "info",
+        )
+    else:
+        flash("Profile saved.", "success")
+    return redirect(url_for("accounts.cabinet"))
+
+
+@bp.post("/cabinet/pending-change/withdraw")
+@login_required
+def withdraw_change():
+    """An admin withdraws the organization's change request awaiting review."""
+    _current_membership(admin=True)
+    service.withdraw_change(current_user, g.org.id)
+    commit()
+    flash("Change request withdrawn.", "success")
     return redirect(url_for("accounts.cabinet"))
 
 
 def _org_values(org: Organization) -> dict:
+    """The profile form's values: as requested where a change awaits review (submitting the
+    form again keeps the request), as in force elsewhere."""
+    values = service.profile(org)
+    if org.pending_change is not None:
+        values.update(org.pending_change.changes)
     return {
-        "name": org.name,
-        "kpp": org.kpp or "",
-        "ogrn": org.ogrn or "",
-        "region_code": org.region_code,
-        "is_sme": org.is_sme,
-        "roles": org.roles,
+        **values,
+        "kpp": values["kpp"] or "",
+        "ogrn": values["ogrn"] or "",
     }
 
 
@@ -347,27 +397,37 @@ def accept_invite(token: str):
     return redirect(url_for("accounts.cabinet"))
 
 
+def _token_scopes() -> list[tuple[str, str]]:
+    """What the user's new token may act as: its active organization, the operator, or both."""
+    scopes = [("organization", g.org.name)] if g.org is not None else []
+    if current_user.is_operator:
+        scopes.append(("operator", "Platform operator"))
+    if not scopes:
+        raise Forbidden("You are not a member of any organization.")
+    return scopes
+
+
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
 def tokens():
     """API tokens of the user: create (shown once), list, revoke."""
-    _current_membership()
+    if g.org is not None:
+        _current_membership()
+    context = {"scopes": _token_scopes(), "tokens": service.user_tokens(current_user)}
     created = None
     if request.method == "POST":
         data, errors = parse_form(schemas.TokenCreateSchema(), request.form)
         if errors:
-            return _render_form(
-                "accounts/tokens.html",
-                422,
-                errors=errors,
-                tokens=service.user_tokens(current_user),
-                created=None,
-            )
-        _, created = service.create_token(current_user, g.org.id, data["name"])
+            return _render_form("accounts/tokens.html", 422, errors=errors, created=None, **context)
+        scope = data["scope"] or context["scopes"][0][0]
+        org_id = g.org.id if g.org is not None else None
+        try:
+            _, created = service.create_token(current_user, org_id, data["name"], scope)
+        except DomainError as exc:
+            return _fail("accounts/tokens.html", exc, created=None, **context)
         commit()
-    return _render_form(
-        "accounts/tokens.html", tokens=service.user_tokens(current_user), created=created, values={}
-    )
+        context["tokens"] = service.user_tokens(current_user)
+    return _render_form("accounts/tokens.html", created=created, values={}, **context)
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
@@ -406,6 +466,7 @@ def _operator_page(status: int = 200, errors: dict | None = None):
         status,
         errors=errors or {},
         queue=service.accreditation_queue(),
+        changes=service.change_queue(),
         recent=recent,
         values=request.form,
     )
@@ -430,6 +491,26 @@ def operator_decide(org_id: int):
     return redirect(url_for("accounts.operator_queue"))
 
 
+@bp.post("/operator/changes/<int:change_id>")
+@operator_required
+def operator_decide_change(change_id: int):
+    """Accept or reject an accredited organization's profile change."""
+    data, errors = parse_form(schemas.ChangeDecisionSchema(), request.form)
+    if errors:
+        return _operator_page(422, errors)
+    try:
+        change = service.decide_change(
+            current_user, change_id, data["decision"] == "accept", data["reason"]
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        return _operator_page(exc.status, {**exc.fields, "_form": [exc.message]})
+    name, status = change.organization.name, change.status
+    commit()
+    flash(f"{name}: profile change {status}.", "success")
+    return redirect(url_for("accounts.operator_queue"))
+
+
 # -- API ---------------------------------------------------------------------------------
 
 
@@ -447,6 +528,74 @@ def api_regions():
     return list(REGIONS)
 
 
+REGISTRATION_ANSWER = (
+    "Check the mailbox of {email}: the next step is there (a link to confirm the address, "
+    "or why the registration could not go through)."
+)
+
+
+@route(
+    api,
+    "/registrations",
+    "POST",
+    summary="Register an organization and its first user (its administrator)",
+    body=schemas.RegistrationSchema,
+    response=schemas.RegistrationAcceptedSchema,
+    status=202,
+    auth=False,
+    tag="registration",
+)
+def api_register(body: dict):
+    """The same rules as the registration form; invalid fields answer 422 naming them. The
+    answer is the same whether or not the email or INN is already registered: the mail to
+    the address confirms it or explains. The operator accredits the organization later."""
+    service.register_or_explain(body)
+    commit()
+    return {"message": REGISTRATION_ANSWER.format(email=body["email"]), "email": body["email"]}
+
+
+@route(
+    api,
+    "/registrations/confirm",
+    "POST",
+    summary="Confirm a registered email with the token of the mailed link",
+    body=schemas.ConfirmTokenSchema,
+    response=schemas.ConfirmedUserSchema,
+    auth=False,
+    tag="registration",
+)
+def api_confirm(body: dict):
+    """The token is the part of the mailed link after /confirm/ (opening the link does the
+    same). Confirming twice is harmless."""
+    try:
+        user = service.confirm_email(body["token"])
+    except Invalid as exc:
+        raise Invalid(exc.message, {"token": exc.message}) from None
+    commit()
+    return user
+
+
+@route(
+    api,
+    "/registrations/confirmation-mail",
+    "POST",
+    summary="Send the confirmation link again",
+    body=schemas.EmailSchema,
+    response=schemas.RegistrationAcceptedSchema,
+    status=202,
+    auth=False,
+    tag="registration",
+)
+def api_resend_confirmation(body: dict):
+    """The same answer whether or not the address awaits confirmation."""
+    user = service.user_by_email(body["email"])
+    if user and not user.is_confirmed:
+        service.send_confirmation(user)
+        commit()
+    message = f"If {body['email']} awaits confirmation, a new link is on its way."
+    return {"message": message, "email": body["email"]}
+
+
 @route(api, "/me", "GET", summary="The calling user", response=schemas.MeSchema, tag="accounts")
 def api_me():
     """The authenticated user, its organizations and the one it acts for."""
@@ -458,6 +607,7 @@ def api_me():
         "is_operator": user.is_operator,
         "memberships": user.memberships,
         "active_organization_id": g.org.id if getattr(g, "org", None) else None,
+        "token_scope": g.api_token.scope if getattr(g, "api_token", None) else None,
     }
 
 
@@ -493,10 +643,27 @@ def api_organization(org_id: int):
     tag="accounts",
 )
 def api_update_organization(org_id: int, body: dict):
-    """Only the organization's admins may edit it; the INN never changes."""
+    """Only the organization's admins may edit it; the INN never changes. Once accredited,
+    changes to the name, KPP, OGRN, region, a role added or the SME flag claimed wait for
+    the operator as `pending_change` (the profile in force stays until accepted); dropping
+    a role or the SME flag applies at once."""
     org = service.update_organization(g.api_user, org_id, body)
     commit()
     return org
+
+
+@route(
+    api,
+    "/organizations/<int:org_id>/pending-change",
+    "DELETE",
+    summary="Withdraw the organization's change request awaiting review",
+    status=204,
+    tag="accounts",
+)
+def api_withdraw_change(org_id: int):
+    """Admins only."""
+    service.withdraw_change(g.api_user, org_id)
+    commit()
 
 
 @route(
@@ -523,10 +690,16 @@ def api_tokens():
     tag="accounts",
 )
 def api_create_token(body: dict):
-    """The plaintext token is in this answer only; it acts for the caller's organization."""
-    if getattr(g, "org", None) is None:
-        raise Forbidden("You are not a member of any organization.")
-    token, plaintext = service.create_token(g.api_user, g.org.id, body["name"])
+    """The plaintext token is in this answer only. scope "organization" (the default when
+    the caller acts for one) acts for the caller's organization; scope "operator" acts as the
+    platform operator while the user is one, and needs an operator's session or token."""
+    org = getattr(g, "org", None)
+    scope = body["scope"] or ("organization" if org is not None else "operator")
+    if scope == "operator":
+        require_api_operator()
+    token, plaintext = service.create_token(
+        g.api_user, org.id if org is not None else None, body["name"], scope
+    )
     commit()
     return {"token": plaintext, "details": token}
 
@@ -555,7 +728,7 @@ def api_revoke_token(token_id: int):
 )
 def api_accreditation_queue():
     """Operator only."""
-    require_operator()
+    require_api_operator()
     return service.accreditation_queue()
 
 
@@ -570,8 +743,43 @@ def api_accreditation_queue():
 )
 def api_decide(org_id: int, body: dict):
     """Operator only; a rejection needs a reason."""
+    require_api_operator()
     org = service.decide_accreditation(
         g.api_user, org_id, body["decision"] == "accredit", body["reason"]
     )
     commit()
     return org
+
+
+@route(
+    api,
+    "/operator/change-requests",
+    "GET",
+    summary="Accredited organizations' profile changes awaiting review",
+    response=schemas.ChangeRequestSchema(many=True),
+    tag="operator",
+)
+def api_change_queue():
+    """Operator only; each with its diff (old -> new), oldest first."""
+    require_api_operator()
+    return service.change_queue()
+
+
+@route(
+    api,
+    "/operator/change-requests/<int:change_id>/decision",
+    "POST",
+    summary="Accept or reject a profile change",
+    body=schemas.ChangeDecisionSchema,
+    response=schemas.ChangeRequestSchema,
+    tag="operator",
+)
+def api_decide_change(change_id: int, body: dict):
+    """Operator only; accepting applies the change, a rejection needs a reason and keeps the
+    profile in force. Members are told by mail either way."""
+    require_api_operator()
+    change = service.decide_change(
+        g.api_user, change_id, body["decision"] == "accept", body["reason"]
+    )
+    commit()
+    return change

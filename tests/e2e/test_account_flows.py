@@ -93,7 +93,8 @@ def test_unknown_email_reset_says_nothing_different(client, db, mailbox):
 
 
 def test_admin_edits_profile_and_it_is_audited(app, client, db):
-    org = make_org()
+    # Not accredited yet: everything applies at once (test_organization_changes: afterwards).
+    org = make_org(accreditation_status="pending")
     admin = make_user(org)
     login(client, admin.email)
     resp = post_form(

@@ -1,7 +1,10 @@
 """The JSON API: schemas in and out, one error format, the generated OpenAPI document."""
 
+import re
+
 from accounts.service import create_token
 from core.transaction import commit
+from tests.e2e.helpers import login, post_form
 from tests.factories import make_org, make_user
 
 
@@ -12,6 +15,15 @@ def _client_with_token(app, db, org=None, **user):
         _, plaintext = create_token(u, org.id, "t")
         commit()
     return org, u, {"Authorization": f"Bearer {plaintext}"}
+
+
+def _operator_with_token(app, db, **user):
+    """An operator and the headers of its operator token (it acts as the platform operator)."""
+    u = make_user(is_operator=True, **user)
+    with app.test_request_context():
+        _, plaintext = create_token(u, None, "ops", scope="operator")
+        commit()
+    return u, {"Authorization": f"Bearer {plaintext}"}
 
 
 def test_openapi_document_is_generated_from_the_schemas(client):
@@ -41,7 +53,8 @@ def test_regions_are_public(client):
 
 
 def test_admin_edits_own_organization(app, client, db):
-    org, _, headers = _client_with_token(app, db)
+    # Before accreditation the profile changes at once (test_organization_changes: after).
+    org, _, headers = _client_with_token(app, db, org=make_org(accreditation_status="pending"))
     resp = client.patch(
         f"/api/v1/organizations/{org.id}",
         headers=headers,
@@ -109,7 +122,7 @@ def test_token_lifecycle_through_the_api(app, client, db):
 def test_operator_decides_through_the_api(app, client, db, mailbox):
     pending = make_org(accreditation_status="pending")
     member = make_user(pending)
-    _, _, headers = _client_with_token(app, db, is_operator=True)
+    _, headers = _operator_with_token(app, db)
     queue = client.get("/api/v1/operator/accreditation-queue", headers=headers).get_json()
     assert pending.id in [o["id"] for o in queue]
     url = f"/api/v1/operator/organizations/{pending.id}/accreditation"
@@ -146,3 +159,94 @@ def test_profile_edit_keeps_identifiers_consistent(app, client, db):
         f"/api/v1/organizations/{org.id}", headers=headers, json={"ogrn": "1027700132196"}
     )
     assert resp.status_code == 422 and "checksum" in resp.get_json()["error"]["fields"]["ogrn"][0]
+
+
+def test_operator_outside_any_organization_creates_an_operator_token(app, db):
+    """Before: "You are not a member of any organization" on the page and in the API."""
+    operator = make_user(is_operator=True)
+    pending = make_org(accreditation_status="pending")
+    page_client, api = app.test_client(), app.test_client()
+    assert login(page_client, operator.email).status_code == 302
+    form = page_client.get("/tokens")
+    assert form.status_code == 200 and "Platform operator" in form.get_data(as_text=True)
+    page = post_form(page_client, "/tokens", "/tokens", {"name": "Ops", "scope": "operator"})
+    assert page.status_code == 200, page.get_data(as_text=True)
+    token = re.search(r'class="token-once">(tnd_[^<]+)<', page.get_data(as_text=True)).group(1)
+    headers = {"Authorization": f"Bearer {token}"}
+    me = api.get("/api/v1/me", headers=headers).get_json()
+    assert (me["token_scope"], me["active_organization_id"]) == ("operator", None)
+    queue = api.get("/api/v1/operator/accreditation-queue", headers=headers).get_json()
+    assert pending.id in [o["id"] for o in queue]
+    # The operator token mints another through the API (scope "operator" by default).
+    resp = api.post("/api/v1/tokens", headers=headers, json={"name": "Ops 2"})
+    assert resp.status_code == 201, resp.get_json()
+    details = resp.get_json()["details"]
+    assert (details["scope"], details["organization_id"]) == ("operator", None)
+    # ... but cannot act for an organization it does not belong to.
+    resp = api.post("/api/v1/tokens", headers=headers, json={"name": "X", "scope": "organization"})
+    assert resp.status_code == 403
+
+
+def test_operator_tokens_denials(app, client, db):
+    org = make_org()
+    pending = make_org(accreditation_status="pending")
+    _, _, member_headers = _client_with_token(app, db, org=org)
+    # A non-operator cannot mint an operator token, by the API or by the page.
+    resp = client.post(
+        "/api/v1/tokens", headers=member_headers, json={"name": "X", "scope": "operator"}
+    )
+    assert resp.status_code == 403
+    user = make_user(org)
+    login(client, user.email)
+    assert "Platform operator" not in client.get("/tokens").get_data(as_text=True)
+    page = post_form(client, "/tokens", "/tokens", {"name": "X", "scope": "operator"})
+    assert page.status_code == 403 and "token-once" not in page.get_data(as_text=True)
+    # An operator's organization token acts for the organization, never as operator, and
+    # cannot mint an operator token either.
+    _, operator, org_headers = _client_with_token(app, db, org=org, is_operator=True)
+    queue_url = "/api/v1/operator/accreditation-queue"
+    assert client.get(queue_url, headers=org_headers).status_code == 403
+    resp = client.post(
+        f"/api/v1/operator/organizations/{pending.id}/accreditation",
+        headers=org_headers,
+        json={"decision": "accredit"},
+    )
+    assert resp.status_code == 403
+    resp = client.post(
+        "/api/v1/tokens", headers=org_headers, json={"name": "Y", "scope": "operator"}
+    )
+    assert resp.status_code == 403
+    db.session.refresh(pending)
+    assert pending.accreditation_status == "pending"
+
+
+def test_operator_token_stops_when_the_flag_is_removed(app, client, db):
+    operator, headers = _operator_with_token(app, db)
+    queue_url = "/api/v1/operator/accreditation-queue"
+    assert client.get(queue_url, headers=headers).status_code == 200
+    operator.is_operator = False
+    commit()
+    resp = client.get(queue_url, headers=headers)
+    assert (
+        resp.status_code == 401
+        and "no longer a platform operator" in resp.get_json()["error"]["message"]
+    )
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    operator.is_operator, operator.disabled = True, True
+    commit()
+    assert client.get(queue_url, headers=headers).status_code == 401
+
+
+def test_registration_and_review_operations_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    register = paths["/api/v1/registrations"]["post"]
+    assert "security" not in register and "202" in register["responses"]
+    assert register["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "Registration"
+    )
+    assert "422" in register["responses"]
+    assert "post" in paths["/api/v1/registrations/confirm"]
+    decide = paths["/api/v1/operator/change-requests/{change_id}/decision"]["post"]
+    assert decide["security"] == [{"bearer": []}] and "403" in decide["responses"]
+    assert "get" in paths["/api/v1/operator/change-requests"]
+    assert "delete" in paths["/api/v1/organizations/{org_id}/pending-change"]

@@ -122,3 +122,155 @@ def test_confirmation_link_tampered_or_expired(app, client, db, mailbox):
     clock.advance(dt.timedelta(hours=49))
     resp = client.get(link)
     assert resp.status_code == 422 and "expired" in resp.get_data(as_text=True)
+
+
+# -- the registration API -------------------------------------------------------------------
+
+API_REGISTRATION = {**REGISTRATION, "is_sme": True}
+
+
+def _count(db, model) -> int:
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_api_register_confirm_and_accredit(app, client, db, mailbox):
+    """Before: no API; integrators scraped the form and its CSRF token."""
+    from accounts.service import create_token
+    from core.transaction import commit
+
+    resp = client.post("/api/v1/registrations", json=API_REGISTRATION)
+    assert resp.status_code == 202, resp.get_json()
+    assert "Check the mailbox of Roman@Romashka.example" in resp.get_json()["message"]
+    org = db.session.execute(
+        select(Organization).where(Organization.inn == "5012123454")
+    ).scalar_one()
+    assert (org.accreditation_status, org.roles, org.is_sme) == ("pending", ["supplier"], True)
+    email = "roman@romashka.example"
+    token = mailbox.link(email, "/confirm/").rsplit("/confirm/", 1)[1]
+    resp = client.post("/api/v1/registrations/confirm", json={"token": token[:-2] + "xx"})
+    assert resp.status_code == 422 and "token" in resp.get_json()["error"]["fields"]
+    resp = client.post("/api/v1/registrations/confirm", json={"token": token})
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["email"] == email and body["email_confirmed_at"]
+    assert body["memberships"] == [
+        {
+            "role": "admin",
+            "organization": {
+                "id": org.id,
+                "name": "OOO Romashka",
+                "inn": "5012123454",
+                "roles": ["supplier"],
+                "accreditation_status": "pending",
+            },
+        }
+    ]
+    assert client.post("/api/v1/registrations/confirm", json={"token": token}).status_code == 200
+    # The operator accredits through the API with an operator token; the user logs in.
+    operator = make_user(is_operator=True)
+    with app.test_request_context():
+        _, ops = create_token(operator, None, "ops", scope="operator")
+        commit()
+    resp = client.post(
+        f"/api/v1/operator/organizations/{org.id}/accreditation",
+        headers={"Authorization": f"Bearer {ops}"},
+        json={"decision": "accredit"},
+    )
+    assert resp.status_code == 200 and resp.get_json()["accreditation_status"] == "accredited"
+    assert login(app.test_client(), email, REGISTRATION["password"]).status_code == 302
+
+
+def test_api_registration_names_every_bad_field_and_stores_nothing(client, db, mailbox):
+    before = (_count(db, Organization), _count(db, User))
+    resp = client.post(
+        "/api/v1/registrations",
+        json={**API_REGISTRATION, "inn": "5012123455", "region_code": "00", "roles": ["king"]},
+    )
+    assert resp.status_code == 422
+    fields = resp.get_json()["error"]["fields"]
+    assert "INN checksum is wrong: check the digits." in fields["inn"]
+    assert {"inn", "region_code", "roles.0"} <= set(fields), fields
+    resp = client.post(
+        "/api/v1/registrations",
+        json={"email": "not-an-email", "password": "short", "kpp": "12"},
+    )
+    fields = resp.get_json()["error"]["fields"]
+    assert {"email", "password", "org_name", "inn", "region_code", "roles", "name"} <= set(fields)
+    assert resp.status_code == 422
+    resp = client.post(
+        "/api/v1/registrations", json={**API_REGISTRATION, "password": "Roman-secret-77"}
+    )  # contains the email's name
+    assert resp.status_code == 422 and "password" in resp.get_json()["error"]["fields"]
+    assert (_count(db, Organization), _count(db, User)) == before and mailbox.messages == []
+
+
+def test_api_registration_does_not_tell_what_exists(client, db, mailbox):
+    first = client.post("/api/v1/registrations", json=API_REGISTRATION)
+    before = (_count(db, Organization), _count(db, User))
+    mailbox.clear()
+    # The same email (another INN): the same answer; the mail tells the account holder.
+    again = client.post("/api/v1/registrations", json={**API_REGISTRATION, "inn": "7707083893"})
+    assert (again.status_code, again.get_json()) == (first.status_code, first.get_json())
+    [mail] = mailbox.to("roman@romashka.example")
+    text = mail.get_body(("plain",)).get_content()
+    assert "already has an account" in text and "/login" in text
+    assert "/confirm/" not in text
+    # Another email, the same INN: the same answer; the mail says to ask for an invitation.
+    other = {**API_REGISTRATION, "email": "olga@romashka.example"}
+    resp = client.post("/api/v1/registrations", json=other)
+    assert resp.status_code == 202
+    assert resp.get_json()["message"] == first.get_json()["message"].replace(
+        "Roman@Romashka.example", "olga@romashka.example"
+    )
+    text = mailbox.to("olga@romashka.example")[-1].get_body(("plain",)).get_content()
+    assert "INN 5012123454 is already registered" in text and "invite" in text
+    assert (_count(db, Organization), _count(db, User)) == before
+    # Unknown categories are refused whatever exists (the check comes first).
+    for body in (API_REGISTRATION, {**API_REGISTRATION, "inn": "7707083893", "email": "x@y.test"}):
+        resp = client.post("/api/v1/registrations", json={**body, "categories": ["99.99.99"]})
+        assert resp.status_code == 422 and "categories" in resp.get_json()["error"]["fields"]
+
+
+def test_api_registration_racing_another_is_explained_by_mail(client, db, mailbox, monkeypatch):
+    """The same INN registered between the check and the insert: no 500, the same answer."""
+    from accounts import service
+
+    client.post("/api/v1/registrations", json=API_REGISTRATION)
+    mailbox.clear()
+    monkeypatch.setattr(service, "_registration_taken", lambda data: False)
+    other = {**API_REGISTRATION, "email": "olga@romashka.example"}
+    resp = client.post("/api/v1/registrations", json=other)
+    assert resp.status_code == 202, resp.get_json()
+    text = mailbox.to("olga@romashka.example")[-1].get_body(("plain",)).get_content()
+    assert "INN 5012123454 is already registered" in text
+    assert db.session.execute(select(User).where(User.email == other["email"])).first() is None
+
+
+def test_api_confirmation_mail_again(client, db, mailbox):
+    client.post("/api/v1/registrations", json=API_REGISTRATION)
+    mailbox.clear()
+    url = "/api/v1/registrations/confirmation-mail"
+    known = client.post(url, json={"email": "roman@romashka.example"})
+    unknown = client.post(url, json={"email": "nobody@romashka.example"})
+    assert known.status_code == unknown.status_code == 202
+    assert [m["To"] for m in mailbox.messages] == ["roman@romashka.example"]
+    assert client.post(url, json={"email": "nope"}).status_code == 422
+
+
+def test_api_registration_losing_the_insert_race_is_explained_by_mail(
+    client, db, mailbox, monkeypatch
+):
+    """Both checks ran before the other registration committed: the unique index decides."""
+    from accounts import service
+
+    client.post("/api/v1/registrations", json=API_REGISTRATION)
+    mailbox.clear()
+    real = service.user_by_email
+    answers = iter([None])  # register()'s own look-up misses the racing account once
+    monkeypatch.setattr(service, "_registration_taken", lambda data: False)
+    monkeypatch.setattr(service, "user_by_email", lambda email: next(answers, real(email)))
+    resp = client.post("/api/v1/registrations", json={**API_REGISTRATION, "inn": "7707083893"})
+    assert resp.status_code == 202, resp.get_json()
+    text = mailbox.to("roman@romashka.example")[-1].get_body(("plain",)).get_content()
+    assert "already has an account" in text
+    assert _count(db, Organization) == 1

@@ -592,3 +592,60 @@ def test_real_company_inns_map_to_moscow(name: str, inn: str, ogrn: str) -> None
 def test_ogrnip_and_inn12_region_prefixes_resolve() -> None:
     assert region_name(VALID_INN_12[:2]) == "Московская область"
     assert region_name(VALID_OGRNIP[3:5]) == "Московская область"
+
+
+# --- Which profile changes need the operator's review ----------------------------------------
+
+PROFILE = {
+    "name": "OOO Romashka",
+    "kpp": "501201001",
+    "ogrn": "1025000123422",
+    "region_code": "50",
+    "is_sme": False,
+    "roles": ["supplier"],
+}
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected"])
+def test_before_accreditation_every_change_applies_at_once(status):
+    wanted = {"name": "OOO Lyutik", "roles": ["customer", "supplier"], "is_sme": True}
+    assert rules.split_for_review(status, PROFILE, wanted) == (wanted, {})
+
+
+@pytest.mark.parametrize("status", ["accredited", "blocked"])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("name", "OOO Lyutik"),
+        ("kpp", "501202001"),
+        ("ogrn", "1027700132195"),
+        ("ogrn", None),
+        ("region_code", "77"),
+        ("roles", ["customer", "supplier"]),
+        ("roles", ["customer"]),  # a swap widens too
+        ("is_sme", True),
+    ],
+)
+def test_identity_and_widened_rights_wait_for_review(status, field, value):
+    assert rules.split_for_review(status, PROFILE, {field: value}) == ({}, {field: value})
+
+
+def test_narrowing_applies_at_once_after_accreditation():
+    current = {**PROFILE, "is_sme": True, "roles": ["customer", "supplier"]}
+    wanted = {"is_sme": False, "roles": ["supplier"], "name": "OOO Lyutik"}
+    now, later = rules.split_for_review("accredited", current, wanted)
+    assert now == {"is_sme": False, "roles": ["supplier"]}
+    assert later == {"name": "OOO Lyutik"}
+
+
+def test_unchanged_and_unknown_fields_are_neither_applied_nor_reviewed():
+    wanted = {**PROFILE, "inn": "7707083893", "accreditation_status": "accredited"}
+    assert rules.split_for_review("accredited", PROFILE, wanted) == ({}, {})
+
+
+def test_merge_pending_replaces_named_fields_and_keeps_the_others():
+    pending = {"name": "OOO Lyutik", "region_code": "77"}
+    merged = rules.merge_pending(pending, {"name", "kpp"}, {"kpp": "501202001"})
+    assert merged == {"region_code": "77", "kpp": "501202001"}  # name set back: dropped
+    assert rules.merge_pending(pending, {"is_sme"}, {}) == pending
+    assert rules.merge_pending(pending, set(rules.PROFILE_FIELDS), {}) == {}
