@@ -952,7 +952,11 @@ CSV_HEADER = [
 
 
 def _fmt(value) -> str:
-    return "" if value is None else str(value)
+    # Decimals as the bid templates write them (decimal comma, no grouping): Russian Excel
+    # reads them as numbers.
+    if value is None:
+        return ""
+    return str(value).replace(".", ",") if isinstance(value, Decimal) else str(value)
 
 
 def comparison_csv(tender: Tender, encoding: str = "utf-8-sig") -> bytes:

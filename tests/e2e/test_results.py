@@ -173,6 +173,8 @@ def test_review_disqualify_publish_and_visibility(app, client, db):
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     text = csv.get_data().decode("utf-8-sig")
     assert "'=cmd|' /C calc'!A0" in text and "Нет сертификата соответствия" in text
+    # numbers in the bid templates' dialect: a decimal comma, as Russian Excel reads them
+    assert ";90,00;135000,00;" in text and "90.00" not in text
     page = client.get(f"/cabinet/tenders/{tid}/review?participant=1")
     assert page.status_code == 200 and "ООО Альфа" in page.get_data(as_text=True)
 
