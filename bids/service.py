@@ -22,7 +22,7 @@ from audit.service import record
 from bids import accept_pg, documents, offers, rules
 from bids.models import Bid, BidCriterionValue, BidLine, BidRevision, OrganizationDocument
 from core import bulk, clock, live
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Forbidden, Invalid, NotFound, Refused
 from core.extensions import db
 from core.lru import Bounded
 from core.transaction import (
@@ -264,9 +264,20 @@ def _open_tender(tender_id: int, for_update: bool) -> Tender:
 def _open(tender: Tender | None) -> Tender:
     if tender is None or tender.status == "draft":
         raise NotFound("No such tender.")
-    if tender.status != "published":
-        raise Conflict(f"Tender {tender.number} is {tender.status}: it accepts no bids.")
+    check_open(tender)
     return tender
+
+
+def refused(tender: Tender, refusal: rules.Refusal) -> Refused:
+    """The error of a rule's refusal, its message naming the tender's moments in its zone."""
+    return Refused(refusal.code, **refusal.params, zone=tender.timezone, number=tender.number)
+
+
+def check_open(tender: Tender, now: dt.datetime | None = None) -> None:
+    """Refuse a bid change on a tender that takes none (now: also after its deadline)."""
+    refusal = rules.bidding_refusal(tender.status, tender.bid_deadline, now)
+    if refusal is not None:
+        raise refused(tender, refusal)
 
 
 @functools.cache
@@ -355,8 +366,7 @@ def prepare(user: User, org: Organization | None, tender_id: int, data: dict) ->
     """Validate an offer and return the exact payload (and bytes) the supplier must sign."""
     tender = _open_tender(tender_id, for_update=False)
     _bidder(user, org, tender)
-    if clock.now() >= tender.bid_deadline:
-        raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
+    check_open(tender, clock.now())
     specs, offer = _checked_offer(tender, data)
     attached = documents.to_attach(org, data.get("documents", []))
     payload = _payload(tender, org, own_bid(org, tender.id), offer, specs, attached)
@@ -412,13 +422,12 @@ def submit(
 
     tender = _open_tender(tender_id, for_update=True)  # re-read: status and deadline may move
     now = clock.now()
-    if now >= tender.bid_deadline:
-        raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
+    check_open(tender, now)
     if not key.usable_at(now):
         raise Invalid("The signing key was revoked meanwhile.", {"key_id": "Key revoked."})
     bid = own_bid(org, tender.id, fresh=True)
     if _state(bid) != signed_state:
-        raise Conflict("Your bid changed while you were signing: prepare and sign again.")
+        raise Refused("bid_changed")
     rank = _rank(tender, org, offer, specs, now) if tender.extension_trigger_rank else None
     decision = rules.decide(
         tender.bid_deadline,
@@ -429,7 +438,7 @@ def submit(
         extensions_so_far=tender.extensions_count,
     )
     if not decision.accepted:
-        raise Conflict(decision.reason or "Bidding is closed.")
+        raise refused(tender, decision.refusal or rules.closed(tender.bid_deadline))
     new_participant = bid is None or bid.status == "withdrawn"
     bid = bid or _new_bid(tender, org, now)
     revision = _store(tender, bid, signed, now, decision)
@@ -446,9 +455,10 @@ def submit(
 
 def _as_shown(revision: BidRevision, tender: Tender, org: Organization) -> BidRevision:
     """The accepted revision with what the bidder is shown with it: the platform's signed
-    receipt and the deadline now in force."""
+    receipt, the deadline now in force and the number of extensions so far."""
     revision.receipt = receipt_of(revision, tender, org)
     revision.bid_deadline = tender.bid_deadline
+    revision.extensions_count = tender.extensions_count
     return revision
 
 
@@ -912,11 +922,10 @@ def withdraw(user: User, org: Organization | None, tender_id: int) -> Bid:
     """Withdraw before the deadline (never extends anything)."""
     tender = _open_tender(tender_id, for_update=True)
     _bidder(user, org, tender)
-    if clock.now() >= tender.bid_deadline:
-        raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
+    check_open(tender, clock.now())
     bid = own_bid(org, tender.id)
     if bid is None or bid.status == "withdrawn":
-        raise Conflict("There is no active bid to withdraw.")
+        raise Refused("no_active_bid")
     bid.status, bid.withdrawn_at = "withdrawn", clock.now()
     record(
         "bid.withdrawn",

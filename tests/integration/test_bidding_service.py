@@ -127,7 +127,8 @@ def test_a_stream_of_changes_gives_what_the_rule_gives(ctx, policy, stream, lead
             revision = _submit(suppliers[who], tender.id, {"1": price}, note=note)
         except Conflict as refused:
             assert not decision.accepted, refused
-            assert str(refused) == decision.reason
+            assert decision.refusal is not None and refused.code == decision.refusal.code
+            assert str(refused) == str(service.refused(tender, decision.refusal))
             continue
         assert decision.accepted
         offered[who] = price
@@ -362,14 +363,22 @@ def test_a_first_bid_numbered_again_when_another_came_first(app, postgresql, cal
 
 
 @pytest.mark.parametrize(
-    ("meanwhile", "refusal"),
+    ("meanwhile", "code", "refusal"),
     [
-        ("UPDATE tenders SET status = 'cancelled'", "is cancelled: it accepts no bids"),
-        (f"UPDATE bids SET last_hash = '{'f' * 64}'", "Your bid changed while you were signing"),
+        (
+            "UPDATE tenders SET status = 'cancelled'",
+            "tender_not_open",
+            "is cancelled: it accepts no bids",
+        ),
+        (
+            f"UPDATE bids SET last_hash = '{'f' * 64}'",
+            "bid_changed",
+            "Your bid changed while you were signing",
+        ),
     ],
 )
 def test_a_tender_or_bid_moved_meanwhile_is_refused_by_the_locked_path(
-    app, postgresql, monkeypatch, meanwhile, refusal
+    app, postgresql, monkeypatch, meanwhile, code, refusal
 ):
     clock.freeze(T0)
     tender = _tender(T0 + dt.timedelta(days=3))
@@ -384,8 +393,9 @@ def test_a_tender_or_bid_moved_meanwhile_is_refused_by_the_locked_path(
         return answers[-1]
 
     monkeypatch.setattr(accept_pg, "store", moved)
-    with pytest.raises(Conflict, match=refusal):
+    with pytest.raises(Conflict, match=refusal) as refused:
         _submit(a, tender.id, {"1": "89.00"})
+    assert refused.value.code == code
     assert answers == [accept_pg.Stored(None)]  # nothing stored by the call
     numbers = db.session.execute(
         select(BidRevision.number).where(BidRevision.bid_id == first.bid_id)
