@@ -540,12 +540,13 @@ def _one_call_or_under_lock(
         stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision, best_of)
         if stored.revision_id is not None:
             return tender, stored, rows, extension, now, decision
-        if stored.deadline is None and stored.bids is None:
+        if stored.deadline is None and stored.bids is None and not stored.moment_passed:
             return None  # the bid, the status or the chain moved: the locked path decides
     else:
         revision_id = accept_pg.next_revision_id()  # taken ahead, not under the lock
-    # Another change moved the deadline, or another new participant took the number: the
-    # lock re-reads the one and the bids are counted again under it.
+    # Another change moved the deadline, or another new participant took the number, or
+    # another event came first with a later moment: under the lock the deadline is re-read,
+    # the bids are counted again and the moment is taken again.
     try:
         done = _under_lock(tender.id, bid, signed, new_bid, best_of, revision_id)
     except LockWaitTooLong:

@@ -362,6 +362,54 @@ def test_a_first_bid_numbered_again_when_another_came_first(app, postgresql, cal
     assert verify_all()[1] == []
 
 
+def test_a_moment_the_chain_passed_meanwhile_is_taken_again_under_the_lock(
+    app, postgresql, monkeypatch
+):
+    """a's moment is taken before the tender lock; b's revision, stamped later, is stored
+    first: a's call stores nothing, and a is stamped again under the lock, so the chain's
+    order is the order of its moments (and of the revisions' accepted_at)."""
+    clock.freeze(T0)
+    tender = _tender(T0 + dt.timedelta(days=3))
+    a, b = make_supplier(), make_supplier()
+    _submit(a, tender.id, {"1": "90.00"})
+    _submit(b, tender.id, {"1": "91.00"})
+    real = accept_pg.store
+    later = T0 + dt.timedelta(milliseconds=114)
+    answers = []
+
+    def b_came_first(*args, **kwargs):
+        if not answers:  # a's call, once: b, stamped later, stores its revision first
+            monkeypatch.setattr(accept_pg, "store", real)
+            clock.freeze(later)
+            _submit(b, tender.id, {"1": "89.00"})
+            monkeypatch.setattr(accept_pg, "store", b_came_first)
+        answers.append(real(*args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(accept_pg, "store", b_came_first)
+    revision = _submit(a, tender.id, {"1": "88.00"})
+    assert answers == [accept_pg.Stored(None, moment_passed=True), answers[1]]
+    assert answers[1].revision_id == revision.id and revision.accepted_at == later
+    rows = db.session.execute(
+        select(AuditEvent.occurred_at, BidRevision.accepted_at)
+        .join(Bid, Bid.id == func.cast(AuditEvent.object_id, db.Integer))
+        .join(
+            BidRevision,
+            (BidRevision.bid_id == Bid.id)
+            & (
+                BidRevision.number
+                == func.cast(AuditEvent.payload["revision"].as_string(), db.Integer)
+            ),
+        )
+        .where(AuditEvent.chain == f"tender:{tender.id}")
+        .where(AuditEvent.action == "bid.revision_accepted")
+        .order_by(AuditEvent.seq)
+    ).all()
+    assert [r.occurred_at for r in rows] == [T0, T0, later, later]
+    assert [r.accepted_at for r in rows] == [T0, T0, later, later]
+    assert verify_all()[1] == []
+
+
 @pytest.mark.parametrize(
     ("meanwhile", "code", "refusal"),
     [
