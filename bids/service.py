@@ -531,19 +531,23 @@ def _one_call_or_under_lock(
     tender: Tender, bid: Bid, signed: Signed, new_bid: bool, best_of: list[str] | None
 ) -> tuple | None:
     """(tender, stored, rows, extension, now, decision) once stored (see _accept_in_one_call);
-    None if the locked path must decide."""
-    now, decision = _decided(tender, bid if new_bid else None, signed)
-    if decision is None:
-        return None
+    None if the locked path must decide. A moment the tender's chain passed meanwhile (another
+    revision, stamped later, was stored first) is taken again, up to ONE_CALL_TRIES times."""
     revision_id = None
-    if not decision.extended:
+    for _ in range(ONE_CALL_TRIES):
+        now, decision = _decided(tender, bid if new_bid else None, signed)
+        if decision is None:
+            return None
+        if decision.extended:
+            revision_id = accept_pg.next_revision_id()  # taken ahead, not under the lock
+            break
         stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision, best_of)
         if stored.revision_id is not None:
             return tender, stored, rows, extension, now, decision
-        if stored.deadline is None and stored.bids is None and not stored.moment_passed:
+        if stored.deadline is not None or stored.bids is not None:
+            break
+        if not stored.moment_passed:
             return None  # the bid, the status or the chain moved: the locked path decides
-    else:
-        revision_id = accept_pg.next_revision_id()  # taken ahead, not under the lock
     # Another change moved the deadline, or another new participant took the number, or
     # another event came first with a later moment: under the lock the deadline is re-read,
     # the bids are counted again and the moment is taken again.
@@ -556,6 +560,10 @@ def _one_call_or_under_lock(
     return done
 
 
+# How many times a revision stored in one call is stamped before the lock is taken for it:
+# a moment the chain passed (chains keep their moments in order: migration 0016) is taken
+# again without holding the lock across round trips, as the lock would block every bidder.
+ONE_CALL_TRIES = 3
 # How long the section below waits for a lock with the whole process. The tender lock is
 # held by the same section of other processes for a few round trips: a longer wait means a
 # holder that takes its time (a large CSV revision on the locked path) or a green thread of
