@@ -221,6 +221,7 @@ def page(number: str):
         current=service.current_offer(tender, bid),
         keys=[k for k in signatures_service.user_keys(current_user) if k.revoked_at is None],
         server_now=clock.now(),
+        closed_notice=service.closed_notice(tender, clock.now()),
         max_bytes=cfg["CSV_MAX_BYTES"],
         max_rows=cfg["CSV_MAX_ROWS"],
     )

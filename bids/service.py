@@ -273,6 +273,12 @@ def refused(tender: Tender, refusal: rules.Refusal) -> Refused:
     return Refused(refusal.code, **refusal.params, zone=tender.timezone, number=tender.number)
 
 
+def closed_notice(tender: Tender, now: dt.datetime) -> str | None:
+    """What the bid pages say when the tender takes no change now (None: it does)."""
+    refusal = rules.bidding_refusal(tender.status, tender.bid_deadline, now)
+    return None if refusal is None else refused(tender, refusal).message
+
+
 def check_open(tender: Tender, now: dt.datetime | None = None) -> None:
     """Refuse a bid change on a tender that takes none (now: also after its deadline)."""
     refusal = rules.bidding_refusal(tender.status, tender.bid_deadline, now)

@@ -221,6 +221,7 @@ def form(number: str):
         receipt=service.receipt_of(last, tender, org) if last else None,
         keys=[k for k in signatures_service.user_keys(current_user) if k.revoked_at is None],
         server_now=clock.now(),
+        closed_notice=service.closed_notice(tender, clock.now()),
         unit=tender_schemas.unit_short,
         vault=vault,
         attached_ids=attached_ids,

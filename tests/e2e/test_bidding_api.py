@@ -7,6 +7,7 @@ from core.messages import local_moment
 from tenders import closing
 from tests.e2e.api_helpers import caller, draft_body
 from tests.e2e.bidding_helpers import bidder, offer, sign, submit
+from tests.e2e.helpers import login
 
 
 def _published(app, client, **overrides) -> dict:
@@ -308,6 +309,11 @@ def test_a_late_change_names_the_deadline_in_the_tenders_zone_before_and_after_t
     with app.app_context():
         assert jobs.run_job(closing.CLOSE_JOB, tid, deadline.isoformat()) == "closed"
     assert refusals() == [(409, "bidding_closed", expected)] * 3  # the same once closed
+    pages = app.test_client()
+    assert login(pages, b.who.email).status_code == 302
+    for page in ("bid", "bid/csv"):  # the bid pages say the same
+        html = pages.get(f"/tenders/{tender['number']}/{page}").get_data(as_text=True)
+        assert expected in html, page
     notice = client.get(f"/api/v1/tenders/{tid}").get_json()
     assert notice["status"] == "closed"
     assert dt.datetime.fromisoformat(notice["closed_at"]) == deadline + dt.timedelta(seconds=3)
