@@ -263,10 +263,9 @@ def _chain_disorder(app, tender_id: int) -> list:
 
 
 def test_the_chain_order_is_the_order_of_the_moments(app):
-    """Revisions racing on two tenders far from their deadline (each stored in one call, its
-    moment taken before the tender lock): in each tender's chain the moments never step back,
-    the revisions' accepted_at as their events' occurred_at."""
-    _postgresql(app)
+    """Revisions racing on two tenders far from their deadline (on PostgreSQL each stored in
+    one call, its moment taken before the tender lock): in each tender's chain the moments
+    never step back, the revisions' accepted_at as their events' occurred_at."""
     client = app.test_client()
     tenders = [tender_in_window(app, client, minutes=24 * 60)["id"] for _ in range(2)]
     bidders = [bidder(app, client) for _ in range(BIDDERS)]
