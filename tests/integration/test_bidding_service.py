@@ -362,9 +362,7 @@ def test_a_first_bid_numbered_again_when_another_came_first(app, postgresql, cal
     assert verify_all()[1] == []
 
 
-def test_a_moment_the_chain_passed_meanwhile_is_taken_again(
-    app, postgresql, monkeypatch
-):
+def test_a_moment_the_chain_passed_meanwhile_is_taken_again(app, postgresql, monkeypatch):
     """a's moment is taken before the tender lock; b's revision, stamped later, is stored
     first: a's call stores nothing, and a is stamped again and stored, so the chain's order
     is the order of its moments (and of the revisions' accepted_at)."""
