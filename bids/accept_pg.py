@@ -1,5 +1,5 @@
 """PostgreSQL: a first bid or a revision of an active bid stored in one call of
-bid_accept_revision() (migration 0014, called through bid_accept_and_price() of 0015,
+bid_accept_revision() (migrations 0014 and 0016, called through bid_accept_and_price() of 0015,
 which also reads what the live push tells), so that the tender row is locked only while the
 database runs it.
 
@@ -8,10 +8,13 @@ round trips, and while it waits for its turn in a busy process every other bidde
 tender waits too. Here the service decides with the pure rule from the deadline it read,
 and the function stores that decision only if the tender (status, deadline, extensions),
 the bid (revision count, last hash; for a first bid, the number of bids so far) and the
-tender's audit chain are still as read. Otherwise it writes nothing and answers
-"deadline_moved" (another change extended it: the service decides again from the deadline
-named), "bids_moved" (another new participant took the number: the service numbers the bid
-again), or "conflict" / "bid_changed" (the service falls back to the locked path). A
+tender's audit chain are still as read, and the chain's last event is not later than the
+revision's moment (migration 0016: the chain's order is the order of its moments).
+Otherwise it writes nothing and answers "deadline_moved" (another change extended it: the
+service decides again from the deadline named), "moment_passed" (another event came first
+with a later moment: the service takes the moment again under the tender lock), "bids_moved"
+(another new participant took the number: the service numbers the bid again), or "conflict"
+/ "bid_changed" (the service falls back to the locked path). A
 withdrawn bid coming back, tenders with a triggering rank and very large revisions always
 take the locked path.
 """
@@ -53,8 +56,8 @@ class Stored(NamedTuple):
     """What the call did: stored a revision (its id, the tender.extended domain event if
     the deadline moved, and what watchers are told as of that moment: the number of active
     bids and the best prices asked for), or nothing; then the deadline and extensions it
-    found if only they had moved, or the number of bids if another new participant came
-    first."""
+    found if only they had moved, the number of bids if another new participant came
+    first, or moment_passed if the tender's chain has a later event than the moment."""
 
     revision_id: int | None
     event_id: int | None = None
@@ -63,6 +66,7 @@ class Stored(NamedTuple):
     deadline: dt.datetime | None = None
     extensions: int | None = None
     bids: int | None = None
+    moment_passed: bool = False
 
 
 def usable(tender: Tender, bid: Bid | None, lines: int) -> bool:
@@ -154,6 +158,8 @@ def store(
         return Stored(result["revision_id"], result.get("event_id"), result["participants"], best)
     if result["status"] == "bids_moved":
         return Stored(None, bids=result["bids"])
+    if result["status"] == "moment_passed":
+        return Stored(None, moment_passed=True)
     if result["status"] == "deadline_moved":
         moved = dt.datetime.fromisoformat(result["deadline"]).astimezone(dt.UTC)
         return Stored(None, deadline=moved, extensions=result["extensions"])

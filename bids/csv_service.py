@@ -32,7 +32,7 @@ from bids.models import (
     OrganizationDocument,
 )
 from core import clock
-from core.errors import Conflict, Invalid, NotFound
+from core.errors import Invalid, NotFound
 from core.extensions import db
 from positions.models import Position
 from tenders.models import Lot, Tender
@@ -68,10 +68,7 @@ def _tender(tender_id: int) -> Tender:
 
 
 def _open(tender: Tender) -> None:
-    if tender.status != "published":
-        raise Conflict(f"Tender {tender.number} is {tender.status}: it accepts no bids.")
-    if clock.now() >= tender.bid_deadline:
-        raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
+    bids.check_open(tender, clock.now())
 
 
 def sheet_of(tender: Tender) -> csv_bids.TenderSheet:

@@ -96,6 +96,7 @@ def _problems_response(exc: csv_service.CsvInvalid) -> Response:
     response=csv_schemas.CsvUploadOut,
     status=201,
     tag="bids",
+    errors=("bidding_closed", "tender_not_open"),
 )
 def api_upload(tender_id: int, query: dict):
     """Checks the whole file; nothing is stored unless it is entirely valid. A refused file
@@ -161,6 +162,7 @@ def api_discard(tender_id: int, upload_id: int):
     body=csv_schemas.CsvOfferIn,
     response=schemas.PreparedOut,
     tag="bids",
+    errors=("bidding_closed", "tender_not_open"),
 )
 def api_prepare(tender_id: int, upload_id: int, body: dict):
     """The same checks and payload as /bid/prepare, with the file's lines."""
@@ -176,6 +178,7 @@ def api_prepare(tender_id: int, upload_id: int, body: dict):
     response=schemas.AcceptedOut,
     status=201,
     tag="bids",
+    errors=("bidding_closed", "tender_not_open", "bid_changed"),
 )
 def api_submit(tender_id: int, upload_id: int, body: dict):
     """The same operation as /bid/revisions: signature checked, deadline rule applied
@@ -219,6 +222,7 @@ def page(number: str):
         current=service.current_offer(tender, bid),
         keys=[k for k in signatures_service.user_keys(current_user) if k.revoked_at is None],
         server_now=clock.now(),
+        closed_notice=service.closed_notice(tender, clock.now()),
         max_bytes=cfg["CSV_MAX_BYTES"],
         max_rows=cfg["CSV_MAX_ROWS"],
     )

@@ -59,19 +59,47 @@ class ExtensionPolicy:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why a change is refused: a stable code and what its message names (the words are
+    made at the edge: core/messages.py)."""
+
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Decision:
-    """Outcome of a change: accepted or refused (reason), and the deadline now in force."""
+    """Outcome of a change: accepted or refused (refusal), and the deadline now in force."""
 
     accepted: bool
     deadline: dt.datetime
     extended: bool
     previous_deadline: dt.datetime
-    reason: str | None = None
+    refusal: Refusal | None = None
 
 
-def closed_message(deadline: dt.datetime) -> str:
-    """The message a change gets once the deadline has passed."""
-    return f"Bidding closed at {deadline.isoformat()}."
+# The statuses a tender reaches only at its close: bidding ended at the deadline.
+CLOSED_STATUSES = ("closed", "unsuccessful", "results_published")
+
+
+def closed(deadline: dt.datetime) -> Refusal:
+    """The refusal of a change once the deadline has passed."""
+    return Refusal("bidding_closed", {"deadline": deadline})
+
+
+def bidding_refusal(
+    status: str, deadline: dt.datetime, now: dt.datetime | None = None
+) -> Refusal | None:
+    """Why a published-or-later tender takes no bid change (None: it does). A closed tender
+    refuses as a late change does, naming the deadline, whether or not the close job ran;
+    now=None checks the status only."""
+    if status in CLOSED_STATUSES:
+        return closed(deadline)
+    if status != "published":
+        return Refusal("tender_not_open", {"status": status})
+    if now is not None and now >= deadline:
+        return closed(deadline)
+    return None
 
 
 def _may_extend(
@@ -115,7 +143,7 @@ def decide(
     _require_aware("deadline", deadline)
     _require_aware("accepted_at", accepted_at)
     if accepted_at >= deadline:
-        return Decision(False, deadline, False, deadline, closed_message(deadline))
+        return Decision(False, deadline, False, deadline, closed(deadline))
     if triggering and _may_extend(deadline, accepted_at, policy, rank, extensions_so_far):
         moved = _new_deadline(deadline, accepted_at, policy)
         if moved > deadline:

@@ -69,6 +69,7 @@ class VaultDocumentOut(Schema):
 
 
 class RevisionOut(Schema):
+    id = fields.Integer()
     number = fields.Integer()
     accepted_at = fields.AwareDateTime()
     payload_hash = fields.String()
@@ -87,6 +88,7 @@ class AcceptedOut(RevisionOut):
 
     receipt = fields.Dict()
     bid_deadline = fields.AwareDateTime()
+    extensions_count = fields.Integer()
 
 
 class BidOut(Schema):

@@ -22,7 +22,7 @@ from audit.service import record
 from bids import accept_pg, documents, offers, rules
 from bids.models import Bid, BidCriterionValue, BidLine, BidRevision, OrganizationDocument
 from core import bulk, clock, live
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Forbidden, Invalid, NotFound, Refused
 from core.extensions import db
 from core.lru import Bounded
 from core.transaction import (
@@ -264,9 +264,26 @@ def _open_tender(tender_id: int, for_update: bool) -> Tender:
 def _open(tender: Tender | None) -> Tender:
     if tender is None or tender.status == "draft":
         raise NotFound("No such tender.")
-    if tender.status != "published":
-        raise Conflict(f"Tender {tender.number} is {tender.status}: it accepts no bids.")
+    check_open(tender)
     return tender
+
+
+def refused(tender: Tender, refusal: rules.Refusal) -> Refused:
+    """The error of a rule's refusal, its message naming the tender's moments in its zone."""
+    return Refused(refusal.code, **refusal.params, zone=tender.timezone, number=tender.number)
+
+
+def closed_notice(tender: Tender, now: dt.datetime) -> str | None:
+    """What the bid pages say when the tender takes no change now (None: it does)."""
+    refusal = rules.bidding_refusal(tender.status, tender.bid_deadline, now)
+    return None if refusal is None else refused(tender, refusal).message
+
+
+def check_open(tender: Tender, now: dt.datetime | None = None) -> None:
+    """Refuse a bid change on a tender that takes none (now: also after its deadline)."""
+    refusal = rules.bidding_refusal(tender.status, tender.bid_deadline, now)
+    if refusal is not None:
+        raise refused(tender, refusal)
 
 
 @functools.cache
@@ -355,8 +372,7 @@ def prepare(user: User, org: Organization | None, tender_id: int, data: dict) ->
     """Validate an offer and return the exact payload (and bytes) the supplier must sign."""
     tender = _open_tender(tender_id, for_update=False)
     _bidder(user, org, tender)
-    if clock.now() >= tender.bid_deadline:
-        raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
+    check_open(tender, clock.now())
     specs, offer = _checked_offer(tender, data)
     attached = documents.to_attach(org, data.get("documents", []))
     payload = _payload(tender, org, own_bid(org, tender.id), offer, specs, attached)
@@ -412,13 +428,12 @@ def submit(
 
     tender = _open_tender(tender_id, for_update=True)  # re-read: status and deadline may move
     now = clock.now()
-    if now >= tender.bid_deadline:
-        raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
+    check_open(tender, now)
     if not key.usable_at(now):
         raise Invalid("The signing key was revoked meanwhile.", {"key_id": "Key revoked."})
     bid = own_bid(org, tender.id, fresh=True)
     if _state(bid) != signed_state:
-        raise Conflict("Your bid changed while you were signing: prepare and sign again.")
+        raise Refused("bid_changed")
     rank = _rank(tender, org, offer, specs, now) if tender.extension_trigger_rank else None
     decision = rules.decide(
         tender.bid_deadline,
@@ -429,7 +444,7 @@ def submit(
         extensions_so_far=tender.extensions_count,
     )
     if not decision.accepted:
-        raise Conflict(decision.reason or "Bidding is closed.")
+        raise refused(tender, decision.refusal or rules.closed(tender.bid_deadline))
     new_participant = bid is None or bid.status == "withdrawn"
     bid = bid or _new_bid(tender, org, now)
     revision = _store(tender, bid, signed, now, decision)
@@ -446,9 +461,10 @@ def submit(
 
 def _as_shown(revision: BidRevision, tender: Tender, org: Organization) -> BidRevision:
     """The accepted revision with what the bidder is shown with it: the platform's signed
-    receipt and the deadline now in force."""
+    receipt, the deadline now in force and the number of extensions so far."""
     revision.receipt = receipt_of(revision, tender, org)
     revision.bid_deadline = tender.bid_deadline
+    revision.extensions_count = tender.extensions_count
     return revision
 
 
@@ -521,21 +537,26 @@ def _one_call_or_under_lock(
     tender: Tender, bid: Bid, signed: Signed, new_bid: bool, best_of: list[str] | None
 ) -> tuple | None:
     """(tender, stored, rows, extension, now, decision) once stored (see _accept_in_one_call);
-    None if the locked path must decide."""
-    now, decision = _decided(tender, bid if new_bid else None, signed)
-    if decision is None:
-        return None
+    None if the locked path must decide. A moment the tender's chain passed meanwhile (another
+    revision, stamped later, was stored first) is taken again, up to ONE_CALL_TRIES times."""
     revision_id = None
-    if not decision.extended:
+    for _ in range(ONE_CALL_TRIES):
+        now, decision = _decided(tender, bid if new_bid else None, signed)
+        if decision is None:
+            return None
+        if decision.extended:
+            revision_id = accept_pg.next_revision_id()  # taken ahead, not under the lock
+            break
         stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision, best_of)
         if stored.revision_id is not None:
             return tender, stored, rows, extension, now, decision
-        if stored.deadline is None and stored.bids is None:
+        if stored.deadline is not None or stored.bids is not None:
+            break
+        if not stored.moment_passed:
             return None  # the bid, the status or the chain moved: the locked path decides
-    else:
-        revision_id = accept_pg.next_revision_id()  # taken ahead, not under the lock
-    # Another change moved the deadline, or another new participant took the number: the
-    # lock re-reads the one and the bids are counted again under it.
+    # Another change moved the deadline, or another new participant took the number, or
+    # another event came first with a later moment: under the lock the deadline is re-read,
+    # the bids are counted again and the moment is taken again.
     try:
         done = _under_lock(tender.id, bid, signed, new_bid, best_of, revision_id)
     except LockWaitTooLong:
@@ -545,6 +566,10 @@ def _one_call_or_under_lock(
     return done
 
 
+# How many times a revision stored in one call is stamped before the lock is taken for it:
+# a moment the chain passed (chains keep their moments in order: migration 0016) is taken
+# again without holding the lock across round trips, as the lock would block every bidder.
+ONE_CALL_TRIES = 3
 # How long the section below waits for a lock with the whole process. The tender lock is
 # held by the same section of other processes for a few round trips: a longer wait means a
 # holder that takes its time (a large CSV revision on the locked path) or a green thread of
@@ -912,11 +937,10 @@ def withdraw(user: User, org: Organization | None, tender_id: int) -> Bid:
     """Withdraw before the deadline (never extends anything)."""
     tender = _open_tender(tender_id, for_update=True)
     _bidder(user, org, tender)
-    if clock.now() >= tender.bid_deadline:
-        raise Conflict(f"Bidding closed at {tender.bid_deadline.isoformat()}.")
+    check_open(tender, clock.now())
     bid = own_bid(org, tender.id)
     if bid is None or bid.status == "withdrawn":
-        raise Conflict("There is no active bid to withdraw.")
+        raise Refused("no_active_bid")
     bid.status, bid.withdrawn_at = "withdrawn", clock.now()
     record(
         "bid.withdrawn",

@@ -28,6 +28,7 @@ api = Blueprint("bids_api", __name__, url_prefix=API_PREFIX)
     body=schemas.OfferIn,
     response=schemas.PreparedOut,
     tag="bids",
+    errors=("bidding_closed", "tender_not_open"),
 )
 def api_prepare(tender_id: int, body: dict):
     """Validates the offer (every problem at once) and returns the exact bytes to sign."""
@@ -43,10 +44,12 @@ def api_prepare(tender_id: int, body: dict):
     response=schemas.AcceptedOut,
     status=201,
     tag="bids",
+    errors=("bidding_closed", "tender_not_open", "bid_changed"),
 )
 def api_submit(tender_id: int, body: dict):
-    """Accepted only before the deadline (409 "Bidding closed at ..."), with a valid signature
-    over the prepared payload; may extend the deadline (DESIGN.md's 30-minute rule)."""
+    """Accepted only before the deadline (409 bidding_closed names it in the tender's zone),
+    with a valid signature over the prepared payload; may extend the deadline (DESIGN.md's
+    30-minute rule)."""
     user, org = actor()
     revision = service.submit(user, org, tender_id, body, body["key_id"], body["signature"])
     revision.documents  # noqa: B018 - loaded now, shown after the commit without a re-read
@@ -61,6 +64,7 @@ def api_submit(tender_id: int, body: dict):
     summary="Withdraw my bid",
     response=schemas.BidOut,
     tag="bids",
+    errors=("bidding_closed", "tender_not_open", "no_active_bid"),
 )
 def api_withdraw(tender_id: int):
     """Before the deadline; never extends it."""
@@ -217,6 +221,7 @@ def form(number: str):
         receipt=service.receipt_of(last, tender, org) if last else None,
         keys=[k for k in signatures_service.user_keys(current_user) if k.revoked_at is None],
         server_now=clock.now(),
+        closed_notice=service.closed_notice(tender, clock.now()),
         unit=tender_schemas.unit_short,
         vault=vault,
         attached_ids=attached_ids,

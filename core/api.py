@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import Schema, ValidationError, fields
 from wtforms import ValidationError as WTFValidationError
 
-from core.errors import Invalid, Unauthorized
+from core.errors import CODES, Invalid, Unauthorized
 from core.extensions import csrf, db
 from core.transaction import commit
 
@@ -125,8 +125,12 @@ def route(
     status: int = 200,
     auth: bool | str = True,  # True, False or "optional" (public data, more when logged in)
     tag: str = "default",
+    errors: tuple[str, ...] = (),  # error codes beyond those every endpoint may give
 ) -> Callable:
     """Declare an API endpoint; the view gets `body` / `query` dicts and returns data."""
+    unknown = set(errors) - set(CODES)
+    if unknown:
+        raise ValueError(f"Unknown error codes {sorted(unknown)}: list them in core.errors.CODES.")
 
     def as_schema(s):
         return s() if isinstance(s, type) else s
@@ -162,6 +166,7 @@ def route(
                 "status": status,
                 "auth": auth,
                 "tag": tag,
+                "errors": errors,
             }
         )
         return wrapper
@@ -169,7 +174,8 @@ def route(
     return decorator
 
 
-def _openapi_path(rule: str) -> str:
+def openapi_path(rule: str) -> str:
+    """A Flask rule as an OpenAPI path: <int:id> -> {id}."""
     return re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", r"{\1}", rule)
 
 
@@ -178,6 +184,44 @@ def _schema_ref(schema: Schema):
     if schema.many:
         return {"type": "array", "items": type(schema)}
     return type(schema)
+
+
+def error_codes(r: dict) -> list[str]:
+    """The error codes an endpoint may give: invalid input and unknown ids anywhere, a body
+    over the size limit where it takes one, the credentials' refusals where it takes them,
+    a state conflict where an account changes something, and those it declares."""
+    codes = ["invalid", "not_found"]
+    if r["method"] not in ("get", "head"):
+        codes.append("request_entity_too_large")  # any body over the limit (core.http)
+    if r["auth"]:
+        codes.append("unauthorized")  # a bad token is refused even where one is optional
+    if r["auth"] is True:
+        codes.append("forbidden")
+        if r["method"] not in ("get", "head"):
+            codes.append("conflict")
+    return codes + [c for c in r["errors"] if c not in codes]
+
+
+def error_responses(codes: list[str]) -> dict[str, dict]:
+    """The error answers of these codes by status, each code with its example."""
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(CODES[code][0], []).append(code)
+    return {
+        str(status): {
+            "description": "; ".join(f"{c}: {CODES[c][1]}" for c in same),
+            "content": {
+                "application/json": {
+                    "schema": "Error",
+                    "examples": {
+                        c: {"summary": CODES[c][1], "value": error_body(c, CODES[c][1])}
+                        for c in same
+                    },
+                }
+            },
+        }
+        for status, same in sorted(by_status.items())
+    }
 
 
 def build_spec() -> dict:
@@ -196,7 +240,7 @@ def build_spec() -> dict:
     spec.components.schema("Error", schema=ErrorSchema)
     paths: dict[str, dict] = {}
     for r in _routes:
-        path = _openapi_path(r["path"])
+        path = openapi_path(r["path"])
         op: dict = {"summary": r["summary"], "tags": [r["tag"]], "responses": {}}
         if r["doc"]:
             op["description"] = r["doc"]
@@ -216,17 +260,11 @@ def build_spec() -> dict:
         if r["response"] is not None:
             ok["content"] = {"application/json": {"schema": _schema_ref(r["response"])}}
         op["responses"][str(r["status"])] = ok
-        errors = {"422": "Invalid input", "404": "Not found"}
         if r["auth"] == "optional":
             op["security"] = [{}, {"bearer": []}]
         elif r["auth"]:
             op["security"] = [{"bearer": []}]
-            errors.update({"401": "Not authenticated", "403": "Not allowed"})
-        for code, text in errors.items():
-            op["responses"][code] = {
-                "description": text,
-                "content": {"application/json": {"schema": "Error"}},
-            }
+        op["responses"].update(error_responses(error_codes(r)))
         paths.setdefault(path, {})[r["method"]] = op
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core import messages
+
 
 class DomainError(Exception):
     """A refusal a user can understand; nothing has been stored."""
@@ -54,6 +56,16 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Refused(Conflict):
+    """A refusal of the object's state named by its own stable code (bidding_closed,
+    tender_not_open, bid_changed, no_active_bid); params hold what its message names."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(messages.refusal_text(code, params))
+        self.code = code
+        self.params = params
+
+
 class TooManyAttempts(DomainError):
     """Throttled; try again later."""
 
@@ -63,3 +75,27 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+# Every error code the API answers with, its status and what it means (the OpenAPI document
+# lists them per operation: core/api.py).
+CODES: dict[str, tuple[int, str]] = {
+    "bad_request": (400, "The request cannot be read."),
+    "csrf": (400, "A session request without a valid CSRF token."),
+    "unauthorized": (401, "No valid credentials."),
+    "forbidden": (403, "Authenticated, but not allowed to do this."),
+    "not_found": (404, "No such object, or not one the caller may see."),
+    "method_not_allowed": (405, "The path does not take this method."),
+    "conflict": (409, "The object's state does not allow this (the message says why)."),
+    "bidding_closed": (
+        409,
+        "The bid deadline has passed (whether or not the tender is closed yet); the message "
+        "names the deadline in the tender's time zone.",
+    ),
+    "tender_not_open": (409, "The tender takes no bids (cancelled)."),
+    "bid_changed": (409, "The bid changed while this revision was signed: prepare, sign again."),
+    "no_active_bid": (409, "There is no active bid to withdraw."),
+    "request_entity_too_large": (413, "The body is larger than the limit."),
+    "invalid": (422, "Input that breaks a rule; fields name what is wrong."),
+    "too_many_attempts": (429, "Throttled; try again after Retry-After seconds."),
+}

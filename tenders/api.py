@@ -277,6 +277,7 @@ def api_publish(tender_id: int):
     response=schemas.AmendmentOut,
     status=201,
     tag="tenders",
+    errors=("bidding_closed",),
 )
 def api_amend(tender_id: int, body: dict):
     """Description, later deadlines, positions' specifications; numbered and audited."""

@@ -256,6 +256,7 @@ def _comparison_out(tender, table: dict) -> dict:
     query=schemas.ComparisonQuery,
     response=schemas.ComparisonOut,
     tag="results",
+    errors=("conflict",),  # before the close
 )
 def api_evaluation(tender_id: int, query: dict):
     """Positions and whole lots x participants with names, prices, scores with their

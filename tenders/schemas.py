@@ -364,6 +364,7 @@ class TenderOut(TenderSummaryOut):
     documents = fields.List(fields.Nested(DocumentOut))
     amendment_count = fields.Integer()
     cancel_reason = fields.String(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
 
 
 class SearchResult(Schema):

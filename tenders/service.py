@@ -13,7 +13,7 @@ from accounts.models import Organization, User
 from accounts.service import require_accredited, require_member
 from audit.service import record
 from core import clock
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from core.extensions import db
 from core.files import document_type, save_stream
 from core.transaction import lock, lock_or_create
@@ -549,9 +549,7 @@ def amend(user: User, org: Organization | None, tender_id: int, data: dict) -> A
         raise Conflict(f"Only a published tender can be amended (this one is {tender.status}).")
     now = clock.now()
     if now >= tender.bid_deadline:
-        raise Conflict(
-            f"Bidding closed at {tender.bid_deadline.isoformat()}: the tender is closing."
-        )
+        raise Refused("bidding_closed", deadline=tender.bid_deadline, zone=tender.timezone)
     changes = _amended_fields(tender, data, now)
     changes.update(_amended_specifications(tender, data.get("specifications", {})))
     if data.get("documents_added"):

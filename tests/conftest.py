@@ -39,6 +39,31 @@ def pytest_report_header(config):
     return f"database: {config.getoption('--db')}; redis: {REDIS_URL}"
 
 
+# Every answer of an API operation in this run (tests/api_coverage.py): at the end, each
+# must be documented in the OpenAPI document, or the run fails.
+API_ANSWERS: dict = {}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not API_ANSWERS:
+        return
+    from core.api import build_spec
+    from tests.api_coverage import undocumented
+
+    problems = undocumented(API_ANSWERS, build_spec())
+    session.config._undocumented_answers = problems
+    if problems and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    problems = getattr(config, "_undocumented_answers", None)
+    if problems:
+        terminalreporter.section("API answers the OpenAPI document does not list")
+        for line in problems:
+            terminalreporter.write_line(line)
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as s:
@@ -165,6 +190,12 @@ def app(database_url, smtp_server, workdir):
     )
     with application.app_context():
         upgrade()
+    from flask import request_finished
+
+    from tests.api_coverage import recorder
+
+    note = recorder(API_ANSWERS)  # connected weakly: kept alive here for the session
+    request_finished.connect(note, application)
     yield application
     from core.extensions import db
 

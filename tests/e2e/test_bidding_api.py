@@ -2,9 +2,12 @@
 
 import datetime as dt
 
-from core import clock
+from core import clock, jobs
+from core.messages import local_moment
+from tenders import closing
 from tests.e2e.api_helpers import caller, draft_body
 from tests.e2e.bidding_helpers import bidder, offer, sign, submit
+from tests.e2e.helpers import login
 
 
 def _published(app, client, **overrides) -> dict:
@@ -65,6 +68,7 @@ def test_deadline_extends_inside_the_window_and_closes(app, client, db):
     assert resp.status_code == 201, resp.get_json()
     extended = resp.get_json()
     assert extended["extended"] is True
+    assert (first["extensions_count"], extended["extensions_count"]) == (0, 1)
     new_deadline = deadline + dt.timedelta(minutes=30)
     assert dt.datetime.fromisoformat(extended["bid_deadline"]) == new_deadline
     notice = client.get(f"/api/v1/tenders/{tender['id']}").get_json()
@@ -251,3 +255,65 @@ def test_numbers_past_any_stored_id_are_field_errors(app, client, db):
     resp = client.post("/api/v1/tenders", json=body, headers=customer.headers)
     assert resp.status_code == 422
     assert "extension_trigger_rank" in resp.get_json()["error"]["fields"]
+
+
+def test_the_answer_names_the_revision_and_the_extensions(app, client, db):
+    tender = _published(app, client)
+    b = bidder(app, client)
+    accepted = submit(client, b, tender["id"], offer({"1": "90.00"}, _criteria(tender)))
+    assert accepted.status_code == 201, accepted.get_json()
+    answer = accepted.get_json()
+    mine = client.get(f"/api/v1/tenders/{tender['id']}/bid", headers=b.headers).get_json()
+    assert answer["id"] == mine["revisions"][0]["id"] and answer["number"] == 1
+    assert answer["extensions_count"] == 0
+
+
+def test_a_late_change_names_the_deadline_in_the_tenders_zone_before_and_after_the_close(
+    app, client, db
+):
+    tender = _published(
+        app,
+        client,
+        bid_deadline=(clock.now() + dt.timedelta(hours=2)).isoformat(),
+        questions_until=None,
+        timezone="Asia/Yekaterinburg",
+    )
+    tid = tender["id"]
+    assert tender["closed_at"] is None
+    deadline = dt.datetime.fromisoformat(tender["bid_deadline"])
+    b = bidder(app, client)
+    assert submit(client, b, tid, offer({"1": "90.00"}, _criteria(tender))).status_code == 201
+    body = offer({"1": "80.00"}, _criteria(tender))
+    prepared = client.post(f"/api/v1/tenders/{tid}/bid/prepare", json=body, headers=b.headers)
+    signed = {
+        **body,
+        "key_id": b.key_id,
+        "signature": sign(b.private_key, prepared.get_json()["payload"]),
+    }
+    expected = f"Bidding closed at {local_moment(deadline, 'Asia/Yekaterinburg')}."
+    assert "(UTC+5)" in expected
+
+    def refusals():
+        late = [
+            client.post(f"/api/v1/tenders/{tid}/bid/revisions", json=signed, headers=b.headers),
+            client.post(f"/api/v1/tenders/{tid}/bid/prepare", json=body, headers=b.headers),
+            client.post(f"/api/v1/tenders/{tid}/bid/withdraw", headers=b.headers),
+        ]
+        return [
+            (r.status_code, r.get_json()["error"]["code"], r.get_json()["error"]["message"])
+            for r in late
+        ]
+
+    clock.freeze(deadline + dt.timedelta(seconds=3))  # after the deadline, before the close
+    assert refusals() == [(409, "bidding_closed", expected)] * 3
+    with app.app_context():
+        assert jobs.run_job(closing.CLOSE_JOB, tid, deadline.isoformat()) == "closed"
+    assert refusals() == [(409, "bidding_closed", expected)] * 3  # the same once closed
+    pages = app.test_client()
+    assert login(pages, b.who.email).status_code == 302
+    for page in ("bid", "bid/csv"):  # the bid pages say the same
+        html = pages.get(f"/tenders/{tender['number']}/{page}").get_data(as_text=True)
+        assert expected in html, page
+    notice = client.get(f"/api/v1/tenders/{tid}").get_json()
+    assert notice["status"] == "closed"
+    assert dt.datetime.fromisoformat(notice["closed_at"]) == deadline + dt.timedelta(seconds=3)

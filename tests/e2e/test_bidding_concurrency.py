@@ -231,3 +231,62 @@ def test_a_tender_lock_held_too_long_elsewhere_is_waited_for_the_cooperative_way
     assert len(gave_up) == 1 and waited >= 0.1 and resp.get_json()["extended"]
     revisions = _replay_holds(app, tender["id"])
     assert [r.payload_hash for r in revisions][-1] == resp.get_json()["payload_hash"]
+
+
+def _chain_disorder(app, tender_id: int) -> list:
+    """Where the tender's audit chain, in its order, steps back in time: its events'
+    occurred_at, or the accepted_at of the revisions its bid.revision_accepted events name."""
+    with app.app_context():
+        rows = db.session.execute(
+            text(
+                "SELECT e.seq, e.occurred_at, r.accepted_at FROM audit_events e"
+                " LEFT JOIN bid_revisions r ON e.action = 'bid.revision_accepted'"
+                "  AND r.bid_id = CAST(e.object_id AS integer)"
+                "  AND r.number = CAST(e.payload ->> 'revision' AS integer)"
+                " WHERE e.chain = :chain ORDER BY e.seq"
+            ),
+            {"chain": f"tender:{tender_id}"},
+        ).all()
+        db.session.remove()
+    disorder, last_event, last_accepted = [], None, None
+    for seq, occurred_at, accepted_at in rows:
+        if last_event is not None and occurred_at < last_event:
+            disorder.append((seq, "occurred_at", occurred_at, last_event))
+        if accepted_at is not None:
+            if last_accepted is not None and accepted_at < last_accepted:
+                disorder.append((seq, "accepted_at", accepted_at, last_accepted))
+            assert accepted_at <= occurred_at  # a revision's event is not older than it
+            last_accepted = accepted_at
+        last_event = occurred_at
+    assert len(rows) > 2 * BIDDERS
+    return disorder
+
+
+def test_the_chain_order_is_the_order_of_the_moments(app):
+    """Revisions racing on two tenders far from their deadline (on PostgreSQL each stored in
+    one call, its moment taken before the tender lock): in each tender's chain the moments
+    never step back, the revisions' accepted_at as their events' occurred_at."""
+    client = app.test_client()
+    tenders = [tender_in_window(app, client, minutes=24 * 60)["id"] for _ in range(2)]
+    bidders = [bidder(app, client) for _ in range(BIDDERS)]
+    errors: list = []
+
+    def revise(b, tender_id: int) -> None:
+        own = app.test_client()
+        for step in range(12):
+            resp = submit(own, b, tender_id, offer({"1": f"{900 - step}.00"}))
+            if resp.status_code != 201:
+                errors.append((resp.status_code, resp.get_json()))
+                return
+
+    threads = [
+        threading.Thread(target=revise, args=(b, tenders[i % 2])) for i, b in enumerate(bidders)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    for tender_id in tenders:
+        assert _chain_disorder(app, tender_id) == []
+        _replay_holds(app, tender_id)

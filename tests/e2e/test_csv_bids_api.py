@@ -251,9 +251,11 @@ def test_csv_revision_extends_the_deadline_like_the_form(app, client, db):
     accepted = _sign_and_submit(client, b, tender["id"], resp.get_json()["id"])
     assert accepted.status_code == 201, accepted.get_json()
     body = accepted.get_json()
-    assert body["extended"] is True
+    assert body["extended"] is True and body["extensions_count"] == 1
     before = dt.datetime.fromisoformat(tender["bid_deadline"])
     assert dt.datetime.fromisoformat(body["bid_deadline"]) == before + dt.timedelta(minutes=30)
+    mine = client.get(f"/api/v1/tenders/{tender['id']}/bid", headers=b.headers).get_json()
+    assert body["id"] == mine["revisions"][-1]["id"]
 
 
 def test_bad_signature_stores_nothing_and_keeps_the_upload(app, client, db):
@@ -308,8 +310,9 @@ def test_denials(app, client, db):
     clock.freeze(dt.datetime.fromisoformat(tender["bid_deadline"]) + dt.timedelta(seconds=1))
     resp = _upload(client, other.who, tid, "№;Цена\n1;90\n".encode())
     assert resp.status_code == 409 and "Bidding closed" in resp.get_json()["error"]["message"]
+    assert resp.get_json()["error"]["code"] == "bidding_closed"
     late = client.post(base + "/prepare", json={}, headers=b.headers)
-    assert late.status_code == 409
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "bidding_closed"
 
 
 def test_newer_upload_replaces_the_pending_one_and_discard(app, client, db):

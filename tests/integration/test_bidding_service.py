@@ -127,7 +127,8 @@ def test_a_stream_of_changes_gives_what_the_rule_gives(ctx, policy, stream, lead
             revision = _submit(suppliers[who], tender.id, {"1": price}, note=note)
         except Conflict as refused:
             assert not decision.accepted, refused
-            assert str(refused) == decision.reason
+            assert decision.refusal is not None and refused.code == decision.refusal.code
+            assert str(refused) == str(service.refused(tender, decision.refusal))
             continue
         assert decision.accepted
         offered[who] = price
@@ -361,15 +362,69 @@ def test_a_first_bid_numbered_again_when_another_came_first(app, postgresql, cal
     assert verify_all()[1] == []
 
 
+def test_a_moment_the_chain_passed_meanwhile_is_taken_again(app, postgresql, monkeypatch):
+    """a's moment is taken before the tender lock; b's revision, stamped later, is stored
+    first: a's call stores nothing, and a is stamped again and stored, so the chain's order
+    is the order of its moments (and of the revisions' accepted_at)."""
+    clock.freeze(T0)
+    tender = _tender(T0 + dt.timedelta(days=3))
+    a, b = make_supplier(), make_supplier()
+    _submit(a, tender.id, {"1": "90.00"})
+    _submit(b, tender.id, {"1": "91.00"})
+    real = accept_pg.store
+    later = T0 + dt.timedelta(milliseconds=114)
+    answers = []
+
+    def b_came_first(*args, **kwargs):
+        if not answers:  # a's call, once: b, stamped later, stores its revision first
+            monkeypatch.setattr(accept_pg, "store", real)
+            clock.freeze(later)
+            _submit(b, tender.id, {"1": "89.00"})
+            monkeypatch.setattr(accept_pg, "store", b_came_first)
+        answers.append(real(*args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(accept_pg, "store", b_came_first)
+    revision = _submit(a, tender.id, {"1": "88.00"})
+    assert answers == [accept_pg.Stored(None, moment_passed=True), answers[1]]
+    assert answers[1].revision_id == revision.id and revision.accepted_at == later
+    rows = db.session.execute(
+        select(AuditEvent.occurred_at, BidRevision.accepted_at)
+        .join(Bid, Bid.id == func.cast(AuditEvent.object_id, db.Integer))
+        .join(
+            BidRevision,
+            (BidRevision.bid_id == Bid.id)
+            & (
+                BidRevision.number
+                == func.cast(AuditEvent.payload["revision"].as_string(), db.Integer)
+            ),
+        )
+        .where(AuditEvent.chain == f"tender:{tender.id}")
+        .where(AuditEvent.action == "bid.revision_accepted")
+        .order_by(AuditEvent.seq)
+    ).all()
+    assert [r.occurred_at for r in rows] == [T0, T0, later, later]
+    assert [r.accepted_at for r in rows] == [T0, T0, later, later]
+    assert verify_all()[1] == []
+
+
 @pytest.mark.parametrize(
-    ("meanwhile", "refusal"),
+    ("meanwhile", "code", "refusal"),
     [
-        ("UPDATE tenders SET status = 'cancelled'", "is cancelled: it accepts no bids"),
-        (f"UPDATE bids SET last_hash = '{'f' * 64}'", "Your bid changed while you were signing"),
+        (
+            "UPDATE tenders SET status = 'cancelled'",
+            "tender_not_open",
+            "is cancelled: it accepts no bids",
+        ),
+        (
+            f"UPDATE bids SET last_hash = '{'f' * 64}'",
+            "bid_changed",
+            "Your bid changed while you were signing",
+        ),
     ],
 )
 def test_a_tender_or_bid_moved_meanwhile_is_refused_by_the_locked_path(
-    app, postgresql, monkeypatch, meanwhile, refusal
+    app, postgresql, monkeypatch, meanwhile, code, refusal
 ):
     clock.freeze(T0)
     tender = _tender(T0 + dt.timedelta(days=3))
@@ -384,8 +439,9 @@ def test_a_tender_or_bid_moved_meanwhile_is_refused_by_the_locked_path(
         return answers[-1]
 
     monkeypatch.setattr(accept_pg, "store", moved)
-    with pytest.raises(Conflict, match=refusal):
+    with pytest.raises(Conflict, match=refusal) as refused:
         _submit(a, tender.id, {"1": "89.00"})
+    assert refused.value.code == code
     assert answers == [accept_pg.Stored(None)]  # nothing stored by the call
     numbers = db.session.execute(
         select(BidRevision.number).where(BidRevision.bid_id == first.bid_id)

@@ -176,7 +176,8 @@ def test_amended_deadline_reschedules(app, client, db):
         json={"summary": "Поздно", "description": "y"},
         headers=tender["customer_headers"],
     )
-    assert resp.status_code == 409 and "closing" in resp.get_json()["error"]["message"]
+    assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "bidding_closed"
+    assert "Bidding closed at" in resp.get_json()["error"]["message"]
 
 
 def test_sweeper_closes_overdue_tenders_and_no_bid_is_unsuccessful(app, client, db):
