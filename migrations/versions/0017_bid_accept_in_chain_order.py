@@ -1,7 +1,7 @@
 """PostgreSQL: bid_accept_revision() refuses a moment the tender's audit chain has passed
 
-Revision ID: 0016_bid_accept_in_chain_order
-Revises: 0015_bid_accept_with_prices
+Revision ID: 0017_bid_accept_in_chain_order
+Revises: 0016_organization_changes
 Create Date: 2026-12-06
 
 A revision stored in one call (bids/accept_pg.py) is stamped before the tender lock; a
@@ -19,8 +19,8 @@ from pathlib import Path
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0016_bid_accept_in_chain_order"
-down_revision = "0015_bid_accept_with_prices"
+revision = "0017_bid_accept_in_chain_order"
+down_revision = "0016_organization_changes"
 branch_labels = None
 depends_on = None
 
