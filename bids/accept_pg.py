@@ -1,5 +1,5 @@
 """PostgreSQL: a first bid or a revision of an active bid stored in one call of
-bid_accept_revision() (migrations 0014 and 0016, called through bid_accept_and_price() of 0015,
+bid_accept_revision() (migrations 0014 and 0017, called through bid_accept_and_price() of 0015,
 which also reads what the live push tells), so that the tender row is locked only while the
 database runs it.
 
@@ -9,7 +9,7 @@ tender waits too. Here the service decides with the pure rule from the deadline 
 and the function stores that decision only if the tender (status, deadline, extensions),
 the bid (revision count, last hash; for a first bid, the number of bids so far) and the
 tender's audit chain are still as read, and the chain's last event is not later than the
-revision's moment (migration 0016: the chain's order is the order of its moments).
+revision's moment (migration 0017: the chain's order is the order of its moments).
 Otherwise it writes nothing and answers "deadline_moved" (another change extended it: the
 service decides again from the deadline named), "moment_passed" (another event came first
 with a later moment: the service takes the moment again under the tender lock), "bids_moved"
