@@ -9,7 +9,7 @@ from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from core import clock
+from core import clock, input_check
 from core.api import API_PREFIX, error_body
 from core.errors import DomainError, TooManyAttempts
 
@@ -153,6 +153,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(qty, "qty")
     app.add_template_filter(reject_key, "reject_key")
     app.before_request(refuse_oversized)
+    input_check.init_app(app)  # after the size limit: it reads the body
     app.after_request(security_headers)
     app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(CSRFError, csrf_error)

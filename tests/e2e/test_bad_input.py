@@ -1,0 +1,148 @@
+"""Input nobody should send gets a clear 4xx naming what is wrong, never a 500: control
+characters in any text, JSON nested thousands deep, options without labels, ids past the
+largest the database holds."""
+
+import json
+import re
+
+import pytest
+
+from app import IdConverter
+from core.input_check import MAX_JSON_DEPTH
+from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.helpers import login, post_form
+from tests.factories import make_org, make_user
+
+NUL = "a\u0000b"
+
+
+def _refused(resp, field: str) -> dict:
+    assert resp.status_code == 422, resp.get_data(as_text=True)
+    error = resp.get_json()["error"]
+    assert error["code"] == "invalid" and field in error["fields"], error
+    assert "control character" in error["message"] and field in error["message"]
+    return error
+
+
+def test_nul_in_api_bodies_is_refused_naming_the_field(app, client, db):
+    who = caller(app)
+    _refused(client.post("/api/v1/tokens", json={"name": NUL}, headers=who.headers), "name")
+    resp = client.post("/api/v1/tenders", json=draft_body(title=NUL), headers=who.headers)
+    _refused(resp, "title")
+    body = draft_body()
+    body["lots"][0]["title"] = NUL
+    resp = client.post("/api/v1/tenders", json=body, headers=who.headers)
+    _refused(resp, "lots.0.title")
+    resp = client.post(
+        "/api/v1/subscriptions", json={"name": NUL, "keywords": ["кабель"]}, headers=who.headers
+    )
+    _refused(resp, "name")
+    resp = client.post(
+        "/api/v1/subscriptions", json={"keywords": ["ok", "x\u001by"]}, headers=who.headers
+    )
+    _refused(resp, "keywords.1")
+    names = [t["name"] for t in client.get("/api/v1/tokens", headers=who.headers).get_json()]
+    assert names == ["test"]  # nothing stored
+
+
+@pytest.mark.parametrize("char", ["\u0001", "\u000b", "\u001f", "\u007f", "\ud800"])
+def test_every_refused_character_and_lone_surrogates(app, client, db, char):
+    who = caller(app)
+    body = json.dumps({"name": f"x{char}y"})  # escaped: a lone surrogate is only sent so
+    resp = client.post(
+        "/api/v1/tokens", data=body, content_type="application/json", headers=who.headers
+    )
+    error = _refused(resp, "name")
+    assert f"U+{ord(char):04X}" in error["message"]
+
+
+def test_tabs_and_line_breaks_stay_legitimate(app, client, db):
+    who = caller(app)
+    description = "Поставка:\n\tкабель;\r\n\tмуфты."
+    resp = client.post(
+        "/api/v1/tenders", json=draft_body(description=description), headers=who.headers
+    )
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["description"] == description
+
+
+def test_nul_in_query_strings_and_paths(client, db):
+    _refused(client.get("/api/v1/tenders?q=%00"), "q")
+    for url in ("/tenders?q=%00", "/tenders/%00", "/tenders?%00=1"):
+        resp = client.get(url)
+        assert resp.status_code == 422, url
+        page = resp.get_data(as_text=True)
+        assert "control character (U+0000)" in page and "Traceback" not in page, url
+    assert "The address" in client.get("/tenders/%00").get_data(as_text=True)
+    assert "&#39;q&#39;" in client.get("/tenders?q=%00").get_data(as_text=True)
+    resp = client.get("/api/v1/tenders?%00=1")
+    assert resp.status_code == 422 and "\\u0000" in resp.get_json()["error"]["message"]
+
+
+def test_nul_in_html_forms_is_refused_naming_the_field(client, db):
+    user = make_user(make_org())
+    login(client, user.email)
+    resp = post_form(client, "/tokens", "/tokens", {"name": NUL})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert "The field &#39;name&#39; contains a control character (U+0000)" in page
+    assert "tnd_" not in page and NUL not in client.get("/tokens").get_data(as_text=True)
+    anonymous = client.application.test_client()
+    resp = post_form(anonymous, "/register", "/register", {"org_name": NUL})
+    assert resp.status_code == 422 and "&#39;org_name&#39;" in resp.get_data(as_text=True)
+
+
+def test_choice_option_without_label_is_a_field_error(app, client, db):
+    who = caller(app)
+    body = draft_body()
+    body["lots"][0]["criteria"][1]["options"] = [{"score": "1"}]
+    resp = client.post("/api/v1/tenders", json=body, headers=who.headers)
+    assert resp.status_code == 422, resp.get_data(as_text=True)
+    assert "lots.0.criteria.1.options.0.label" in resp.get_json()["error"]["fields"]
+
+    tender = client.post("/api/v1/tenders", json=draft_body(), headers=who.headers).get_json()
+    tid, lot = tender["id"], tender["lots"][0]["id"]
+    criterion = {"name": "Срок", "kind": "choice", "options": [{"score": "1"}]}
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/lots/{lot}/criteria", json=criterion, headers=who.headers
+    )
+    assert resp.status_code == 422 and "options.0.label" in resp.get_json()["error"]["fields"]
+    lot_body = {"title": "Ещё", "criteria": [criterion]}
+    resp = client.post(f"/api/v1/tenders/{tid}/lots", json=lot_body, headers=who.headers)
+    assert resp.status_code == 422
+    assert "criteria.0.options.0.label" in resp.get_json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("depth", [5000, MAX_JSON_DEPTH + 1])
+def test_deeply_nested_json_is_a_400(app, client, db, depth):
+    who = caller(app)
+    for body in ("[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth):
+        resp = client.post(
+            "/api/v1/tokens", data=body, content_type="application/json", headers=who.headers
+        )
+        assert resp.status_code == 400, resp.get_data(as_text=True)
+        assert f"deeper than {MAX_JSON_DEPTH}" in resp.get_json()["error"]["message"]
+
+
+def test_nesting_within_the_limit_reaches_the_schema(app, client, db):
+    who = caller(app)
+    nested = {"name": "ok", "extra": [[[[["deep", {"still": ["fine"]}]]]]]}
+    resp = client.post("/api/v1/tokens", json=nested, headers=who.headers)
+    assert resp.status_code == 201
+
+
+def test_ids_past_the_largest_are_404_for_every_method(app, client, db):
+    who = caller(app)
+    assert re.fullmatch(IdConverter.regex, str(2**31 - 1))
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "<int:" not in rule.rule:
+            continue
+        for huge in (2**31, 2**63, 10**30):
+            path = re.sub(r"<int:\w+>", str(huge), rule.rule)
+            path = re.sub(r"<\w+>", "T-1", path)
+            for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+                resp = client.open(path, method=method, headers=who.headers, json={})
+                assert resp.status_code == 404, (method, path, resp.status_code)
+                checked += 1
+    assert checked > 300
