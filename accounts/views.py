@@ -24,6 +24,7 @@ from core.api import API_PREFIX, require_operator, route
 from core.errors import DomainError, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db, login_manager
 from core.forms import parse_form
+from core.http import local_target, same_site_referrer
 from core.transaction import commit
 
 bp = Blueprint("accounts", __name__)
@@ -170,8 +171,8 @@ def login():
     session.clear()
     login_user(user, remember=data["remember"])
     flash(f"Welcome, {user.name}.", "success")
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
+    target = local_target(request.args.get("next"))
+    if target is None:
         # An operator outside any organization lands on its work: the accreditation queue.
         landing = "accounts.operator_queue" if user.is_operator and not user.memberships else None
         target = url_for(landing or "accounts.cabinet")
@@ -259,13 +260,7 @@ def switch_org():
         abort(400)
     service.require_member(current_user, data["org_id"])
     session["org_id"] = data["org_id"]
-    return redirect(
-        request.referrer if _same_site(request.referrer) else url_for("accounts.cabinet")
-    )
-
-
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)
+    return redirect(same_site_referrer() or url_for("accounts.cabinet"))
 
 
 @bp.get("/members")
