@@ -102,18 +102,23 @@ def user_by_email(email: str) -> User | None:
 # -- registration -----------------------------------------------------------------------
 
 
-def register(data: dict) -> tuple[Organization, User]:
-    """Register an organization with its first user (its admin); both await confirmation."""
-    problems: dict[str, str] = {}
+def register(data: dict) -> Organization | None:
+    """Register an organization and its admin (both unconfirmed), or mail why not (None)."""
+    # A known address or INN must not change the answer: see docs/security.md.
+    password_hash = hash_password(data["password"])  # always: the time taken tells nothing
+    _refuse_unknown_categories(data.get("categories") or [])
+    existing = user_by_email(data["email"])
+    if existing is not None:
+        _mail_registration_attempt(existing)
+        return None
     if db.session.execute(select(Organization.id).where(Organization.inn == data["inn"])).first():
-        problems["inn"] = (
-            "An organization with this INN is already registered: ask its administrator "
-            "to invite you."
+        queue_mail(
+            normalize_email(data["email"]),
+            "organization_exists",
+            subject="Your organization is already registered",
+            inn=data["inn"],  # no name: the submitted text never reaches another's mailbox
         )
-    if user_by_email(data["email"]):
-        problems["email"] = "This email is already registered: log in or reset your password."
-    if problems:
-        raise Invalid("Registration refused.", problems)
+        return None
     org = Organization(
         name=data["org_name"],
         inn=data["inn"],
@@ -126,9 +131,7 @@ def register(data: dict) -> tuple[Organization, User]:
         accreditation_status="pending",
     )
     user = User(
-        email=normalize_email(data["email"]),
-        name=data["name"],
-        password_hash=hash_password(data["password"]),
+        email=normalize_email(data["email"]), name=data["name"], password_hash=password_hash
     )
     if data.get("marketing_consent"):
         user.marketing_consent_at = clock.now()  # the moment of the opt-in, as evidence
@@ -153,12 +156,10 @@ def register(data: dict) -> tuple[Organization, User]:
         actor_org_id=org.id,
     )
     send_confirmation(user)
-    return org, user
+    return org
 
 
-def _declare_at_registration(org: Organization, user: User, codes: list[str]) -> None:
-    """A supplier's declared categories become its admin's default subscription."""
-    from notifications.subscriptions import sync_default
+def _refuse_unknown_categories(codes: list[str]) -> None:
     from positions import classifiers
 
     unknown = [c for c in codes if classifiers.category(c) is None]
@@ -166,6 +167,28 @@ def _declare_at_registration(org: Organization, user: User, codes: list[str]) ->
         raise Invalid(
             "Registration refused.", {"categories": f"Unknown codes: {', '.join(unknown)}"}
         )
+
+
+def _mail_registration_attempt(user: User) -> None:
+    """Tell an account's owner someone registered with the address, with a reset link."""
+    if user.disabled:
+        return
+    token = make_link_token("reset", {"u": user.id, "v": user.session_version})
+    queue_mail(
+        user.email,
+        "registration_attempt",
+        subject="Someone tried to register with your address",
+        user_id=user.id,
+        user=user,
+        login_link=_link("accounts.login"),
+        link=_link("accounts.reset_password", token=token),
+    )
+
+
+def _declare_at_registration(org: Organization, user: User, codes: list[str]) -> None:
+    """A supplier's declared categories become its admin's default subscription."""
+    from notifications.subscriptions import sync_default
+
     if codes and org.is_supplier:
         org.declared_categories = sorted(set(codes))
         sync_default(org, user)

@@ -109,9 +109,10 @@ def register():
     except DomainError as exc:
         return _fail("accounts/register.html", exc)
     commit()
+    # The same answer whether the address or INN was known: the mail tells the rest.
     flash(
-        "Registered. We sent you a link to confirm your email; the operator will review "
-        "your organization.",
+        f"Thank you. We sent the next step to {data['email']}: confirm the address with the "
+        "link in that mail; the operator then reviews your organization.",
         "success",
     )
     return redirect(url_for("accounts.login"))

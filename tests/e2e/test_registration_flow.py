@@ -103,12 +103,46 @@ def test_every_problem_is_reported_at_once(client):
         assert message in text, message
 
 
-def test_duplicate_inn_points_to_invitation(client, db):
-    post_form(client, "/register", "/register", REGISTRATION)
-    resp = post_form(
-        client, "/register", "/register", {**REGISTRATION, "email": "other@romashka.example"}
-    )
-    assert resp.status_code == 422 and "ask its administrator" in resp.get_data(as_text=True)
+def _count(db, model) -> int:
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def _registered(client, data: dict) -> str:
+    """Submit the form; the answer of a successful registration (redirect and message)."""
+    resp = post_form(client, "/register", "/register", data)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'<ul class="flashes".*?</ul>', page, re.S).group(0)
+
+
+def test_known_inn_answers_as_a_new_registration_and_mails_the_way_in(app, client, db, mailbox):
+    first = _registered(client, REGISTRATION)
+    orgs, users = _count(db, Organization), _count(db, User)
+    other = {**REGISTRATION, "email": "other@romashka.example"}
+    again = _registered(app.test_client(), other)
+    assert again == first.replace(REGISTRATION["email"], other["email"])
+    assert (_count(db, Organization), _count(db, User)) == (orgs, users)
+    [mail] = mailbox.to("other@romashka.example")
+    body = mail.get_body(("plain",)).get_content()
+    assert "already registered" in body and "ask its administrator to invite" in body
+    assert "/confirm/" not in body and REGISTRATION["org_name"] not in body
+
+
+def test_known_email_answers_as_a_new_registration_and_mails_the_owner(app, client, db, mailbox):
+    owner = make_user(name="Roman Owner")
+    before = (_count(db, Organization), _count(db, User))
+    fresh = _registered(app.test_client(), {**REGISTRATION, "email": "new@romashka.example"})
+    mailbox.clear()
+    known = {**REGISTRATION, "inn": "7707083893", "email": owner.email.upper()}
+    answer = _registered(client, known)
+    assert answer == fresh.replace("new@romashka.example", known["email"])
+    assert (_count(db, Organization), _count(db, User)) == (before[0] + 1, before[1] + 1)
+    [mail] = mailbox.to(owner.email)
+    assert "tried to register" in mail["Subject"]
+    link = mailbox.link(owner.email, "/password/reset/")
+    resp = post_form(client, link, link, {"password": "Brand-new-secret-9"})
+    assert resp.status_code == 302
+    assert login(client, owner.email, "Brand-new-secret-9").status_code == 302
 
 
 def test_confirmation_link_tampered_or_expired(app, client, db, mailbox):
