@@ -146,3 +146,92 @@ def test_ids_past_the_largest_are_404_for_every_method(app, client, db):
                 assert resp.status_code == 404, (method, path, resp.status_code)
                 checked += 1
     assert checked > 300
+
+
+# -- every string the API accepts, from its own OpenAPI document --------------------------
+
+REFUSED_SAMPLES = ("\u0000", "\u0001", "\u0008", "\u000b", "\u000c", "\u001b", "\u007f")
+
+
+def _resolve(schema: dict, components: dict) -> tuple[dict, str | None]:
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[1]
+        return components[name], name
+    return schema, None
+
+
+def _string_fields(schema: dict, components: dict, path=(), seen=frozenset()):
+    """(path, schema) of every string a request body can hold; arrays at index 0."""
+    schema, name = _resolve(schema, components)
+    if name in seen:
+        return
+    seen = seen | {name} if name else seen
+    kind = schema.get("type")
+    if kind == "string" and path:
+        yield path
+    elif kind == "array":
+        yield from _string_fields(schema["items"], components, (*path, 0), seen)
+    elif kind == "object" or "properties" in schema:
+        for key, sub in schema.get("properties", {}).items():
+            yield from _string_fields(sub, components, (*path, key), seen)
+
+
+def _body_holding(path: tuple, value: str):
+    """The smallest JSON document with `value` at `path` (ints are list indexes)."""
+    for step in reversed(path):
+        value = [value] if isinstance(step, int) else {step: value}
+    return value
+
+
+def _operations(spec: dict):
+    for url, ops in spec["paths"].items():
+        concrete = re.sub(r"{\w+}", "1", url)
+        for method, op in ops.items():
+            yield method.upper(), concrete, op
+
+
+def test_every_json_string_field_of_the_api_refuses_control_characters(app, client, db):
+    who = caller(app)
+    spec = client.get("/api/v1/openapi.json").get_json()
+    components = spec["components"]["schemas"]
+    checked = 0
+    for method, url, op in _operations(spec):
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if not body:
+            continue
+        for path in _string_fields(body["schema"], components):
+            char = REFUSED_SAMPLES[checked % len(REFUSED_SAMPLES)]
+            data = _body_holding(path, f"ok{char}ok")
+            resp = client.open(url, method=method, json=data, headers=who.headers)
+            field = ".".join(str(p) for p in path)
+            assert resp.status_code == 422, (method, url, field, resp.status_code)
+            messages = resp.get_json()["error"]["fields"].get(field, [""])
+            assert f"control character (U+{ord(char):04X})" in messages[0], (url, field)
+            checked += 1
+    assert checked > 100, checked  # the walk found the API's strings (tenders hold dozens)
+
+
+def test_every_query_parameter_of_the_api_refuses_control_characters(app, client, db):
+    who = caller(app)
+    spec = client.get("/api/v1/openapi.json").get_json()
+    checked = 0
+    for method, url, op in _operations(spec):
+        for param in op.get("parameters", []):
+            if param["in"] != "query":
+                continue
+            char = REFUSED_SAMPLES[checked % len(REFUSED_SAMPLES)]
+            query = {param["name"]: f"1{char}"}
+            resp = client.open(url, method=method, query_string=query, headers=who.headers)
+            assert resp.status_code == 422, (method, url, param["name"], resp.status_code)
+            messages = resp.get_json()["error"]["fields"].get(param["name"], [""])
+            assert f"control character (U+{ord(char):04X})" in messages[0], (url, param)
+            checked += 1
+    assert checked > 30
+
+
+def test_control_characters_in_json_keys_are_refused(app, client, db):
+    who = caller(app)
+    resp = client.post("/api/v1/tokens", json={"name": "ok", "x\u0000": 1}, headers=who.headers)
+    assert resp.status_code == 422
+    assert "x\\u0000" in resp.get_json()["error"]["fields"]
