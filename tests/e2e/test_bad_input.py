@@ -235,3 +235,30 @@ def test_control_characters_in_json_keys_are_refused(app, client, db):
     resp = client.post("/api/v1/tokens", json={"name": "ok", "x\u0000": 1}, headers=who.headers)
     assert resp.status_code == 422
     assert "x\\u0000" in resp.get_json()["error"]["fields"]
+
+
+def _csv_with_a_late_control(char: str) -> bytes:
+    """A UTF-8 CSV (with BOM) over 64 KB whose last row's name holds a control character."""
+    rows = [f"{n};Болт М{n} оцинкованный, ГОСТ 7798-70;10;шт;12.50" for n in range(1, 1500)]
+    rows.append(f"1500;Гайка{char}М12;10;шт;1")
+    text = "position;name;quantity;unit;max unit price\n" + "\n".join(rows) + "\n"
+    data = ("\ufeff" + text).encode()
+    assert len(data) > 64 * 1024
+    return data
+
+
+@pytest.mark.parametrize("char", ["\u0000", "\u0001", "\u007f"])
+def test_control_characters_deep_in_an_uploaded_csv_are_refused(app, client, db, char):
+    who = caller(app)
+    tender = client.post("/api/v1/tenders", json=draft_body(lots=[]), headers=who.headers)
+    tid = tender.get_json()["id"]
+    resp = client.post(
+        f"/api/v1/tenders/{tid}/positions/import",
+        data=_csv_with_a_late_control(char),
+        headers={**who.headers, "Content-Type": "text/csv"},
+    )
+    assert resp.status_code == 422, resp.get_data(as_text=True)[:300]
+    message = f"Line 1501 holds a control character (U+{ord(char):04X})"
+    assert message in resp.get_json()["error"]["message"]
+    page = client.get(f"/api/v1/tenders/{tid}/positions", headers=who.headers).get_json()
+    assert page["total"] == 0
