@@ -3,7 +3,11 @@ characters in any text, JSON nested thousands deep, options without labels, ids 
 largest the database holds."""
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -262,3 +266,49 @@ def test_control_characters_deep_in_an_uploaded_csv_are_refused(app, client, db,
     assert message in resp.get_json()["error"]["message"]
     page = client.get(f"/api/v1/tenders/{tid}/positions", headers=who.headers).get_json()
     assert page["total"] == 0
+
+
+# -- settings: a bad value stops the start with a message naming it ------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("DOCUMENT_MAX_BYTES", "25MB", "DOCUMENT_MAX_BYTES must be an integer, got '25MB'"),
+        ("AMENDMENT_MIN_NOTICE_HOURS", "-2", "AMENDMENT_MIN_NOTICE_HOURS must be at least 0"),
+        ("PORT", "http", "argument --port: invalid int value: 'http'"),
+    ],
+)
+def test_bad_settings_stop_serve_py_with_a_message(tmp_path, name, raw, message):
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
+        name: raw,
+    }
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(root / "serve.py"), "--host", "127.0.0.1"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_document_and_amendment_settings_reach_the_app(tmp_path):
+    from app import create_app
+
+    env = {
+        "INSTANCE_PATH": str(tmp_path),
+        "DOCUMENT_MAX_BYTES": "2048",
+        "AMENDMENT_MIN_NOTICE_HOURS": "48",
+    }
+    fresh = create_app({"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"}, env=env)
+    assert fresh.config["DOCUMENT_MAX_BYTES"] == 2048
+    assert fresh.config["AMENDMENT_MIN_NOTICE_HOURS"] == 48
