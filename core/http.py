@@ -94,12 +94,10 @@ _UNSAFE_IN_TARGET = re.compile(r"[\x00-\x20\x7f\\]")
 
 def local_target(target: str | None) -> str | None:
     """A redirect target if it is a path of this site (parsed, not prefix-matched), else None."""
-    if not target or _UNSAFE_IN_TARGET.search(target):
-        return None
+    if not target or _UNSAFE_IN_TARGET.search(target) or target.startswith("//"):
+        return None  # "///evil.example" parses as a path, but browsers read a host in it
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
-        return None
-    if parts.path.startswith("//"):
         return None
     return target
 

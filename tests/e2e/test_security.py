@@ -73,6 +73,7 @@ def test_oversized_request_is_refused(app, client):
     "target",
     [
         "//evil.example/",
+        "///evil.example/",  # a path to urlsplit, a host to browsers
         "/%09/evil.example",  # browsers drop the tab: //evil.example
         "/%0a/evil.example",
         "/%0d%0a/evil.example",
@@ -116,6 +117,7 @@ def test_redirect_after_login_keeps_a_local_path(client, db):
         ("http://localhost@evil.example/", "/cabinet"),
         ("https://localhost/tenders", "/cabinet"),  # another scheme is another site
         ("http://localhost//evil.example/", "/cabinet"),
+        ("http://localhost///evil.example/", "/cabinet"),
         ("http://localhost/\\evil.example", "/cabinet"),
     ],
 )
