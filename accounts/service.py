@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from accounts.models import ApiToken, Invitation, LoginThrottle, Membership, Organization, User
@@ -107,17 +108,7 @@ def register(data: dict) -> Organization | None:
     # A known address or INN must not change the answer: see docs/security.md.
     password_hash = hash_password(data["password"])  # always: the time taken tells nothing
     _refuse_unknown_categories(data.get("categories") or [])
-    existing = user_by_email(data["email"])
-    if existing is not None:
-        _mail_registration_attempt(existing)
-        return None
-    if db.session.execute(select(Organization.id).where(Organization.inn == data["inn"])).first():
-        queue_mail(
-            normalize_email(data["email"]),
-            "organization_exists",
-            subject="Your organization is already registered",
-            inn=data["inn"],  # no name: the submitted text never reaches another's mailbox
-        )
+    if _mailed_known(data):
         return None
     org = Organization(
         name=data["org_name"],
@@ -135,8 +126,15 @@ def register(data: dict) -> Organization | None:
     )
     if data.get("marketing_consent"):
         user.marketing_consent_at = clock.now()  # the moment of the opt-in, as evidence
-    db.session.add_all([org, user])
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add_all([org, user])
+            db.session.flush()
+    except IntegrityError:
+        # The same address or INN committed meanwhile (a double submit): answer as if known.
+        if _mailed_known(data):
+            return None
+        raise
     db.session.add(Membership(user_id=user.id, organization_id=org.id, role="admin"))
     _declare_at_registration(org, user, data.get("categories") or [])
     record(
@@ -157,6 +155,23 @@ def register(data: dict) -> Organization | None:
     )
     send_confirmation(user)
     return org
+
+
+def _mailed_known(data: dict) -> bool:
+    """Mail the explanation if the address or the INN is already registered."""
+    existing = user_by_email(data["email"])
+    if existing is not None:
+        _mail_registration_attempt(existing)
+        return True
+    if db.session.execute(select(Organization.id).where(Organization.inn == data["inn"])).first():
+        queue_mail(
+            normalize_email(data["email"]),
+            "organization_exists",
+            subject="Your organization is already registered",
+            inn=data["inn"],  # no name: the submitted text never reaches another's mailbox
+        )
+        return True
+    return False
 
 
 def _refuse_unknown_categories(codes: list[str]) -> None:

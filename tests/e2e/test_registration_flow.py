@@ -5,7 +5,7 @@ import re
 from sqlalchemy import func, select
 
 from accounts.models import ApiToken, Organization, User
-from tests.e2e.helpers import login, post_form
+from tests.e2e.helpers import csrf_of, login, post_form
 from tests.factories import make_user
 
 REGISTRATION = {
@@ -156,3 +156,55 @@ def test_confirmation_link_tampered_or_expired(app, client, db, mailbox):
     clock.advance(dt.timedelta(hours=49))
     resp = client.get(link)
     assert resp.status_code == 422 and "expired" in resp.get_data(as_text=True)
+
+
+def test_double_submit_answers_twice_as_a_registration(app, mailbox, monkeypatch):
+    """Two submissions of the same form at once: both pass the "already known?" check before
+    either stores; the second store meets the unique INN and is answered as a known one."""
+    import contextlib
+    import threading
+
+    from core import clock
+    from core.extensions import db as _db
+
+    # SQLite runs one writing transaction at a time (the second waits at its first
+    # statement), so there the race cannot happen: the barrier gives up and the answers
+    # must be right all the same.
+    postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    both_checked = threading.Barrier(2, timeout=20 if postgresql else 2)
+    waited, real_now = set(), clock.now
+
+    def now_after_the_other_checked():
+        # The first clock reading of a registration comes after its checks, before its store.
+        if threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_checked.wait()
+        return real_now()
+
+    clients = [app.test_client(), app.test_client()]
+    tokens = [csrf_of(c, "/register") for c in clients]
+    data = {**REGISTRATION, "marketing_consent": "1"}
+    monkeypatch.setattr(clock, "now", now_after_the_other_checked)
+    answers = [None, None]
+
+    def submit(i):
+        answers[i] = clients[i].post("/register", data={**data, "csrf_token": tokens[i]})
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    monkeypatch.setattr(clock, "now", real_now)
+    if postgresql:
+        assert len(waited) >= 2 and not both_checked.broken  # the race really happened
+    assert [a.status_code for a in answers] == [302, 302]
+    with app.app_context():
+        orgs = _db.session.execute(
+            select(func.count()).where(Organization.inn == REGISTRATION["inn"])
+        ).scalar_one()
+        _db.session.remove()
+    assert orgs == 1
+    subjects = sorted(m["Subject"] for m in mailbox.to("roman@romashka.example"))
+    assert subjects == ["Confirm your email", "Someone tried to register with your address"]
