@@ -45,9 +45,24 @@ def _eventlet_patched() -> bool:
     return bool(eventlet and eventlet.patcher.is_monkey_patched("socket"))
 
 
+def digits_up_to(limit: int) -> str:
+    """A regular expression of the whole numbers from 0 to limit (and no larger one)."""
+    text = str(limit)
+    alternatives = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    for i, digit in enumerate(text):
+        if digit != "0":
+            alternatives.append(rf"{text[:i]}[0-{int(digit) - 1}]\d{{{len(text) - i - 1}}}")
+    alternatives.append(text)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
 class IdConverter(IntegerConverter):
     """<int:...> in every route: an id no row can have (past PostgreSQL's integer) matches no
-    route, so it is a 404 like any unknown id, never a database error."""
+    route, so it is a 404 like any unknown id, never a database error. The limit is in the
+    regular expression, not only in to_python: werkzeug answers 405 when a path matched a
+    rule of another method and the converter refused the value afterwards."""
+
+    regex = digits_up_to(MAX_ID)
 
     def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

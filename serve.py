@@ -28,14 +28,17 @@ def main(argv: list[str] | None = None) -> None:
     """Parse --host/--port, build the app and serve it."""
     parser = argparse.ArgumentParser(description="Run the tenders web process.")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    parser.add_argument("--port", type=int, default=os.environ.get("PORT", "5000"))
     args = parser.parse_args(argv)
 
     from app import create_app
     from core.extensions import socketio
     from core.jobs import InProcessBackend
 
-    app = create_app()
+    try:
+        app = create_app()
+    except RuntimeError as exc:  # a bad setting: its message, not a traceback
+        raise SystemExit(f"Configuration error: {exc}") from None
     # What is loaded by now (modules, mappers, compiled schemas: most of the heap) lives as
     # long as the process: keep the collector from scanning it again in every full
     # collection, which otherwise stops every request in this process for ~100 ms. A request

@@ -114,18 +114,13 @@ def user_by_email(email: str) -> User | None:
 # -- registration -----------------------------------------------------------------------
 
 
-def register(data: dict) -> tuple[Organization, User]:
-    """Register an organization with its first user (its admin); both await confirmation."""
-    problems: dict[str, str] = {}
-    if db.session.execute(select(Organization.id).where(Organization.inn == data["inn"])).first():
-        problems["inn"] = (
-            "An organization with this INN is already registered: ask its administrator "
-            "to invite you."
-        )
-    if user_by_email(data["email"]):
-        problems["email"] = "This email is already registered: log in or reset your password."
-    if problems:
-        raise Invalid("Registration refused.", problems)
+def register(data: dict) -> Organization | None:
+    """Register an organization and its admin (both unconfirmed), or mail why not (None)."""
+    # A known address or INN must not change the answer: see docs/security.md.
+    password_hash = hash_password(data["password"])  # always: the time taken tells nothing
+    _refuse_unknown_categories(data.get("categories") or [])
+    if _mailed_known(data):
+        return None
     org = Organization(
         name=data["org_name"],
         inn=data["inn"],
@@ -138,14 +133,19 @@ def register(data: dict) -> tuple[Organization, User]:
         accreditation_status="pending",
     )
     user = User(
-        email=normalize_email(data["email"]),
-        name=data["name"],
-        password_hash=hash_password(data["password"]),
+        email=normalize_email(data["email"]), name=data["name"], password_hash=password_hash
     )
     if data.get("marketing_consent"):
         user.marketing_consent_at = clock.now()  # the moment of the opt-in, as evidence
-    db.session.add_all([org, user])
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add_all([org, user])
+            db.session.flush()
+    except IntegrityError:
+        # The same address or INN committed meanwhile (a double submit): answer as if known.
+        if _mailed_known(data):
+            return None
+        raise
     db.session.add(Membership(user_id=user.id, organization_id=org.id, role="admin"))
     _declare_at_registration(org, user, data.get("categories") or [])
     record(
@@ -165,77 +165,59 @@ def register(data: dict) -> tuple[Organization, User]:
         actor_org_id=org.id,
     )
     send_confirmation(user)
-    return org, user
+    return org
+
+
+def _mailed_known(data: dict) -> bool:
+    """Mail the explanation if the address or the INN is already registered."""
+    existing = user_by_email(data["email"])
+    if existing is not None:
+        _mail_registration_attempt(existing)
+        return True
+    if db.session.execute(select(Organization.id).where(Organization.inn == data["inn"])).first():
+        queue_mail(
+            normalize_email(data["email"]),
+            "organization_exists",
+            subject="Your organization is already registered",
+            inn=data["inn"],  # no name: the submitted text never reaches another's mailbox
+        )
+        return True
+    return False
+
+
+def _refuse_unknown_categories(codes: list[str]) -> None:
+    from positions import classifiers
+
+    unknown = [c for c in codes if classifiers.category(c) is None]
+    if unknown:
+        raise Invalid(
+            "Registration refused.", {"categories": f"Unknown codes: {', '.join(unknown)}"}
+        )
+
+
+def _mail_registration_attempt(user: User) -> None:
+    """Tell an account's owner someone registered with the address, with a reset link."""
+    if user.disabled:
+        return
+    token = make_link_token("reset", {"u": user.id, "v": user.session_version})
+    queue_mail(
+        user.email,
+        "registration_attempt",
+        subject="Someone tried to register with your address",
+        user_id=user.id,
+        user=user,
+        login_link=_link("accounts.login"),
+        link=_link("accounts.reset_password", token=token),
+    )
 
 
 def _declare_at_registration(org: Organization, user: User, codes: list[str]) -> None:
     """A supplier's declared categories become its admin's default subscription."""
     from notifications.subscriptions import sync_default
-    from positions import classifiers
 
-    unknown = [c for c in codes if classifiers.category(c) is None]
-    if unknown:
-        raise Invalid(
-            "Registration refused.", {"categories": f"Unknown codes: {', '.join(unknown)}"}
-        )
     if codes and org.is_supplier:
         org.declared_categories = sorted(set(codes))
         sync_default(org, user)
-
-
-def register_or_explain(data: dict) -> None:
-    """Registration that never tells whether the email or the INN is already registered: it
-    registers (the confirmation link goes out) or mails the address why it did not."""
-    _check_categories(data.get("categories") or [])  # before anything that depends on them
-    if not _registration_taken(data):
-        try:
-            with db.session.begin_nested():
-                register(data)
-            return
-        except IntegrityError:  # one with the same email or INN committed since the check
-            pass
-        except Invalid as exc:  # ... and register() saw it
-            if not {"email", "inn"} & exc.fields.keys():
-                raise
-    hash_password(data["password"])  # the work of a registration: the timing tells nothing
-    _explain_refusal(data)
-
-
-def _check_categories(codes: list[str]) -> None:
-    from positions import classifiers
-
-    unknown = [c for c in codes if classifiers.category(c) is None]
-    if unknown:
-        raise Invalid(
-            "Registration refused.", {"categories": f"Unknown codes: {', '.join(unknown)}"}
-        )
-
-
-def _inn_taken(inn: str) -> bool:
-    return (
-        db.session.execute(select(Organization.id).where(Organization.inn == inn)).first()
-        is not None
-    )
-
-
-def _registration_taken(data: dict) -> bool:
-    return _inn_taken(data["inn"]) or user_by_email(data["email"]) is not None
-
-
-def _explain_refusal(data: dict) -> None:
-    """Mail the address why its registration did not go through (only its owner learns)."""
-    email = normalize_email(data["email"])
-    account = user_by_email(email)
-    queue_mail(
-        email,
-        "registration_refused",
-        subject="Your registration on the platform",
-        user_id=account.id if account else None,
-        has_account=account is not None,
-        inn=data["inn"] if _inn_taken(data["inn"]) else None,
-        login_link=_link("accounts.login"),
-        reset_link=_link("accounts.forgot_password"),
-    )
 
 
 def send_confirmation(user: User) -> None:

@@ -24,6 +24,7 @@ from core.api import API_PREFIX, route
 from core.errors import DomainError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db, login_manager
 from core.forms import parse_form
+from core.http import local_target, same_site_referrer
 from core.transaction import commit
 
 bp = Blueprint("accounts", __name__)
@@ -136,9 +137,10 @@ def register():
     except DomainError as exc:
         return _fail("accounts/register.html", exc)
     commit()
+    # The same answer whether the address or INN was known: the mail tells the rest.
     flash(
-        "Registered. We sent you a link to confirm your email; the operator will review "
-        "your organization.",
+        f"Thank you. We sent the next step to {data['email']}: confirm the address with the "
+        "link in that mail; the operator then reviews your organization.",
         "success",
     )
     return redirect(url_for("accounts.login"))
@@ -198,8 +200,8 @@ def login():
     session.clear()
     login_user(user, remember=data["remember"])
     flash(f"Welcome, {user.name}.", "success")
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
+    target = local_target(request.args.get("next"))
+    if target is None:
         # An operator outside any organization lands on its work: the accreditation queue.
         landing = "accounts.operator_queue" if user.is_operator and not user.memberships else None
         target = url_for(landing or "accounts.cabinet")
@@ -309,13 +311,7 @@ def switch_org():
         abort(400)
     service.require_member(current_user, data["org_id"])
     session["org_id"] = data["org_id"]
-    return redirect(
-        request.referrer if _same_site(request.referrer) else url_for("accounts.cabinet")
-    )
-
-
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)
+    return redirect(same_site_referrer() or url_for("accounts.cabinet"))
 
 
 @bp.get("/members")
@@ -549,7 +545,7 @@ def api_register(body: dict):
     """The same rules as the registration form; invalid fields answer 422 naming them. The
     answer is the same whether or not the email or INN is already registered: the mail to
     the address confirms it or explains. The operator accredits the organization later."""
-    service.register_or_explain(body)
+    service.register(body)
     commit()
     return {"message": REGISTRATION_ANSWER.format(email=body["email"]), "email": body["email"]}
 

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -14,16 +15,30 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int | None = None) -> int:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise RuntimeError(
             f"Configuration variable {name} must be an integer, got {raw!r}"
         ) from exc
+    if minimum is not None and value < minimum:
+        raise RuntimeError(f"Configuration variable {name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(
+            f"Configuration variable TIMEZONE must be an IANA time zone such as "
+            f"Europe/Moscow, got {name!r}"
+        ) from None
+    return name
 
 
 def database_url(url: str) -> str:
@@ -114,7 +129,7 @@ class BaseConfig:
         )
         values["REDIS_URL"] = env.get("REDIS_URL") or values["REDIS_URL"] or None
         values["SECRET_KEY"] = env.get("SECRET_KEY") or values["SECRET_KEY"]
-        values["TIMEZONE"] = env.get("TIMEZONE") or values["TIMEZONE"]
+        values["TIMEZONE"] = _zone(env.get("TIMEZONE") or values["TIMEZONE"])
         values["SOCKETIO_ASYNC_MODE"] = (
             env.get("SOCKETIO_ASYNC_MODE") or values["SOCKETIO_ASYNC_MODE"]
         )
@@ -144,6 +159,12 @@ class BaseConfig:
         values["MAX_CONTENT_LENGTH"] = _int(env, "MAX_CONTENT_LENGTH", values["MAX_CONTENT_LENGTH"])
         for name in ("CSV_MAX_BYTES", "CSV_MAX_ROWS", "CSV_UPLOAD_TTL_HOURS"):
             values[name] = _int(env, name, values[name])
+        values["DOCUMENT_MAX_BYTES"] = _int(
+            env, "DOCUMENT_MAX_BYTES", values["DOCUMENT_MAX_BYTES"], minimum=1
+        )
+        values["AMENDMENT_MIN_NOTICE_HOURS"] = _int(
+            env, "AMENDMENT_MIN_NOTICE_HOURS", values["AMENDMENT_MIN_NOTICE_HOURS"], minimum=0
+        )
         values["BIDS_ONE_CALL_ACCEPT"] = _bool(
             env.get("BIDS_ONE_CALL_ACCEPT"), values["BIDS_ONE_CALL_ACCEPT"]
         )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from core import clock
+from core import clock, input_check
 from core.api import API_PREFIX, error_body
 from core.errors import DomainError, TooManyAttempts
 
@@ -17,7 +19,7 @@ log = logging.getLogger(__name__)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 
@@ -83,6 +85,32 @@ def qty(value) -> str:
 def reject_key(mapping: dict, key: str) -> dict:
     """A copy of a dict without one key (query strings for pagers)."""
     return {k: v for k, v in mapping.items() if k != key}
+
+
+# Browsers drop tabs and newlines from a URL and read a backslash as a slash: "/\t/evil.example"
+# and "/\\evil.example" lead elsewhere. A target holding any of them is refused, not cleaned.
+_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def local_target(target: str | None) -> str | None:
+    """A redirect target if it is a path of this site (parsed, not prefix-matched), else None."""
+    if not target or _UNSAFE_IN_TARGET.search(target) or target.startswith("//"):
+        return None  # "///evil.example" parses as a path, but browsers read a host in it
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    return target
+
+
+def same_site_referrer() -> str | None:
+    """The Referer header if it is a page of this site (scheme and host compared)."""
+    referrer = request.referrer
+    if not referrer or _UNSAFE_IN_TARGET.search(referrer):
+        return None
+    parts = urlsplit(referrer)
+    if (parts.scheme, parts.netloc) != (request.scheme, request.host):
+        return None
+    return local_target(urlunsplit(("", "", parts.path or "/", parts.query, "")))
 
 
 def refuse_oversized() -> None:
@@ -154,6 +182,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(qty, "number")  # scores, percentages: exact, no trailing zeros
     app.add_template_filter(reject_key, "reject_key")
     app.before_request(refuse_oversized)
+    input_check.init_app(app)  # after the size limit: it reads the body
     app.after_request(security_headers)
     app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(CSRFError, csrf_error)

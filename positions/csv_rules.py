@@ -215,6 +215,14 @@ def _refuse_binary_text(text: str) -> None:
     controls = len(_CONTROL.findall(sample))
     if "\x00" in sample or controls * 100 > len(sample):
         raise CsvRefused("This is a binary file, not a CSV file; save the table as CSV.")
+    # Past the sample too: one NUL breaks PostgreSQL, any control character the readers.
+    found = _CONTROL.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise CsvRefused(
+            f"Line {line} holds a control character (U+{ord(found[0]):04X}); only tab, line "
+            "feed and carriage return are allowed. Remove it and save the table as CSV again."
+        )
 
 
 # --------------------------------------------------------------------------- records

@@ -82,7 +82,7 @@ def review_csv(tender_id: int):
     charset = "utf-8" if encoding == "utf-8-sig" else "windows-1251"
     return Response(
         data,
-        mimetype=f"text/csv; charset={charset}",
+        content_type=f"text/csv; charset={charset}",  # mimetype= would add a second charset
         headers={"Content-Disposition": f'attachment; filename="{tender.number}-comparison.csv"'},
     )
 

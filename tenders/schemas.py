@@ -52,7 +52,8 @@ class CriterionIn(_Input):
     def options_only_for_choice(self, data, **kwargs):
         if data.get("options") and data.get("kind") != "choice":
             raise ValidationError({"options": ["Only a choice criterion has options."]})
-        labels = [o["label"] for o in data.get("options", [])]
+        # Runs after field errors too: an option refused for its own fields has no label.
+        labels = [o["label"] for o in data.get("options") or [] if "label" in o]
         if len(labels) != len(set(labels)):
             raise ValidationError({"options": ["Option labels must differ."]})
 

@@ -170,7 +170,10 @@ def test_review_disqualify_publish_and_visibility(app, client, db):
     # CSV export in the cabinet: formula-safe
     login(client, customer.email)
     csv = client.get(f"/cabinet/tenders/{tid}/review.csv")
-    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert csv.status_code == 200 and csv.headers["Content-Type"] == "text/csv; charset=utf-8"
+    cp1251 = client.get(f"/cabinet/tenders/{tid}/review.csv?encoding=windows-1251")
+    assert cp1251.headers["Content-Type"] == "text/csv; charset=windows-1251"  # one charset
+    assert "Нет сертификата соответствия" in cp1251.get_data().decode("windows-1251")
     text = csv.get_data().decode("utf-8-sig")
     assert "'=cmd|' /C calc'!A0" in text and "Нет сертификата соответствия" in text
     # numbers in the bid templates' dialect: a decimal comma, as Russian Excel reads them

@@ -1,6 +1,8 @@
 """Headers, cookies, limits and error pages."""
 
-from tests.e2e.helpers import login
+import pytest
+
+from tests.e2e.helpers import csrf_of, login
 from tests.factories import make_org, make_user
 
 
@@ -9,6 +11,8 @@ def test_security_headers_and_strict_csp(client):
     csp = resp.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
+    # Sockets only to this site ('self' covers ws: and wss: of the same host in CSP 3).
+    assert "connect-src 'self';" in csp and "ws:" not in csp and "wss:" not in csp
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert resp.headers["X-Frame-Options"] == "DENY"
     assert resp.headers["Cache-Control"] == "no-store"
@@ -65,13 +69,65 @@ def test_oversized_request_is_refused(app, client):
     assert "limit" in resp.get_json()["error"]["message"]
 
 
-def test_open_redirect_after_login_is_refused(client, db):
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "///evil.example/",  # a path to urlsplit, a host to browsers
+        "/%09/evil.example",  # browsers drop the tab: //evil.example
+        "/%0a/evil.example",
+        "/%0d%0a/evil.example",
+        "/%5Cevil.example",  # a backslash reads as a slash
+        "%5C%5Cevil.example",
+        "%20//evil.example",
+        "https://evil.example/",
+        "https:/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "",
+    ],
+)
+def test_open_redirect_after_login_is_refused(client, db, target):
     user = make_user(make_org())
-    from tests.e2e.helpers import csrf_of
-
-    token = csrf_of(client, "/login")
+    token = csrf_of(client, f"/login?next={target}")
     resp = client.post(
-        "/login?next=//evil.example/",
+        f"/login?next={target}",
         data={"email": user.email, "password": "Correct-horse-42", "csrf_token": token},
     )
-    assert resp.headers["Location"] == "/cabinet"
+    assert resp.status_code == 302 and resp.headers["Location"] == "/cabinet"
+
+
+def test_redirect_after_login_keeps_a_local_path(client, db):
+    user = make_user(make_org())
+    token = csrf_of(client, "/login")
+    resp = client.post(
+        "/login?next=%2Ftenders%3Fq%3D%D0%BA%D0%B0%D0%B1%D0%B5%D0%BB%D1%8C%26page%3D2",
+        data={"email": user.email, "password": "Correct-horse-42", "csrf_token": token},
+    )
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/tenders?q=%D0%BA%D0%B0%D0%B1%D0%B5%D0%BB%D1%8C&page=2"
+
+
+@pytest.mark.parametrize(
+    ("referrer", "expected"),
+    [
+        ("http://localhost/tenders?page=2", "/tenders?page=2"),
+        ("http://evil.example/tenders", "/cabinet"),
+        ("http://localhost.evil.example/", "/cabinet"),
+        ("http://localhost@evil.example/", "/cabinet"),
+        ("https://localhost/tenders", "/cabinet"),  # another scheme is another site
+        ("http://localhost//evil.example/", "/cabinet"),
+        ("http://localhost///evil.example/", "/cabinet"),
+        ("http://localhost/\\evil.example", "/cabinet"),
+    ],
+)
+def test_switching_organization_returns_only_to_this_site(client, db, referrer, expected):
+    org = make_org()
+    user = make_user(org)
+    login(client, user.email)
+    resp = client.post(
+        "/switch-org",
+        data={"org_id": org.id, "csrf_token": csrf_of(client, "/cabinet")},
+        headers={"Referer": referrer},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == expected

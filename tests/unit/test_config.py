@@ -48,3 +48,31 @@ def test_bad_values_are_named(tmp_path):
         config.load("development", {"DB_POOL_SIZE": "many"}, str(tmp_path))
     with pytest.raises(RuntimeError, match="APP_ENV"):
         config.load("staging", {}, str(tmp_path))
+
+
+def test_document_and_amendment_settings_come_from_the_environment(tmp_path):
+    env = {"DOCUMENT_MAX_BYTES": "1048576", "AMENDMENT_MIN_NOTICE_HOURS": "72"}
+    values = config.load("development", env, str(tmp_path))
+    assert values["DOCUMENT_MAX_BYTES"] == 1024 * 1024
+    assert values["AMENDMENT_MIN_NOTICE_HOURS"] == 72
+    assert (
+        config.load("development", {"AMENDMENT_MIN_NOTICE_HOURS": "0"}, str(tmp_path))[
+            "AMENDMENT_MIN_NOTICE_HOURS"
+        ]
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("DOCUMENT_MAX_BYTES", "25MB", "must be an integer"),
+        ("DOCUMENT_MAX_BYTES", "0", "must be at least 1"),
+        ("AMENDMENT_MIN_NOTICE_HOURS", "a day", "must be an integer"),
+        ("AMENDMENT_MIN_NOTICE_HOURS", "-1", "must be at least 0"),
+        ("TIMEZONE", "Moscow", "must be an IANA time zone"),
+    ],
+)
+def test_bad_document_amendment_and_zone_settings_stop_the_start(tmp_path, name, raw, message):
+    with pytest.raises(RuntimeError, match=f"{name} {message}"):
+        config.load("development", {name: raw}, str(tmp_path))
