@@ -193,6 +193,7 @@ def error_codes(r: dict) -> list[str]:
     codes = ["invalid", "not_found"]
     if r["method"] not in ("get", "head"):
         codes.append("request_entity_too_large")  # any body over the limit (core.http)
+        codes.append("bad_request")  # a body nested too deep to read (core.input_check)
     if r["auth"]:
         codes.append("unauthorized")  # a bad token is refused even where one is optional
     if r["auth"] is True:

@@ -80,7 +80,7 @@ class TooManyAttempts(DomainError):
 # Every error code the API answers with, its status and what it means (the OpenAPI document
 # lists them per operation: core/api.py).
 CODES: dict[str, tuple[int, str]] = {
-    "bad_request": (400, "The request cannot be read."),
+    "bad_request": (400, "The request cannot be read (say, a JSON body nested too deep)."),
     "csrf": (400, "A session request without a valid CSRF token."),
     "unauthorized": (401, "No valid credentials."),
     "forbidden": (403, "Authenticated, but not allowed to do this."),
