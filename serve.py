@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app()
     except RuntimeError as exc:  # a bad setting: its message, not a traceback
         raise SystemExit(f"Configuration error: {exc}") from None
+    # Without BASE_URL, links in mail point here (core.http.base_url).
+    shown_host = "localhost" if args.host in ("0.0.0.0", "::", "") else args.host
+    app.config["SERVED_URL"] = f"http://{shown_host}:{args.port}"
     # What is loaded by now (modules, mappers, compiled schemas: most of the heap) lives as
     # long as the process: keep the collector from scanning it again in every full
     # collection, which otherwise stops every request in this process for ~100 ms. A request

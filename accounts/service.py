@@ -40,6 +40,7 @@ from audit.service import record
 from core import clock, jobs
 from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db
+from core.http import base_url
 from core.transaction import lock
 from notifications.delivery import add_to_inbox
 from notifications.service import queue_mail
@@ -96,7 +97,7 @@ def read_link_token(purpose: str, token: str, max_age: int) -> dict:
 
 
 def _link(endpoint: str, **values) -> str:
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+    return base_url() + url_for(endpoint, **values)
 
 
 def normalize_email(email: str) -> str:

@@ -72,8 +72,9 @@ class BaseConfig:
     MAIL_DEFAULT_SENDER = "Tenders <noreply@tenders.local>"
     MAIL_MAX_ATTEMPTS = 8
     DIGEST_HOUR = 8  # daily digests leave at this hour, in TIMEZONE
-    # Absolute URL used in mails (links must work outside a request).
-    BASE_URL = "http://localhost:5000"
+    # Where mailed links point (they must work outside a request). Unset: the address
+    # serve.py listens on (core.http.base_url); required in production.
+    BASE_URL = ""
     # Requests, cookies and sessions.
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     PROXY_FIX_X_FOR = 0  # number of trusted reverse proxies in front of the app
@@ -207,6 +208,8 @@ class ProductionConfig(BaseConfig):
             raise RuntimeError("SECRET_KEY must be set in production")
         if not env.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        if not env.get("BASE_URL"):
+            raise RuntimeError("BASE_URL must be set in production (the links in mail)")
         return values
 
 

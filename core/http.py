@@ -67,6 +67,14 @@ def localtime(moment, zone: str | None = None) -> str:
     return local.strftime("%d.%m.%Y %H:%M:%S ") + (local.tzname() or zone)
 
 
+def base_url() -> str:
+    """Where links in mail point: BASE_URL; without it the address this web process serves
+    on (serve.py records it), never the request's Host header, which a client chooses (a
+    reset link sent to a forged host would hand the token over)."""
+    config = current_app.config
+    return config["BASE_URL"] or config.get("SERVED_URL") or "http://localhost:5000"
+
+
 def money(value) -> str:
     """1234567.5 -> '1 234 567,50' (no-break spaces, decimal comma, as in Russian documents)."""
     if value is None:

@@ -25,6 +25,7 @@ from accounts.models import Membership, User
 from bids.models import Bid
 from core import clock, jobs
 from core.extensions import db
+from core.http import base_url
 from core.transaction import dialect
 from notifications import matching, rules
 from notifications.models import DomainEvent, Notification, OutgoingEmail, TenderFollow
@@ -96,9 +97,9 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
 def absolute(endpoint: str, **values) -> str:
     """An absolute link for a mail (jobs run outside any request: lend them one)."""
     if has_request_context():
-        return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+        return base_url() + url_for(endpoint, **values)
     with current_app.test_request_context("/"):
-        return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+        return base_url() + url_for(endpoint, **values)
 
 
 def tender_link(tender: Tender, kind: str = "") -> str:
@@ -411,7 +412,7 @@ def _instant_alert_mails(tender: Tender) -> list[int]:
         "link": tender_link(tender, "tender.matched"),
         "unsubscribe_url": _UNSUBSCRIBE,
         "settings_url": absolute("notifications.subscriptions_page"),
-        "base_url": current_app.config["BASE_URL"],
+        "base_url": base_url(),
     }
     env = current_app.jinja_env
     text_body = env.get_template("mail/tender_alert.txt").render(context)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core import clock, jobs
 from core.extensions import db
+from core.http import base_url
 from notifications.models import DomainEvent, OutgoingEmail
 from notifications.rules import next_state, retry_delay
 
@@ -31,7 +32,7 @@ def queue_mail(
     **context,
 ) -> OutgoingEmail:
     """Render mail/<template>.txt and .html and store the mail; it is sent after the commit."""
-    context.setdefault("base_url", current_app.config["BASE_URL"])
+    context.setdefault("base_url", base_url())
     mail = OutgoingEmail(
         message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain="tenders.local"),
         user_id=user_id,

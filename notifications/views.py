@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     redirect,
@@ -23,6 +22,7 @@ from accounts.regions import REGION_OPTIONS, region_name
 from core.api import API_PREFIX, actor, flatten_messages, route
 from core.errors import DomainError, Forbidden, NotFound
 from core.extensions import csrf, db
+from core.http import base_url
 from core.transaction import commit
 from notifications import delivery, feed, inbox, schemas, service, subscriptions
 from notifications.models import Notification, OutgoingEmail, Subscription
@@ -130,7 +130,7 @@ def mark_all_read():
 
 
 def _base() -> str:
-    return current_app.config["BASE_URL"]
+    return base_url()
 
 
 # -- subscriptions -----------------------------------------------------------------------------

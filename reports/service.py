@@ -22,6 +22,7 @@ from core import clock
 from core.errors import Conflict, Forbidden, NotFound
 from core.extensions import db
 from core.files import save_stream
+from core.http import base_url
 from core.transaction import lock
 from positions import classifiers
 from positions.models import Criterion, Position
@@ -441,7 +442,7 @@ def _bid_facts(tender: Tender) -> list[ocds.BidFacts]:
 def ocds_package(tender: Tender) -> dict:
     """The tender's OCDS release package (public: drafts are refused by the caller)."""
     cfg = current_app.config
-    base = cfg["BASE_URL"]
+    base = base_url()
     return ocds.package(
         ocds_source(tender),
         prefix=cfg["OCDS_PREFIX"],

@@ -212,3 +212,32 @@ def _winner(detail: dict, position: str):
     award = next(a for a in detail["awards"] if a["position"] == position)
     winner = next((o for o in award["offers"] if o["rank"] == 1), None)
     return winner["participant"] if winner else None
+
+
+@pytest.mark.parametrize("server", [EVENTLET_INPROCESS_JOBS], indirect=True)
+def test_mail_links_point_where_the_process_serves(app, server, smtp_server):
+    """Without BASE_URL (make run PORT=5401), links follow the address serve.py listens on;
+    a forged Host header changes nothing (a reset link must never go to another host)."""
+    base, env = server
+    assert "BASE_URL" not in env
+    smtp_server.clear()
+    body = {
+        "org_name": "ООО Ромашка",
+        "inn": "5012123454",
+        "kpp": "501201001",
+        "ogrn": "1025000123422",
+        "region_code": "50",
+        "roles": ["supplier"],
+        "name": "Роман",
+        "email": "roman@romashka.example",
+        "password": "Correct-horse-42-staple",
+    }
+    resp = requests.post(
+        f"{base}/api/v1/registrations", json=body, headers={"Host": "evil.example"}, timeout=30
+    )
+    assert resp.status_code == 202, resp.text
+    with smtp_server.cond:
+        assert smtp_server.cond.wait_for(lambda: smtp_server.to(body["email"]), timeout=30)
+    link = smtp_server.link(body["email"], "/confirm/")
+    assert link.startswith(base + "/confirm/"), link
+    assert requests.get(link, timeout=30, allow_redirects=False).status_code == 302

@@ -35,10 +35,13 @@ def test_environment_overrides(tmp_path):
 def test_production_requires_secrets(tmp_path):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         config.load("production", {"DATABASE_URL": "postgresql://x/y"}, str(tmp_path))
-    values = config.load(
-        "production", {"DATABASE_URL": "postgresql://x/y", "SECRET_KEY": "k"}, str(tmp_path)
-    )
-    assert values["SESSION_COOKIE_SECURE"] is True
+    with pytest.raises(RuntimeError, match="BASE_URL"):
+        config.load(
+            "production", {"DATABASE_URL": "postgresql://x/y", "SECRET_KEY": "k"}, str(tmp_path)
+        )
+    env = {"DATABASE_URL": "postgresql://x/y", "SECRET_KEY": "k", "BASE_URL": "https://t.ru/"}
+    values = config.load("production", env, str(tmp_path))
+    assert values["SESSION_COOKIE_SECURE"] is True and values["BASE_URL"] == "https://t.ru"
 
 
 def test_bad_values_are_named(tmp_path):
