@@ -53,14 +53,24 @@ def supervise(name: str, run_once: Callable[[], bool], sleep=time.sleep) -> None
         if time.monotonic() - started > BACKOFF_MAX:
             delay = BACKOFF_FIRST
         log.warning("%s: %s; starting again in %.0f s", name, reason, delay)
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-        try:
-            sleep(delay)
-        except _Stop:
+        if not _wait(delay, sleep):
             log.info("%s: stop requested while waiting; exiting", name)
             return
         delay = min(delay * 2, BACKOFF_MAX)
+
+
+def _wait(delay: float, sleep) -> bool:
+    """Sleep; False if SIGTERM/SIGINT came meanwhile (RQ's handlers would only set a flag
+    of the object that gave up)."""
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        sleep(delay)
+        return True
+    except _Stop:
+        return False
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _backend() -> jobs.RQBackend:
