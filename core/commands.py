@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 30.0
+# A worker takes jobs from its queues in this order: closes first (they are due at a moment),
+# then the default queue (events, evaluations, sweepers), then mail.
+WORKER_ORDER = ("closing", "default", "emails")
 # The scheduler's Redis calls are short; a hung Redis must fail them, not hang the process.
 SCHEDULER_REDIS_TIMEOUT = 10.0
 
@@ -91,7 +94,8 @@ def _logging() -> None:
 @click.argument("queues", nargs=-1)
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(queues: tuple[str, ...], burst: bool) -> None:
-    """Run an RQ worker on the named queues (default: all), with the scheduler for enqueue_at."""
+    """Run an RQ worker on the named queues (default: all, closes first), with the scheduler
+    for enqueue_at."""
     from redis import Redis
     from rq import Queue, Worker
 
@@ -100,7 +104,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
         current_app.config["REDIS_URL"],
         current_app.config["SOCKETIO_CHANNEL"],
     )
-    names = queues or jobs.QUEUES
+    names = queues or WORKER_ORDER
     unknown = set(names) - set(jobs.QUEUES)
     if unknown:
         raise click.BadParameter(f"unknown queue(s): {', '.join(sorted(unknown))}")
@@ -110,6 +114,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
 
     def run_once() -> bool:
         w = Worker([Queue(n, connection=connection) for n in names], connection=connection)
+        w.max_connection_wait_time = BACKOFF_MAX  # RQ's own retry of a lost Redis: 60 s at most
         # The worker runs inside this app context, so jobs reuse the app instead of building one.
         try:
             w.work(burst=burst, with_scheduler=True)

@@ -13,7 +13,7 @@ import itertools
 import logging
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import Flask, current_app, has_app_context
 
@@ -253,6 +253,8 @@ class InProcessBackend:
 def init_app(app: Flask, periodic: tuple[Periodic, ...]) -> None:
     """Choose the backend: RQ with REDIS_URL (unless JOBS_MODE says otherwise)."""
     mode = app.config.get("JOBS_MODE") or ("rq" if app.config.get("REDIS_URL") else "inprocess")
+    if app.config.get("SWEEPERS_INTERVAL"):
+        periodic = tuple(replace(p, interval=app.config["SWEEPERS_INTERVAL"]) for p in periodic)
     if mode == "rq":
         if not app.config.get("REDIS_URL"):
             raise RuntimeError("JOBS_MODE=rq needs REDIS_URL")
