@@ -29,7 +29,7 @@ BACKOFF_MAX = 30.0
 # then the default queue (events, evaluations, sweepers), then mail.
 WORKER_ORDER = ("closing", "default", "emails")
 # The scheduler's Redis calls are short; a hung Redis must fail them, not hang the process.
-SCHEDULER_REDIS_TIMEOUT = 10.0
+SCHEDULER_REDIS_TIMEOUT = 5.0
 
 
 class _Stop(Exception):

@@ -50,9 +50,17 @@ def redis_url(own_redis):
     return own_redis.url
 
 
+# bench/faults.py runs these tests with production figures: the sweepers at their own
+# intervals (FAULTS_SWEEPERS_INTERVAL=0) and a Redis outage of FAULTS_OUTAGE_SECONDS.
+SWEEPERS_INTERVAL = os.environ.get("FAULTS_SWEEPERS_INTERVAL", "3")
+OUTAGE_SECONDS = float(os.environ.get("FAULTS_OUTAGE_SECONDS", "0"))
+
+
 def _job_env(database_url, own_redis, smtp_server, workdir, **extra) -> dict:
     env = _env(database_url, own_redis.url, smtp_server.port, workdir, "threading", "faults")
-    return {**env, "SWEEPERS_INTERVAL": "3", **extra}
+    if SWEEPERS_INTERVAL != "0":
+        env["SWEEPERS_INTERVAL"] = SWEEPERS_INTERVAL
+    return {**env, **extra}
 
 
 def _read(app, fn):
@@ -97,9 +105,11 @@ def _overdue_tender(app, client, customer=None) -> int:
     return tender["id"]
 
 
-def test_scheduler_and_worker_ride_out_a_redis_stop(
-    app, database_url, smtp_server, workdir, own_redis
+@pytest.mark.parametrize("fault", ["stop", "pause"])
+def test_scheduler_and_worker_ride_out_a_redis_outage(
+    app, database_url, smtp_server, workdir, own_redis, fault
 ):
+    """Stopped (its data lost) or paused (a hung Redis: connections open, no answer)."""
     client = app.test_client()  # commits for real: the job processes must see the rows
     env = _job_env(database_url, own_redis, smtp_server, workdir)
     scheduler = JobProcess("scheduler", env, workdir / "fault-scheduler.log")
@@ -112,20 +122,29 @@ def test_scheduler_and_worker_ride_out_a_redis_stop(
             "a first sweep",
             logs=processes,
         )
-        own_redis.stop()
+        own_redis.stop() if fault == "stop" else own_redis.pause()
+        stopped = time.monotonic()
         tender_id = _overdue_tender(app, client)  # due while Redis is down
         wait_for(
             lambda: "scheduler: Redis" in scheduler.output(),
-            60,
+            120,
             "the scheduler to see the outage",
             logs=processes,
         )
         assert scheduler.alive() and worker.alive(), scheduler.output() + worker.output()
         assert _status(app, tender_id) == "published"  # nothing could close it meanwhile
 
-        own_redis.start()  # an empty Redis: every queued job of before is gone
+        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
+        # Stopped, it comes back empty: every job queued before is gone.
+        own_redis.start() if fault == "stop" else own_redis.resume()
+        back = time.monotonic()
         wait_for(lambda: _status(app, tender_id) == "closed", 120, "the close", logs=processes)
+        closed = time.monotonic()
         wait_for(lambda: _evaluated(app, tender_id), 60, "its evaluation", logs=processes)
+        print(
+            f"FIGURE redis {fault} {back - stopped:.1f} s; overdue tender closed "
+            f"{closed - back:.1f} s and evaluated {time.monotonic() - back:.1f} s after it returned"
+        )
         assert scheduler.alive() and worker.alive()  # nobody restarted them by hand
         assert "starting again" in scheduler.output()
     finally:
@@ -228,7 +247,7 @@ def test_a_paused_redis_does_not_hold_a_write(app, server, own_redis):
     finally:
         own_redis.resume()
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
-    print(f"two publications with Redis paused took {took:.2f} s")
+    print(f"FIGURE two publications with Redis paused took {took:.2f} s")
 
     # The close jobs never reached Redis; the publications are stored with their events.
     scheduled = ScheduledJobRegistry("closing", connection=own_redis.client()).get_job_ids()
