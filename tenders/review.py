@@ -20,7 +20,7 @@ from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
 from core import clock, jobs, live
 from core.errors import Conflict, Invalid, NotFound
 from core.extensions import db
-from core.transaction import dialect, lock
+from core.transaction import dialect, lock, without_yielding
 from notifications.service import record_event
 from positions import evaluation as ev
 from positions.csv_rules import write_csv
@@ -390,10 +390,13 @@ def _insert_offers(rows: list[tuple], copy: bool) -> None:
     buffer.seek(0)
     cursor = db.session.connection().connection.dbapi_connection.cursor()
     try:
-        cursor.copy_expert(
-            f"COPY award_offers ({', '.join(_OFFER_COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
-            buffer,
-        )
+        # psycopg2 refuses COPY with psycogreen's wait callback (the eventlet web process
+        # re-evaluates on a disqualification): the driver waits for this statement itself.
+        with without_yielding():
+            cursor.copy_expert(
+                f"COPY award_offers ({', '.join(_OFFER_COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
+                buffer,
+            )
     finally:
         cursor.close()
 

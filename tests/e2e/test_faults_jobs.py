@@ -269,3 +269,25 @@ def test_a_paused_redis_does_not_hold_a_write(app, server, own_redis):
         assert jobs.run_job("notifications.jobs.relay_events") >= 2
         assert jobs.run_job("tenders.jobs.close_overdue") == 2
     assert {_status(app, t) for t in drafts} == {"unsuccessful"}
+
+
+@pytest.mark.parametrize("server", ["eventlet"], indirect=True)
+def test_a_disqualification_re_evaluates_in_the_eventlet_web_process(app, server):
+    """The web process recomputes the ranking itself here (PostgreSQL stores it with COPY,
+    which psycopg2 refuses under psycogreen unless the driver waits itself)."""
+    base, _ = server
+    client = app.test_client()
+    customer = caller(app)
+    tender_id = _overdue_tender(app, client, customer)
+    with app.app_context():
+        assert jobs.run_job("tenders.jobs.close_overdue") == 1  # closes and evaluates
+    api = requests.Session()
+    api.headers.update(customer.headers)
+    resp = api.post(
+        f"{base}/api/v1/tenders/{tender_id}/disqualifications",
+        json={"participant": 1, "lot": None, "reason": "Нет сертификата"},
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    evaluation = api.get(f"{base}/api/v1/tenders/{tender_id}/evaluation", timeout=30).json()
+    assert evaluation["awarded"] == 0 and evaluation["unsuccessful"] == 1
