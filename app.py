@@ -180,7 +180,11 @@ def _register_domains(app: Flask) -> None:
         (for monitoring; the same as `flask jobs health`)."""
         from core import sweepers
 
-        lines = sweepers.report(app.extensions["periodic_jobs"])
+        # Public like /healthz: the error texts (SQL, hosts) stay for `flask jobs health`.
+        lines = [
+            {k: v for k, v in line.items() if k != "last_error"}
+            for line in sweepers.report(app.extensions["periodic_jobs"])
+        ]
         overdue = [line["name"] for line in lines if line["overdue"]]
         body = {"status": "overdue" if overdue else "ok", "overdue": overdue, "sweepers": lines}
         return body, 503 if overdue else 200

@@ -181,5 +181,7 @@ def health() -> None:
             f"last ok {line['last_success_at'] or 'never'}"
             + (f"  last failure {line['last_failure_at']}" if line["last_failure_at"] else "")
         )
+        if line["last_error"]:
+            click.echo(f"{'':8} {line['last_error']}")
     if any(line["overdue"] for line in lines):
         sys.exit(1)

@@ -259,7 +259,7 @@ def _comparison_out(tender, table: dict) -> dict:
 def api_evaluation(tender_id: int, query: dict):
     """Positions and whole lots x participants with names, prices, scores with their
     breakdown, ranks and savings; filters by lot, text, status, participant. Only the
-    tender's customer, after the close."""
+    tender's customer, after the close; 409 evaluation_pending until it is evaluated."""
     user, org = actor()
     tender = review.require_reviewer(user, org, tender_id)
     if tender.status == "closed":

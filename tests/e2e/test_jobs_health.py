@@ -79,7 +79,7 @@ def test_health_shows_each_sweepers_last_run(app, client, db):
     assert "notifications.jobs.send_digests" not in resp.get_json()["overdue"]
 
 
-def test_a_failing_sweeper_is_recorded_and_reraised(app, db, monkeypatch):
+def test_a_failing_sweeper_is_recorded_and_reraised(app, client, db, monkeypatch):
     from tenders import jobs as tender_jobs
 
     def broken():
@@ -96,3 +96,7 @@ def test_a_failing_sweeper_is_recorded_and_reraised(app, db, monkeypatch):
     row = _db.session.get(SweeperRun, "tenders.jobs.close_overdue")
     assert row.last_failure_at is not None and row.last_success_at is None
     assert row.last_error == "RuntimeError: database said no"
+    shown = app.test_cli_runner().invoke(args=["jobs", "health"])
+    assert shown.exit_code == 1 and "RuntimeError: database said no" in shown.output
+    public = client.get("/healthz/jobs").get_json()
+    assert "database said no" not in str(public)  # the error text is for operators only
