@@ -103,6 +103,8 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     live.use_external_emitter(
         current_app.config["REDIS_URL"],
         current_app.config["SOCKETIO_CHANNEL"],
+        current_app.config["REDIS_TIMEOUT"],
+        current_app.config["REDIS_PAUSE"],
     )
     names = queues or WORKER_ORDER
     unknown = set(names) - set(jobs.QUEUES)

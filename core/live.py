@@ -23,8 +23,10 @@ class GuardedRedisManager(python_socketio.RedisManager):
     seconds, once, and not at all for `pause` seconds after a failure: a live push is not
     worth holding a response for (the page shows the state when it is next loaded)."""
 
-    def __init__(self, url: str, channel: str, timeout: float, pause: float):
-        super().__init__(url, channel=channel)
+    def __init__(
+        self, url: str, channel: str, timeout: float, pause: float, write_only: bool = False
+    ):
+        super().__init__(url, channel=channel, write_only=write_only)
         self._publisher = redis_guard.client(url, timeout)
         self._breaker = redis_guard.Breaker(pause)
 
@@ -47,10 +49,17 @@ def client_manager(config) -> GuardedRedisManager | None:
     )
 
 
-def use_external_emitter(message_queue: str, channel: str) -> None:
-    """In processes that serve no clients (RQ workers), emit through the Redis queue only."""
+def use_external_emitter(
+    message_queue: str, channel: str, timeout: float | None = None, pause: float = 0.0
+) -> None:
+    """In processes that serve no clients (RQ workers), emit through the Redis queue only
+    (giving up after `timeout` seconds: a hung Redis must not hold a job either)."""
     global _external
-    _external = SocketIO(message_queue=message_queue, channel=channel)
+    manager = GuardedRedisManager(message_queue, channel, timeout, pause, write_only=True)
+    # Threads: a worker is never monkey-patched (only serve.py patches for eventlet).
+    _external = SocketIO(
+        message_queue=message_queue, client_manager=manager, async_mode="threading"
+    )
 
 
 def emit(event: str, data: dict, room: str) -> None:
