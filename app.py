@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import config
-from core import http, jobs
+from core import http, jobs, live
 from core.extensions import csrf, db, login_manager, migrate, socketio
 from core.fields import MAX_ID
 from core.jobs import Periodic
@@ -28,6 +28,7 @@ PERIODIC_JOBS = (
     Periodic("notifications.jobs.send_digests", interval=900, queue="emails"),
     Periodic("reports.jobs.sweep_protocols", interval=300),
     Periodic("tenders.jobs.close_overdue", interval=60, queue="closing"),
+    Periodic("tenders.jobs.evaluate_missing", interval=60),
 )
 
 
@@ -108,8 +109,10 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
     if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet" and not _eventlet_patched():
         # CLI commands and RQ workers are not patched (only serve.py patches): use threads.
         app.config["SOCKETIO_ASYNC_MODE"] = "threading"
+    manager = live.client_manager(app.config)  # short timeouts to publish
     socketio.init_app(
         app,
+        **({"client_manager": manager} if manager else {}),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("REDIS_URL"),
         channel=app.config["SOCKETIO_CHANNEL"],
@@ -134,6 +137,7 @@ def _register_domains(app: Flask) -> None:
     import audit.models  # noqa: F401
     import bids.csv_models  # noqa: F401
     import bids.models  # noqa: F401
+    import core.models  # noqa: F401
     import notifications.models  # noqa: F401
     import positions.models  # noqa: F401
     import reports.models  # noqa: F401
@@ -184,6 +188,21 @@ def _register_domains(app: Flask) -> None:
     def healthz():
         """Liveness probe for the load balancer."""
         return {"status": "ok"}
+
+    @app.get("/healthz/jobs")
+    def healthz_jobs():
+        """The sweepers' last runs: 200 when every one ran in time, 503 when one is overdue
+        (for monitoring; the same as `flask jobs health`)."""
+        from core import sweepers
+
+        # Public like /healthz: the error texts (SQL, hosts) stay for `flask jobs health`.
+        lines = [
+            {k: v for k, v in line.items() if k != "last_error"}
+            for line in sweepers.report(app.extensions["periodic_jobs"])
+        ]
+        overdue = [line["name"] for line in lines if line["overdue"]]
+        body = {"status": "overdue" if overdue else "ok", "overdue": overdue, "sweepers": lines}
+        return body, 503 if overdue else 200
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(jobs_cli)

@@ -105,6 +105,15 @@ class BaseConfig:
     PLATFORM_KEY_PEM: str | None = None  # default: generated into instance/platform_key.pem
     # Jobs: "rq" when REDIS_URL is set, "inprocess" otherwise; tests may ask for "eager".
     JOBS_MODE: str | None = None
+    # Redis calls of the web process (enqueues, live pushes) give up after this many seconds,
+    # and are not tried for REDIS_PAUSE seconds after a failure: a hung Redis must not hold
+    # a response (the sweepers catch up; docs/operations.md).
+    REDIS_TIMEOUT = 1.0
+    REDIS_PAUSE = 5.0
+    # Fault tests only: a folder where jobs wait at named points (core/faults.py).
+    FAULT_GATE_DIR: str | None = None
+    # Run every sweeper at this interval (seconds) instead of its own (tests, demos).
+    SWEEPERS_INTERVAL: int | None = None
     # OCDS export: ocid = OCDS_PREFIX + "-" + tender number (register a prefix for production).
     OCDS_PREFIX = "ocds-000000"
     OCDS_PUBLISHER = "Tenders platform"
@@ -137,6 +146,9 @@ class BaseConfig:
         values["SOCKETIO_CHANNEL"] = env.get("SOCKETIO_CHANNEL") or values["SOCKETIO_CHANNEL"]
         values["BASE_URL"] = (env.get("BASE_URL") or values["BASE_URL"]).rstrip("/")
         values["JOBS_MODE"] = env.get("JOBS_MODE") or values["JOBS_MODE"]
+        values["FAULT_GATE_DIR"] = env.get("FAULT_GATE_DIR") or values["FAULT_GATE_DIR"]
+        if env.get("SWEEPERS_INTERVAL"):
+            values["SWEEPERS_INTERVAL"] = _int(env, "SWEEPERS_INTERVAL", 60)
         for name in ("OCDS_PREFIX", "OCDS_PUBLISHER"):
             values[name] = env.get(name) or values[name]
         if not re.fullmatch(r"ocds-[a-z0-9]{6}", values["OCDS_PREFIX"]):

@@ -13,12 +13,12 @@ import itertools
 import logging
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import Flask, current_app, has_app_context
 
-from core import clock
-from core.transaction import after_commit
+from core import clock, redis_guard, sweepers
+from core.transaction import after_commit, rollback
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +46,42 @@ _worker_app: Flask | None = None
 
 def run_job(path: str, *args) -> object:
     """Entry point of every job: find the function, run it inside an app context."""
-    from core.extensions import db
-
     if has_app_context():
-        try:
-            return resolve(path)(*args)
-        finally:
-            db.session.remove()
+        return _run_here(path, args)
     global _worker_app
     if _worker_app is None:
         from app import create_app
 
         _worker_app = create_app()
     with _worker_app.app_context():
-        try:
-            return resolve(path)(*args)
-        finally:
-            db.session.remove()
+        return _run_here(path, args)
+
+
+def _run_here(path: str, args: tuple) -> object:
+    from core.extensions import db
+
+    periodic = not args and any(p.path == path for p in current_app.extensions["periodic_jobs"])
+    try:
+        result = resolve(path)(*args)
+    except Exception as error:
+        if periodic:
+            _record(sweepers.record_failure, path, error)
+        raise
+    else:
+        if periodic:
+            _record(sweepers.record_success, path, result)
+        return result
+    finally:
+        db.session.remove()
+
+
+def _record(how, path: str, outcome: object) -> None:
+    """Record a sweeper's run for the health check; never fail the job over it."""
+    try:
+        how(path, outcome)
+    except Exception:
+        rollback()
+        log.exception("recording the run of sweeper %s failed", path)
 
 
 def enqueue(
@@ -92,13 +111,15 @@ def enqueue_now(
 
 
 class RQBackend:
-    """Jobs on Redis through RQ: named queues, deterministic ids, enqueue_at for schedules."""
+    """Jobs on Redis through RQ: named queues, deterministic ids, enqueue_at for schedules.
 
-    def __init__(self, redis_url: str):
-        from redis import Redis
+    Enqueues give up after `timeout` seconds and are not tried for `pause` seconds after a
+    failure (core.redis_guard): what they would have queued, the sweepers find."""
 
+    def __init__(self, redis_url: str, timeout: float | None = None, pause: float = 0.0):
         self.redis_url = redis_url
-        self.connection = Redis.from_url(redis_url)
+        self.connection = redis_guard.client(redis_url, timeout)
+        self.breaker = redis_guard.Breaker(pause)
 
     def queue(self, name: str):
         from rq import Queue
@@ -106,6 +127,9 @@ class RQBackend:
         return Queue(name, connection=self.connection)
 
     def submit(self, path, args, *, queue, job_id, at) -> None:
+        self.breaker.call(self._submit, path, args, queue, job_id, at)
+
+    def _submit(self, path, args, queue, job_id, at) -> None:
         q = self.queue(queue)
         if job_id:
             self.cancel(job_id)
@@ -229,10 +253,14 @@ class InProcessBackend:
 def init_app(app: Flask, periodic: tuple[Periodic, ...]) -> None:
     """Choose the backend: RQ with REDIS_URL (unless JOBS_MODE says otherwise)."""
     mode = app.config.get("JOBS_MODE") or ("rq" if app.config.get("REDIS_URL") else "inprocess")
+    if app.config.get("SWEEPERS_INTERVAL"):
+        periodic = tuple(replace(p, interval=app.config["SWEEPERS_INTERVAL"]) for p in periodic)
     if mode == "rq":
         if not app.config.get("REDIS_URL"):
             raise RuntimeError("JOBS_MODE=rq needs REDIS_URL")
-        backend = RQBackend(app.config["REDIS_URL"])
+        backend = RQBackend(
+            app.config["REDIS_URL"], app.config["REDIS_TIMEOUT"], app.config["REDIS_PAUSE"]
+        )
     elif mode in ("inprocess", "eager"):
         backend = InProcessBackend(app, eager=mode == "eager", periodic=periodic)
     else:

@@ -27,12 +27,14 @@ from core.transaction import lock
 from notifications.service import record_event
 from tenders import rules
 from tenders.models import Tender
+from tenders.result_models import ResultSet
 from tenders.sockets import tender_room
 
 log = logging.getLogger(__name__)
 
 CLOSE_JOB = "tenders.jobs.close_at_deadline"
 SWEEP_BATCH = 200
+EVALUATE_BATCH = 20  # evaluations are heavy: a sweep does this many, the next one the rest
 
 
 def close_job_id(tender_id: int, deadline: dt.datetime) -> str:
@@ -135,6 +137,21 @@ def overdue_ids(limit: int = SWEEP_BATCH) -> list[int]:
             select(Tender.id)
             .where(Tender.status == "published", Tender.bid_deadline <= clock.now())
             .order_by(Tender.bid_deadline)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def unevaluated_ids(limit: int = EVALUATE_BATCH) -> list[int]:
+    """Closed tenders with no stored evaluation (oldest close first)."""
+    return list(
+        db.session.execute(
+            select(Tender.id)
+            .where(
+                Tender.status == "closed",
+                ~select(ResultSet.tender_id).where(ResultSet.tender_id == Tender.id).exists(),
+            )
+            .order_by(Tender.closed_at)
             .limit(limit)
         ).scalars()
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from core import faults
 from core.transaction import commit, rollback
 from tenders import closing, review
 
@@ -44,9 +45,17 @@ def evaluate(tender_id: int) -> bool:
     """Evaluate a closed tender's offers and store the proposed results (idempotent)."""
     try:
         done = review.evaluate_tender(tender_id)
+        faults.gate("evaluate")
         commit()
         return done
-    except Exception:  # the review page evaluates on demand if this failed
+    except Exception:  # evaluate_missing tries again at its next sweep
         rollback()
         log.exception("evaluating tender %s failed", tender_id)
         return False
+
+
+def evaluate_missing() -> int:
+    """Periodic sweeper: evaluate every closed tender that has no stored result (its job was
+    lost: a worker killed mid-evaluation, a Redis outage); how many it evaluated. One still
+    being evaluated by its job is waited for (the tender lock) and then found done."""
+    return sum(evaluate(tender_id) for tender_id in closing.unevaluated_ids())

@@ -39,8 +39,7 @@ def _query(schema, args) -> tuple[dict, dict]:
 def review_page(tender_id: int):
     """The comparison table after the close: positions x participants, filters, savings."""
     tender = review.require_reviewer(current_user, g.org, tender_id)
-    if tender.status == "closed" and review.ensure_evaluated(tender) is not None:
-        commit()  # the job had not run yet: store what was just computed
+    # Not evaluated yet: the page says "being evaluated" (the job or its sweeper stores it).
     filters, errors = _query(schemas.ComparisonQuery(), request.args)
     return _review_page(tender, filters, errors)
 
@@ -261,11 +260,11 @@ def _comparison_out(tender, table: dict) -> dict:
 def api_evaluation(tender_id: int, query: dict):
     """Positions and whole lots x participants with names, prices, scores with their
     breakdown, ranks and savings; filters by lot, text, status, participant. Only the
-    tender's customer, after the close."""
+    tender's customer, after the close; 409 evaluation_pending until it is evaluated."""
     user, org = actor()
     tender = review.require_reviewer(user, org, tender_id)
-    if tender.status == "closed" and review.ensure_evaluated(tender) is not None:
-        commit()
+    if tender.status == "closed":
+        review.require_evaluated(tender)  # 409 evaluation_pending until the job has stored it
     table = review.comparison(tender, query, query["page"], query["per_page"])
     return _comparison_out(tender, table)
 

@@ -483,12 +483,21 @@ def evaluate_tender(tender_id: int) -> bool:
     return True
 
 
-def ensure_evaluated(tender: Tender) -> ResultSet | None:
-    """The result set of a closed tender, computed now if the job has not run yet."""
+class EvaluationPending(Conflict):
+    """The evaluation after the close has not been stored yet (its job runs, or the sweeper
+    will run it again): nothing to show or publish yet."""
+
+    code = "evaluation_pending"
+
+
+def require_evaluated(tender: Tender) -> ResultSet:
+    """The stored result set of a closed tender, or EvaluationPending. Requests never compute
+    it: that is the job's (tenders.jobs.evaluate_missing re-runs a lost one)."""
     result_set = db.session.get(ResultSet, tender.id)
-    if result_set is None and tender.status == "closed":
-        evaluate_tender(tender.id)
-        result_set = db.session.get(ResultSet, tender.id)
+    if result_set is None:
+        raise EvaluationPending(
+            f"The offers of tender {tender.number} are being evaluated. Try again in a minute."
+        )
     return result_set
 
 
@@ -687,7 +696,7 @@ def publish(user: User, org: Organization | None, tender_id: int) -> ResultSet:
         rules.check_transition(tender.status, "results_published")
     except rules.TransitionRefused as exc:
         raise Conflict(str(exc)) from None
-    result_set = ensure_evaluated(tender)
+    result_set = require_evaluated(tender)
     now = clock.now()
     result_set.published_at, result_set.published_by_id = now, user.id
     result_set.digest = results_digest(tender)

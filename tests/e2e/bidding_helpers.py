@@ -64,7 +64,9 @@ def offer(prices: dict[str, str], criteria: list[dict] | None = None) -> dict:
     }
 
 
-def tender_in_window(app, client, minutes: int = 10, **overrides) -> dict:
+def tender_in_window(
+    app, client, minutes: int = 10, customer: Caller | None = None, **overrides
+) -> dict:
     """A published one-position tender closing in `minutes`: inside the 30-minute window, so
     every bid extends it. Returns the tender as the API shows it."""
     import datetime as dt
@@ -72,7 +74,7 @@ def tender_in_window(app, client, minutes: int = 10, **overrides) -> dict:
     from core import clock
     from tests.e2e.api_helpers import draft_body
 
-    customer = caller(app)
+    customer = customer or caller(app)
     body = draft_body(
         bid_deadline=(clock.now() + dt.timedelta(minutes=minutes)).isoformat(),
         questions_until=None,
