@@ -95,6 +95,7 @@ CODES: dict[str, tuple[int, str]] = {
     "tender_not_open": (409, "The tender takes no bids (cancelled)."),
     "bid_changed": (409, "The bid changed while this revision was signed: prepare, sign again."),
     "no_active_bid": (409, "There is no active bid to withdraw."),
+    "evaluation_pending": (409, "The offers are being evaluated (a background job); retry."),
     "request_entity_too_large": (413, "The body is larger than the limit."),
     "invalid": (422, "Input that breaks a rule; fields name what is wrong."),
     "too_many_attempts": (429, "Throttled; try again after Retry-After seconds."),

@@ -255,7 +255,7 @@ def _comparison_out(tender, table: dict) -> dict:
     query=schemas.ComparisonQuery,
     response=schemas.ComparisonOut,
     tag="results",
-    errors=("conflict",),  # before the close
+    errors=("conflict", "evaluation_pending"),  # before the close; until evaluated
 )
 def api_evaluation(tender_id: int, query: dict):
     """Positions and whole lots x participants with names, prices, scores with their
@@ -312,6 +312,7 @@ def api_lift(tender_id: int, item_id: int, body: dict):
     summary="Publish the results (final)",
     response=schemas.ResultsPublishedOut,
     tag="results",
+    errors=("evaluation_pending",),
 )
 def api_publish(tender_id: int):
     """closed -> results_published; every participant is notified."""
