@@ -34,8 +34,9 @@ def _env(database_url, redis_url, smtp_port, workdir, async_mode, channel) -> di
 
 @pytest.fixture()
 def server(request, app, database_url, redis_url, smtp_server, workdir):
-    """A real web process (serve.py) on a free port; yields (base_url, env)."""
-    async_mode = request.param
+    """A real web process (serve.py) on a free port; yields (base_url, env). The parameter is
+    the async mode, or (async mode, extra environment)."""
+    async_mode, extra = request.param if isinstance(request.param, tuple) else (request.param, {})
     env = _env(
         database_url,
         redis_url,
@@ -44,6 +45,7 @@ def server(request, app, database_url, redis_url, smtp_server, workdir):
         async_mode,
         f"tenders-test-{uuid.uuid4().hex[:8]}",
     )
+    env.update(extra)
     port = free_port()
     log = open(workdir / f"server-{port}.log", "w+")  # noqa: SIM115
     proc = subprocess.Popen(

@@ -1,0 +1,86 @@
+"""The eventlet web process under slow and excess connections (serve.py, core/webserver.py)."""
+
+from __future__ import annotations
+
+import socket
+from contextlib import ExitStack
+from urllib.parse import urlparse
+
+import pytest
+import requests
+
+LIMIT = 6
+SMALL = {
+    "WEB_MAX_CONNECTIONS": str(LIMIT),
+    "WEB_HEADER_TIMEOUT": "2",
+    "WEB_BODY_TIMEOUT": "1",
+    "WEB_BODY_MIN_RATE": "1000000",
+}
+pytestmark = pytest.mark.parametrize("server", [("eventlet", SMALL)], indirect=True)
+
+
+def _connect(base: str, stack: ExitStack) -> socket.socket:
+    url = urlparse(base)
+    sock = stack.enter_context(socket.create_connection((url.hostname, url.port), timeout=15))
+    return sock
+
+
+def _slow_head(base: str, stack: ExitStack) -> socket.socket:
+    """A client that starts a request and never finishes its headers."""
+    sock = _connect(base, stack)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+    return sock
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes (b'' when it closes without a word)."""
+    chunks = []
+    try:
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    except ConnectionResetError:
+        pass
+    return b"".join(chunks)
+
+
+def test_slow_heads_are_cut_and_health_answers_meanwhile(server):
+    base, _ = server
+    with ExitStack() as stack:
+        slow = [_slow_head(base, stack) for _ in range(LIMIT - 1)]
+        assert requests.get(base + "/healthz", timeout=5).json() == {"status": "ok"}
+        # Each slow client is disconnected after the head timeout, with no answer; the
+        # socket timeout (15 s) fails the test if the server keeps waiting.
+        assert [_answer(sock) for sock in slow] == [b""] * len(slow)
+
+
+def test_a_connection_past_the_limit_is_refused_at_once(server):
+    base, _ = server
+    with ExitStack() as stack:
+        slow = [_slow_head(base, stack) for _ in range(LIMIT)]
+        # Every slot is taken (the slow clients hold them until the head timeout).
+        extra = _connect(base, stack)
+        extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        answer = _answer(extra)
+        assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+        assert b"Retry-After: 5" in answer
+        assert b"connection limit" in answer
+        for sock in slow:
+            _answer(sock)
+    # Once the slow clients are cut, the process serves again.
+    assert requests.get(base + "/healthz", timeout=5).ok
+
+
+def test_a_slow_body_is_cut_with_408(server):
+    base, _ = server
+    with ExitStack() as stack:
+        sock = _connect(base, stack)
+        sock.sendall(
+            b"POST /login HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 1000\r\n\r\nemail=a"
+        )
+        answer = _answer(sock)
+    head = answer.split(b"\r\n\r\n", 1)[0]
+    assert head.startswith(b"HTTP/1.1 408 ")
+    assert b"Connection: close" in head
+    assert requests.get(base + "/healthz", timeout=5).ok
