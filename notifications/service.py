@@ -11,8 +11,10 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from core import clock, jobs
+from accounts.models import User
+from core import clock, files, jobs
 from core.extensions import db
 from notifications.models import DomainEvent, OutgoingEmail
 from notifications.rules import next_state, retry_delay
@@ -28,12 +30,13 @@ def queue_mail(
     subject: str,
     user_id: int | None = None,
     headers: dict | None = None,
+    message_id: str | None = None,
     **context,
 ) -> OutgoingEmail:
     """Render mail/<template>.txt and .html and store the mail; it is sent after the commit."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     mail = OutgoingEmail(
-        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain="tenders.local"),
+        message_id=message_id or make_msgid(idstring=uuid.uuid4().hex[:12], domain="tenders.local"),
         user_id=user_id,
         to_addr=to,
         subject=subject,
@@ -139,6 +142,44 @@ def retry_failed(mail_id: int) -> OutgoingEmail | None:
     mail.next_attempt_at = clock.now()
     jobs.enqueue("notifications.jobs.send_email", mail.id, queue="emails", job_id=f"mail-{mail.id}")
     return mail
+
+
+def report_damaged_file(_sender, *, sha256: str, problem: str, where: str) -> int:
+    """Mail every operator about a missing or damaged stored file, once a day per file and
+    operator (the Message-ID says which); returns the number of mails queued."""
+    day = clock.now().date().isoformat()
+    operators = db.session.execute(
+        select(User).where(
+            User.is_operator.is_(True),
+            User.disabled.is_(False),
+            User.email_confirmed_at.is_not(None),
+        )
+    ).scalars()
+    queued = 0
+    for user in operators:
+        message_id = f"<file-{problem}.{sha256[:24]}.{day}.{user.id}@tenders.local>"
+        known = select(OutgoingEmail.id).where(OutgoingEmail.message_id == message_id)
+        if db.session.execute(known).first():
+            continue
+        try:
+            with db.session.begin_nested():
+                queue_mail(
+                    user.email,
+                    "file_damaged",
+                    subject=f"A stored file is {problem}: {where}"[:300],
+                    user_id=user.id,
+                    message_id=message_id,
+                    sha256=sha256,
+                    problem=problem,
+                    where=where,
+                )
+            queued += 1
+        except IntegrityError:
+            pass  # a concurrent request reported it first
+    return queued
+
+
+files.damaged.connect(report_damaged_file)
 
 
 def record_event(kind: str, tender_id: int | None, payload: dict | None = None) -> None:
