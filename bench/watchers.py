@@ -48,6 +48,7 @@ from bidding_contention import (  # noqa: E402
     Servers,
     api_load,
     clear_redis,
+    cpu_seconds,
     create_database,
     create_tender,
     database_url,
@@ -164,7 +165,7 @@ class Watcher:
             raise ConnectionError(f"connect refused: {packet[2:80]}")
 
 
-async def _watch(conn, plan, tender_id: int, concurrency: int) -> None:
+async def _watch(conn, plan, tender_id: int, concurrency: int, join_timeout: float) -> None:
     watchers = [Watcher(base, cookie, agent, tender_id) for base, cookie, agent in plan]
     gate = asyncio.Semaphore(concurrency)
     tasks = []
@@ -173,9 +174,9 @@ async def _watch(conn, plan, tender_id: int, concurrency: int) -> None:
         async with gate:  # at most so many handshakes under way at once
             tasks.append(asyncio.create_task(w.run()))
             try:
-                await asyncio.wait_for(w.joined.wait(), 120)
+                await asyncio.wait_for(w.joined.wait(), join_timeout)
             except TimeoutError:
-                w.error = w.error or "not joined in 120 s"
+                w.error = w.error or f"not joined in {join_timeout:.0f} s"
 
     await asyncio.gather(*(start(w) for w in watchers))
     failures = collections.Counter(w.error for w in watchers if w.error)
@@ -188,11 +189,11 @@ async def _watch(conn, plan, tender_id: int, concurrency: int) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def watcher_process(conn, plan, tender_id: int, concurrency: int) -> None:
+def watcher_process(conn, plan, tender_id: int, concurrency: int, join_timeout: float) -> None:
     """A client process: its watchers connect and join, then it reports ready, and sends
     their receipts when told to stop."""
     raise_fd_limit(len(plan) + 256)
-    asyncio.run(_watch(conn, plan, tender_id, concurrency))
+    asyncio.run(_watch(conn, plan, tender_id, concurrency, join_timeout))
     conn.close()
 
 
@@ -251,17 +252,19 @@ def extensions_so_far(app, tender_id: int) -> int:
         return count
 
 
-def connect(count, procs, sessions, bases, tender_id, concurrency, children):
+def connect(count, args, sessions, bases, tender_id, children):
     """Start the client processes of `count` watchers; waits until all joined (or failed)."""
     ctx = multiprocessing.get_context("spawn")
-    plans: list[list] = [[] for _ in range(max(1, min(procs, count)))]
+    plans: list[list] = [[] for _ in range(max(1, min(args.client_procs, count)))]
     for i in range(count):
         cookie, agent = sessions[i % len(sessions)]
         plans[i % len(plans)].append((bases[i % len(bases)], cookie, agent))
     for plan in plans:
         parent, child = ctx.Pipe()
         proc = ctx.Process(
-            target=watcher_process, args=(child, plan, tender_id, concurrency), daemon=True
+            target=watcher_process,
+            args=(child, plan, tender_id, args.concurrency, args.join_timeout),
+            daemon=True,
         )
         proc.start()
         children.append((proc, parent))
@@ -298,15 +301,7 @@ def run_round(name, count, args, ctx) -> dict:
     children: list = []
     start = time.perf_counter()
     try:
-        joined, failures = connect(
-            count,
-            args.client_procs,
-            sessions,
-            servers.bases,
-            tender[0],
-            args.concurrency,
-            children,
-        )
+        joined, failures = connect(count, args, sessions, servers.bases, tender[0], children)
         took = time.perf_counter() - start
         print(
             f"{joined}/{count} watchers joined in {took:.1f} s"
@@ -319,11 +314,13 @@ def run_round(name, count, args, ctx) -> dict:
         pids = {f"serve.py #{i + 1}": p.pid for i, p in enumerate(servers.procs)}
         pids.update({f"watchers #{i + 1}": p.pid for i, (p, _) in enumerate(children)})
         meter = CpuMeter({**pids, "postgres": postgres_pids}).start()
+        serve_cpu = sum(cpu_seconds(p.pid) for p in servers.procs)
         load, elapsed = api_load(
             servers.bases, bidders, tender, args.seconds, own=True, rate=args.rate
         )
         time.sleep(args.settle)
         cpu = meter.report()
+        serve_cpu = sum(cpu_seconds(p.pid) for p in servers.procs) - serve_cpu
         last = extensions_so_far(app, tender[0])
         health, failed = probe.take()
         receipts, alive = collect(children)
@@ -361,6 +358,11 @@ def run_round(name, count, args, ctx) -> dict:
         + f" (+{sum(per) / len(per):.0f} KB per watcher)"
     )
     print(cpu)
+    if latencies:
+        print(
+            f"web processes' CPU per 1,000 receipts (bidding included): "
+            f"{serve_cpu * 1000 / len(latencies) * 1000:.0f} ms"
+        )
     return {
         "joined": joined,
         "complete": complete == len(expected) and joined == count,
@@ -368,6 +370,24 @@ def run_round(name, count, args, ctx) -> dict:
         "submit": load.submit_ms,
         "health": health + health_connect,
     }
+
+
+def log_problems(servers: Servers) -> None:
+    """What the web processes logged as errors (the exception line of each traceback)."""
+    found: collections.Counter = collections.Counter()
+    for log in servers.logs:
+        log.flush()
+        log.seek(0)
+        lines = log.read().splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("Traceback"):
+                j = i + 1
+                while j < len(lines) and lines[j].startswith((" ", "\t")):
+                    j += 1
+                found[lines[j][:120] if j < len(lines) else "?"] += 1
+            elif "WARNING" in line or "ERROR" in line:
+                found[line[:120]] += 1
+    print("web processes' errors and warnings: " + (str(dict(found.most_common(5))) or "none"))
 
 
 def ratios(base: dict, big: dict) -> None:
@@ -410,6 +430,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="serve.py processes")
     parser.add_argument("--client-procs", type=int, default=4, help="watcher client processes")
     parser.add_argument("--concurrency", type=int, default=100, help="handshakes per client")
+    parser.add_argument("--join-timeout", type=float, default=300, help="seconds per watcher")
     parser.add_argument("--bidders", type=int, default=5, help="bidding suppliers")
     parser.add_argument("--rate", type=float, default=1.0, help="revisions per second, total")
     parser.add_argument("--seconds", type=float, default=30.0, help="bidding per round")
@@ -438,6 +459,7 @@ def main() -> None:
         base = run_round("baseline", args.baseline, args, ctx)
         big = run_round("watchers", args.watchers, args, ctx)
         ratios(base, big)
+        log_problems(servers)
     finally:
         if probe is not None:
             probe.stopped.set()
