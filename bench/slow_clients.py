@@ -43,14 +43,19 @@ from bidding_fanout import raise_fd_limit  # noqa: E402
 DB_NAME = "tenders_bench_slow_clients"
 
 
-async def slow_client(host, port, began, out: list) -> None:
+async def slow_client(host, port, began, args, out: list) -> None:
     """Half a request head, then silence; records (what came back, seconds until then)."""
     try:
         reader, writer = await asyncio.open_connection(host, port)
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nX-Slow: ")
         await writer.drain()
         answer = await reader.read(65536)
-        kind = "503" if answer.startswith(b"HTTP/1.1 503") else "cut" if not answer else "other"
+        if answer.startswith(b"HTTP/1.1 503"):
+            kind = "503"
+        elif answer:
+            kind = "other"
+        else:  # closed without an answer: by the head timeout, or past the refusals
+            kind = "cut" if time.monotonic() - began >= args.header_timeout / 2 else "closed"
         writer.close()
     except (ConnectionError, OSError) as exc:
         kind = type(exc).__name__
@@ -76,7 +81,7 @@ async def attack(base: str, args) -> None:
     began = time.monotonic()
     results: list = []
     slow = [
-        asyncio.create_task(slow_client(url.hostname, url.port, began, results))
+        asyncio.create_task(slow_client(url.hostname, url.port, began, args, results))
         for _ in range(args.slow)
     ]
     probes: dict[str, list[float]] = collections.defaultdict(list)

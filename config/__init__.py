@@ -122,7 +122,7 @@ class BaseConfig:
     WEB_BODY_MIN_RATE = 100_000
     WEB_SOCKET_TIMEOUT = 60
     WEB_BACKLOG = 1024
-    WEB_REFUSALS = 64
+    WEB_REFUSALS = 256
     # PostgreSQL: revisions of active bids stored in one call of bid_accept_revision().
     BIDS_ONE_CALL_ACCEPT = True
 

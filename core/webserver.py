@@ -35,6 +35,11 @@ REFUSAL = (
 )
 
 
+# A client that reads the 503 closes at once; one that does not (a slow client) is given
+# this long before the connection is closed, so that its refusal slot is soon free again.
+REFUSAL_DRAIN = 0.25
+
+
 class HeadTimeout(TimeoutError):
     """The request line and headers did not arrive in time (caught by eventlet's server)."""
 
@@ -173,11 +178,11 @@ class RefusingPool(eventlet.GreenPool):
 def refuse(sock) -> None:
     """Answer 503 and close; read what the client sent first so that closing does not reset
     the connection before the client has read the answer."""
-    sock.settimeout(1.0)
+    sock.settimeout(REFUSAL_DRAIN)
     try:
         sock.sendall(REFUSAL)
         sock.shutdown(socket.SHUT_WR)
-        deadline = time.monotonic() + 1.0
+        deadline = time.monotonic() + REFUSAL_DRAIN
         while time.monotonic() < deadline and sock.recv(65536):
             pass
     except OSError:
