@@ -368,7 +368,7 @@ def run_round(name, count, args, ctx) -> dict:
         "complete": complete == len(expected) and joined == count,
         "push": latencies,
         "submit": load.submit_ms,
-        "health": health + health_connect,
+        "health": health,
     }
 
 
@@ -392,7 +392,11 @@ def log_problems(servers: Servers) -> None:
 
 def ratios(base: dict, big: dict) -> None:
     print("\n== ratio (watchers round / baseline round)")
-    for key, label in (("push", "push latency"), ("submit", "submit"), ("health", "/healthz")):
+    for key, label in (
+        ("push", "push latency"),
+        ("submit", "submit"),
+        ("health", "/healthz bidding"),
+    ):
         if base[key] and big[key]:
             p50 = percentile(big[key], 0.5) / max(0.001, percentile(base[key], 0.5))
             p99 = percentile(big[key], 0.99) / max(0.001, percentile(base[key], 0.99))
@@ -429,7 +433,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100, help="watcher accounts (tabs each)")
     parser.add_argument("--processes", type=int, default=2, help="serve.py processes")
     parser.add_argument("--client-procs", type=int, default=4, help="watcher client processes")
-    parser.add_argument("--concurrency", type=int, default=100, help="handshakes per client")
+    parser.add_argument("--concurrency", type=int, default=25, help="handshakes per client")
     parser.add_argument("--join-timeout", type=float, default=300, help="seconds per watcher")
     parser.add_argument("--bidders", type=int, default=5, help="bidding suppliers")
     parser.add_argument("--rate", type=float, default=1.0, help="revisions per second, total")
