@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import threading
 from contextlib import ExitStack
 from urllib.parse import urlparse
 
 import pytest
 import requests
+import socketio
+
+from core.transaction import commit
+from tests.factories import PASSWORD, make_user
 
 LIMIT = 6
 SMALL = {
@@ -80,3 +86,33 @@ def test_a_slow_body_is_cut_with_408(server):
     assert head.startswith(b"HTTP/1.1 408 ")
     assert b"Connection: close" in head
     assert requests.get(base + "/healthz", timeout=5).ok
+
+
+def test_a_quiet_websocket_outlives_the_head_timeout(app, server):
+    base, _ = server
+    with app.app_context():
+        email = make_user().email
+        commit()
+    with requests.Session() as http:
+        page = http.get(base + "/login", timeout=5).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        login = {"email": email, "password": PASSWORD, "csrf_token": token}
+        assert http.post(base + "/login", data=login, allow_redirects=False).status_code == 302
+        cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+        agent = http.headers["User-Agent"]
+    client = socketio.Client(reconnection=False)
+    client.connect(
+        base,
+        headers={"Cookie": cookie, "User-Agent": agent},
+        transports=["websocket"],
+        wait_timeout=10,
+    )
+    try:
+        # Quiet for longer than the head timeout (2 s): only heads and bodies are timed.
+        disconnected = threading.Event()
+        client.on("disconnect", disconnected.set)
+        assert not disconnected.wait(3)
+        answer = client.call("watch_tender", {"tender_id": 0}, timeout=10)
+        assert answer == {"ok": False, "error": "No such tender."}
+    finally:
+        client.disconnect()
