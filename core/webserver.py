@@ -67,11 +67,14 @@ class DeadlineInput:
     def _call(self, method, *args):
         remaining = self._deadline - time.monotonic()
         if remaining > 0:
+            timer = eventlet.Timeout(remaining)
             try:
-                with eventlet.Timeout(remaining):
-                    return method(*args)
-            except eventlet.Timeout:
-                pass
+                return method(*args)
+            except eventlet.Timeout as fired:
+                if fired is not timer:
+                    raise  # someone else's timeout
+            finally:
+                timer.cancel()
         self._on_expired()
         raise RequestTimeout("The request body did not arrive in time.")
 
@@ -92,6 +95,8 @@ class DeadlineInput:
             yield line
 
     def __getattr__(self, name):
+        if name == "readinto":  # werkzeug would use it if present: keep reads on the deadline
+            raise AttributeError(name)
         return getattr(self._inner, name)
 
 
