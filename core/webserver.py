@@ -63,6 +63,15 @@ class DeadlineInput:
     def __init__(self, inner, seconds: float, on_expired):
         self._inner, self._on_expired = inner, on_expired
         self._deadline = time.monotonic() + seconds
+        # After a response, eventlet discards the unread rest of the body to keep the
+        # connection: on the same deadline, or a slow client would hold it read by read.
+        self._discard, inner.discard = inner.discard, self._discard_in_time
+
+    def _discard_in_time(self, *args):
+        try:
+            return self._call(self._discard, *args)
+        except RequestTimeout:
+            raise OSError("the request body did not arrive in time") from None
 
     def _call(self, method, *args):
         remaining = self._deadline - time.monotonic()

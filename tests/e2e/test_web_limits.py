@@ -88,6 +88,15 @@ def test_a_slow_body_is_cut_with_408(server):
     assert requests.get(base + "/healthz", timeout=5).ok
 
 
+def test_a_slow_body_nobody_reads_is_cut_after_the_answer(server):
+    base, _ = server
+    with ExitStack() as stack:
+        sock = _connect(base, stack)
+        sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\nx")
+        answer = _answer(sock)  # the answer, then the end: not kept open for the body
+    assert answer.startswith(b"HTTP/1.1 405 ")
+
+
 def test_a_quiet_websocket_outlives_the_head_timeout(app, server):
     base, _ = server
     with app.app_context():
