@@ -151,6 +151,7 @@ def _register_domains(app: Flask) -> None:
     from bids import views as bid_views
     from core.api import build_spec
     from core.commands import jobs_cli
+    from core.files import files_cli
     from demo import demo_cli
     from notifications import views as notification_views
     from reports import views as report_views
@@ -206,6 +207,7 @@ def _register_domains(app: Flask) -> None:
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(files_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(signatures_cli)
 

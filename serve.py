@@ -59,7 +59,14 @@ def main(argv: list[str] | None = None) -> None:
         f"database {app.config['SQLALCHEMY_DATABASE_URI'].split('://')[0]})",
         flush=True,
     )
-    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
+    if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet":
+        from core import webserver
+
+        webserver.serve(app, args.host, args.port)  # limits and timeouts: docs/capacity.md
+    else:
+        socketio.run(
+            app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False
+        )
 
 
 if __name__ == "__main__":

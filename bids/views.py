@@ -3,7 +3,7 @@ one's own bid, the offers table, the document vault; and the bid form's pages.""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from bids import documents, offers, schemas, service
@@ -11,7 +11,7 @@ from core import clock
 from core.api import API_PREFIX, actor, route
 from core.errors import Invalid, NotFound
 from core.extensions import db
-from core.files import blob_path
+from core.files import send_document
 from core.transaction import commit
 from signatures import service as signatures_service
 from tenders import schemas as tender_schemas
@@ -173,8 +173,9 @@ def api_document_content(document_id: int):
 
 
 def _send(document):
-    return send_file(
-        blob_path(document.sha256),
+    return send_document(
+        document.sha256,
+        f"organization document {document.id} ({document.filename})",
         mimetype=document.content_type,
         as_attachment=True,
         download_name=document.filename,

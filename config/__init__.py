@@ -49,6 +49,17 @@ def database_url(url: str) -> str:
     return url
 
 
+WEB_SETTINGS = (
+    "WEB_MAX_CONNECTIONS",
+    "WEB_HEADER_TIMEOUT",
+    "WEB_BODY_TIMEOUT",
+    "WEB_BODY_MIN_RATE",
+    "WEB_SOCKET_TIMEOUT",
+    "WEB_BACKLOG",
+    "WEB_REFUSALS",
+)
+
+
 class BaseConfig:
     """Settings shared by every environment."""
 
@@ -126,6 +137,17 @@ class BaseConfig:
     # backend process for nearly every request.
     DB_POOL_SIZE = 20
     DB_MAX_OVERFLOW = 10
+    # The eventlet web server (serve.py; docs/capacity.md): connections served at once
+    # (lowered to fit the file descriptors), seconds for a request head and for a body (plus
+    # its length at WEB_BODY_MIN_RATE bytes/s), seconds a socket read or write may stall,
+    # the listen backlog, and how many connections past the limit are answered 503 at once.
+    WEB_MAX_CONNECTIONS = 5000
+    WEB_HEADER_TIMEOUT = 20
+    WEB_BODY_TIMEOUT = 30
+    WEB_BODY_MIN_RATE = 100_000
+    WEB_SOCKET_TIMEOUT = 60
+    WEB_BACKLOG = 1024
+    WEB_REFUSALS = 256
     # PostgreSQL: revisions of active bids stored in one call of bid_accept_revision().
     BIDS_ONE_CALL_ACCEPT = True
 
@@ -181,7 +203,7 @@ class BaseConfig:
         values["BIDS_ONE_CALL_ACCEPT"] = _bool(
             env.get("BIDS_ONE_CALL_ACCEPT"), values["BIDS_ONE_CALL_ACCEPT"]
         )
-        for name in ("DB_PING_IDLE_SECONDS", "DB_POOL_SIZE", "DB_MAX_OVERFLOW"):
+        for name in ("DB_PING_IDLE_SECONDS", "DB_POOL_SIZE", "DB_MAX_OVERFLOW", *WEB_SETTINGS):
             values[name] = _int(env, name, values[name])
         values["SQLALCHEMY_DATABASE_URI"] = database_url(values["SQLALCHEMY_DATABASE_URI"])
         return values

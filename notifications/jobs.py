@@ -17,8 +17,16 @@ log = logging.getLogger(__name__)
 
 
 def send_email(mail_id: int) -> str | None:
-    """Send one stored mail (idempotent)."""
-    status = service.deliver(mail_id)
+    """Send one stored mail: marked "sending" in a first transaction, handed to SMTP with no
+    transaction open, its outcome recorded in a second. A worker dying in between leaves it
+    "sending": the relay sends it again once its lease runs out (same Message-ID)."""
+    message = service.take(mail_id)
+    commit()
+    if message is None:
+        status = service.status_of(mail_id)
+        commit()
+        return status
+    status = service.record(mail_id, service.send(message))
     commit()
     return status
 

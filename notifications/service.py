@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import smtplib
 import uuid
 from email.message import EmailMessage
@@ -10,13 +11,17 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
-from core import clock, jobs
+from accounts.models import User
+from core import clock, files, jobs
 from core.extensions import db
 from core.http import base_url
 from notifications.models import DomainEvent, OutgoingEmail
-from notifications.rules import next_state, retry_delay
+from notifications.rules import SENDING_LEASE, may_send, next_state, retry_delay
+
+log = logging.getLogger(__name__)
 
 # A pending mail whose job should have run this long ago is handed to the queue again.
 STALE_AFTER = 120
@@ -29,12 +34,13 @@ def queue_mail(
     subject: str,
     user_id: int | None = None,
     headers: dict | None = None,
+    message_id: str | None = None,
     **context,
 ) -> OutgoingEmail:
     """Render mail/<template>.txt and .html and store the mail; it is sent after the commit."""
     context.setdefault("base_url", base_url())
     mail = OutgoingEmail(
-        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain="tenders.local"),
+        message_id=message_id or make_msgid(idstring=uuid.uuid4().hex[:12], domain="tenders.local"),
         user_id=user_id,
         to_addr=to,
         subject=subject,
@@ -83,47 +89,95 @@ def transmit(msg: EmailMessage) -> None:
         smtp.send_message(msg)
 
 
-def deliver(mail_id: int) -> str | None:
-    """Try to send one mail; returns its new status (None if there is no such mail).
+def take(mail_id: int) -> EmailMessage | None:
+    """Mark a mail "sending" until SENDING_LEASE from now, to be committed before SMTP is
+    called; returns its message, or None when it is not to be sent now (sent, failed, taken
+    by another worker, missing). Two workers never both take it: the update names the state
+    it read. See docs/capacity.md: delivery is at least once."""
+    now = clock.now()
+    mail = db.session.get(OutgoingEmail, mail_id, populate_existing=True)
+    if mail is None or not may_send(mail.status, mail.next_attempt_at, now):
+        return None
+    if mail.status == "sending":
+        log.warning(
+            "mail %s: the outcome of try %s is unknown (its worker stopped before recording "
+            "it); sending again with the same Message-ID %s",
+            mail.id,
+            mail.attempts,
+            mail.message_id,
+        )
+    taken = db.session.execute(
+        update(OutgoingEmail)
+        .where(
+            OutgoingEmail.id == mail.id,
+            OutgoingEmail.status == mail.status,
+            OutgoingEmail.attempts == mail.attempts,
+        )
+        .values(status="sending", attempts=mail.attempts + 1, next_attempt_at=now + SENDING_LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return None
+    return build_message(mail)
 
-    Sending is idempotent: a mail already sent is not sent again, and every try carries the
-    same Message-ID, so a retry after a crash between sending and recording is recognisable.
-    """
-    mail = db.session.execute(
-        select(OutgoingEmail).where(OutgoingEmail.id == mail_id).with_for_update()
-    ).scalar_one_or_none()
-    if mail is None or mail.status != "pending":
-        return mail.status if mail else None
+
+def send(message: EmailMessage) -> str | None:
+    """Hand a taken mail to SMTP (no database work); the error, or None once accepted."""
     try:
-        transmit(build_message(mail))
+        transmit(message)
     except (OSError, smtplib.SMTPException) as exc:
-        mail.attempts += 1
-        mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        mail.status = next_state(mail.attempts, current_app.config["MAIL_MAX_ATTEMPTS"])
-        if mail.status == "pending":
-            mail.next_attempt_at = clock.now() + retry_delay(mail.attempts)
-            jobs.enqueue(
-                "notifications.jobs.send_email",
-                mail.id,
-                queue="emails",
-                job_id=f"mail-{mail.id}",
-                at=mail.next_attempt_at,
-            )
+        return f"{type(exc).__name__}: {exc}"[:2000]
+    return None
+
+
+def record(mail_id: int, error: str | None) -> str:
+    """Record the outcome of a try: sent, or pending again (retried with backoff), or failed
+    after the last try; returns the new status."""
+    mail = db.session.get(OutgoingEmail, mail_id, populate_existing=True)
+    if error is None:
+        mail.status, mail.sent_at, mail.last_error = "sent", clock.now(), None
         return mail.status
-    mail.attempts += 1
-    mail.status = "sent"
-    mail.sent_at = clock.now()
-    mail.last_error = None
+    mail.last_error = error
+    mail.status = next_state(mail.attempts, current_app.config["MAIL_MAX_ATTEMPTS"])
+    if mail.status == "pending":
+        mail.next_attempt_at = clock.now() + retry_delay(mail.attempts)
+        jobs.enqueue(
+            "notifications.jobs.send_email",
+            mail.id,
+            queue="emails",
+            job_id=f"mail-{mail.id}",
+            at=mail.next_attempt_at,
+        )
     return mail.status
 
 
+def status_of(mail_id: int) -> str | None:
+    """The delivery state of a mail (None if there is no such mail)."""
+    return db.session.execute(
+        select(OutgoingEmail.status).where(OutgoingEmail.id == mail_id)
+    ).scalar_one_or_none()
+
+
 def stale_mail_ids(limit: int = 500) -> list[int]:
-    """Pending mails whose job is overdue (lost in a Redis outage, or never enqueued)."""
+    """Mails whose job is overdue (lost in a Redis outage, or never enqueued) and mails
+    whose sending lease ran out (the worker died between SMTP and recording it)."""
     cutoff = clock.now() - dt.timedelta(seconds=STALE_AFTER)
     return list(
         db.session.execute(
             select(OutgoingEmail.id)
-            .where(OutgoingEmail.status == "pending", OutgoingEmail.next_attempt_at <= cutoff)
+            .where(
+                or_(
+                    and_(
+                        OutgoingEmail.status == "pending",
+                        OutgoingEmail.next_attempt_at <= cutoff,
+                    ),
+                    # taken, and its worker stopped before recording the outcome
+                    and_(
+                        OutgoingEmail.status == "sending",
+                        OutgoingEmail.next_attempt_at <= clock.now(),
+                    ),
+                )
+            )
             .order_by(OutgoingEmail.id)
             .limit(limit)
         ).scalars()
@@ -140,6 +194,44 @@ def retry_failed(mail_id: int) -> OutgoingEmail | None:
     mail.next_attempt_at = clock.now()
     jobs.enqueue("notifications.jobs.send_email", mail.id, queue="emails", job_id=f"mail-{mail.id}")
     return mail
+
+
+def report_damaged_file(_sender, *, sha256: str, problem: str, where: str) -> int:
+    """Mail every operator about a missing or damaged stored file, once a day per file and
+    operator (the Message-ID says which); returns the number of mails queued."""
+    day = clock.now().date().isoformat()
+    operators = db.session.execute(
+        select(User).where(
+            User.is_operator.is_(True),
+            User.disabled.is_(False),
+            User.email_confirmed_at.is_not(None),
+        )
+    ).scalars()
+    queued = 0
+    for user in operators:
+        message_id = f"<file-{problem}.{sha256[:24]}.{day}.{user.id}@tenders.local>"
+        known = select(OutgoingEmail.id).where(OutgoingEmail.message_id == message_id)
+        if db.session.execute(known).first():
+            continue
+        try:
+            with db.session.begin_nested():
+                queue_mail(
+                    user.email,
+                    "file_damaged",
+                    subject=f"A stored file is {problem}: {where}"[:300],
+                    user_id=user.id,
+                    message_id=message_id,
+                    sha256=sha256,
+                    problem=problem,
+                    where=where,
+                )
+            queued += 1
+        except IntegrityError:
+            pass  # a concurrent request reported it first
+    return queued
+
+
+files.damaged.connect(report_damaged_file)
 
 
 def record_event(kind: str, tender_id: int | None, payload: dict | None = None) -> None:

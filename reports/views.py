@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, g, request, send_file
+from flask import Blueprint, Response, g, request
 from flask_login import current_user, login_required
 from marshmallow import Schema, fields
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.api import API_PREFIX, actor, route
 from core.errors import NotFound
 from core.extensions import db
-from core.files import blob_path
+from core.files import send_document
 from reports import ocds, service
 from reports.models import SignedDocument
 from tenders import service as tenders
@@ -53,13 +53,13 @@ def protocol_pdf(number: str):
     """The results protocol (public once results are published), signed by the platform."""
     tender = tenders.visible_tender(tenders.by_number(number), _org())
     doc = _protocol(tender, request.args.get("version"))
-    return send_file(
-        blob_path(doc.sha256),
+    return send_document(
+        doc.sha256,
+        f"tender {tender.number} results protocol {doc.filename}",
         mimetype="application/pdf",
         as_attachment=True,
         download_name=doc.filename,
         max_age=300,
-        etag=doc.sha256,
     )
 
 

@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -21,7 +20,7 @@ from core import clock
 from core.api import flatten_messages
 from core.errors import DomainError
 from core.extensions import db
-from core.files import blob_path
+from core.files import send_document
 from core.forms import parse_form
 from core.transaction import commit
 from positions import classifiers
@@ -143,8 +142,9 @@ def document(number: str, document_id: int):
     """Download a document of the notice."""
     tender = service.visible_tender(service.by_number(number), _org())
     doc = service.document_for_download(tender, document_id)
-    return send_file(
-        blob_path(doc.sha256),
+    return send_document(
+        doc.sha256,
+        f"tender {tender.number} document {doc.id} ({doc.filename})",
         mimetype=doc.content_type,
         as_attachment=True,
         download_name=doc.filename,

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from accounts.rules import TOKEN_PREFIX, hash_token, new_token_text
-from notifications.rules import next_state, retry_delay
+from notifications.rules import SENDING_LEASE, may_send, next_state, retry_delay
 
 
 def test_tokens_are_random_prefixed_and_long():
@@ -34,3 +34,11 @@ def test_retry_delay_doubles_and_is_capped():
 def test_mail_gives_up_after_the_last_attempt():
     assert next_state(7, 8) == "pending"
     assert next_state(8, 8) == "failed"
+
+
+def test_a_taken_mail_is_sent_again_only_once_its_lease_ran_out():
+    now = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+    assert may_send("pending", now + dt.timedelta(hours=1), now)
+    assert not may_send("sending", now + SENDING_LEASE, now)
+    assert may_send("sending", now, now)
+    assert not may_send("sent", now, now) and not may_send("failed", now, now)
