@@ -93,11 +93,13 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
     if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet" and not _eventlet_patched():
         # CLI commands and RQ workers are not patched (only serve.py patches): use threads.
         app.config["SOCKETIO_ASYNC_MODE"] = "threading"
+    from core.live import client_manager
+
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config.get("REDIS_URL"),
-        channel=app.config["SOCKETIO_CHANNEL"],
+        # Redis: reconnects within seconds, and rooms follow visibility changes (core/live.py)
+        client_manager=client_manager(app.config.get("REDIS_URL"), app.config["SOCKETIO_CHANNEL"]),
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
     )
     jobs.init_app(app, PERIODIC_JOBS)

@@ -26,7 +26,7 @@ from accounts.rules import (
     password_problems,
 )
 from audit.service import record
-from core import clock, jobs
+from core import clock, jobs, live
 from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db
 from notifications.delivery import add_to_inbox
@@ -578,6 +578,8 @@ def remove_member(admin: User, org_id: int, user_id: int) -> None:
         actor_org_id=org_id,
     )
     db.session.flush()
+    # Its connections stop hearing what the organization's bids let it see (core/live.py).
+    live.visibility_changed(None, live.user_room(user_id))
 
 
 # -- API tokens -------------------------------------------------------------------------
