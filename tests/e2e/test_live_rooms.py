@@ -197,7 +197,8 @@ def test_a_removed_member_hears_no_more_prices_across_two_processes(app, server,
         member_id, member_email = member.id, member.email
         commit()
     for x, price in ((a, "100.00"), (c, "99.00")):
-        assert submit_to_server(two, x, tender["id"], {"1": price}).status_code == 201
+        resp = submit_to_server(two, x, tender["id"], {"1": price})
+        assert resp.status_code == 201, resp.text
 
     m_sio, m_heard = _session_socket(one, member_email)  # A's member watches on process one
     c_sio, c_heard = _session_socket(one, c.who.email)
