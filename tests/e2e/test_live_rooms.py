@@ -216,3 +216,42 @@ def test_a_removed_member_hears_no_more_prices_across_two_processes(app, server,
     finally:
         m_sio.disconnect()
         c_sio.disconnect()
+
+
+@pytest.mark.parametrize("server", ["eventlet"], indirect=True)
+def test_the_newest_offer_push_tells_the_state_in_force_across_two_processes(
+    app, server, second_server, database_url
+):
+    """Concurrent revisions through two processes: the push with the highest version is the
+    one that tells the best price in force (whatever order the pushes arrived in)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("two processes writing at once: SQLite answers 'database is locked'")
+    one, two = server[0], second_server
+    client = app.test_client()
+    tender = tender_in_window(app, client, minutes=120)
+    watcher, bidders = bidder(app, client), [bidder(app, client) for _ in range(3)]
+    assert submit_to_server(one, watcher, tender["id"], {"1": "500.00"}).status_code == 201
+    sio, heard = _session_socket(one, watcher.who.email)
+    try:
+        assert sio.call("watch_tender", {"tender_id": tender["id"]})["offers_live"] == "offers"
+
+        def revise(i: int) -> None:  # each bidder in turn through both processes
+            for n in range(4):
+                price = f"{400 - 10 * n - i:.2f}"
+                base = (one, two)[(i + n) % 2]
+                resp = submit_to_server(base, bidders[i], tender["id"], {"1": price})
+                assert resp.status_code == 201, resp.text
+
+        with ThreadPoolExecutor(3) as pool:
+            list(pool.map(revise, range(3)))
+        pushes = []
+        while len(pushes) < 12:  # every revision changed a price: one push each
+            pushes.append(_until(heard, "offers_changed")[1])
+        versions = [p["version"] for p in pushes]
+        assert len(set(versions)) == 12  # one place each in the tender's order
+        newest = max(pushes, key=lambda p: p["version"])
+        assert newest["best"] == {"1": "368.00"} and newest["participants"] == 4
+    finally:
+        sio.disconnect()
