@@ -109,13 +109,12 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
     if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet" and not _eventlet_patched():
         # CLI commands and RQ workers are not patched (only serve.py patches): use threads.
         app.config["SOCKETIO_ASYNC_MODE"] = "threading"
-    manager = live.client_manager(app.config)  # short timeouts to publish
     socketio.init_app(
         app,
-        **({"client_manager": manager} if manager else {}),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config.get("REDIS_URL"),
-        channel=app.config["SOCKETIO_CHANNEL"],
+        # Redis: short timeouts to publish, reconnects within seconds; rooms follow
+        # visibility changes (core/live.py)
+        client_manager=live.client_manager(app.config),
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
     )
     jobs.init_app(app, PERIODIC_JOBS)

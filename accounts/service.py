@@ -37,7 +37,7 @@ from accounts.rules import (
     split_for_review,
 )
 from audit.service import record
-from core import clock, jobs
+from core import clock, jobs, live
 from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db
 from core.http import base_url
@@ -770,6 +770,8 @@ def remove_member(admin: User, org_id: int, user_id: int) -> None:
         actor_org_id=org_id,
     )
     db.session.flush()
+    # Its connections stop hearing what the organization's bids let it see (core/live.py).
+    live.visibility_changed(None, live.user_room(user_id))
 
 
 # -- API tokens -------------------------------------------------------------------------

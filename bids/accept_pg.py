@@ -67,6 +67,7 @@ class Stored(NamedTuple):
     extensions: int | None = None
     bids: int | None = None
     moment_passed: bool = False
+    seq: int | None = None  # the tender's audit chain as it stands after the call
 
 
 def usable(tender: Tender, bid: Bid | None, lines: int) -> bool:
@@ -155,7 +156,13 @@ def store(
         if best_of is not None:
             found = result["best"]
             best = {n: Decimal(found[n]) if n in found else None for n in best_of}
-        return Stored(result["revision_id"], result.get("event_id"), result["participants"], best)
+        return Stored(
+            result["revision_id"],
+            result.get("event_id"),
+            result["participants"],
+            best,
+            seq=result.get("seq"),
+        )
     if result["status"] == "bids_moved":
         return Stored(None, bids=result["bids"])
     if result["status"] == "moment_passed":

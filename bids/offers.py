@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from accounts.models import Organization
+from audit.models import AuditChain
 from bids import rules
 from bids.models import Bid, BidLine, BidRevision
 from core import clock, live
@@ -213,11 +214,14 @@ def push_changes(
     participant: int,
     prices: dict[str, Decimal | None],
     seen: tuple[dict[str, Decimal | None], int] | None = None,
+    version: int | None = None,
 ) -> None:
     """After a revision or a withdrawal has committed: tell each audience what it may see.
     prices: the bidder's new unit price per changed position (None: no longer offered);
     seen: the best prices of those positions and the number of active bids, if the
-    transaction that stored the change read them already (else they are read now)."""
+    transaction that stored the change read them already (else they are read now);
+    version: the change's place in the tender's order (tender_version), sent along so that
+    a watcher ignores a push older than what it shows."""
     if visibility == "sealed":
         return  # nobody sees offer content before the deadline
     now = clock.now().isoformat()
@@ -229,6 +233,8 @@ def push_changes(
     else:
         best, count = {}, participants(tender_id)
     common = {"tender_id": tender_id, "participants": count, "server_time": now}
+    if version is not None:
+        common["version"] = version
     if small:
         common["best"] = _texts(best)
     else:
@@ -239,6 +245,14 @@ def push_changes(
     live.emit_now("offers_changed", change, offers_room(tender_id))
     if visibility == "rank_only":  # the only mode in which anyone watches the best prices only
         live.emit_now("best_prices", common, best_room(tender_id))
+
+
+def tender_version(tender_id: int) -> int:
+    """Where the tender's audit chain stands in this transaction: every accepted revision
+    and withdrawal appends to it under the chain head's lock, so this orders the offer
+    changes of one tender as they committed."""
+    head = db.session.get(AuditChain, f"tender:{tender_id}")
+    return head.last_seq if head is not None else 0
 
 
 def _texts(prices: dict[str, Decimal | None]) -> dict[str, str | None]:

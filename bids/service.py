@@ -453,7 +453,7 @@ def submit(
     if triggering:
         _push_offer(tender, bid, _changed_prices(None if new_participant else previous, offer))
     if new_participant:
-        _announce_participants(tender.id, now)
+        _announce_participants(tender.id, now, org_id=org.id)
     if decision.extended:
         _extend(tender, user, org, decision, revision, now)
     return _as_shown(revision, tender, org)
@@ -487,10 +487,20 @@ def _push_offer(
     bid: Bid,
     changed: dict[str, Decimal | None],
     seen: tuple[dict[str, Decimal | None], int] | None = None,
+    version: int | None = None,
 ):
-    """After the commit, tell the watchers what changed in the offer (as each may see it)."""
+    """After the commit, tell the watchers what changed in the offer (as each may see it);
+    version: the tender's audit chain position once stored (read now if not given), which
+    orders the pushes of one tender as their transactions committed."""
+    version = offers.tender_version(tender.id) if version is None else version
     after_commit(
-        offers.push_changes, tender.id, tender.visibility, bid.participant_number, changed, seen
+        offers.push_changes,
+        tender.id,
+        tender.visibility,
+        bid.participant_number,
+        changed,
+        seen,
+        version,
     )
 
 
@@ -522,9 +532,9 @@ def _accept_in_one_call(
     set_committed_value(bid, "revision_count", revision.number)  # as stored (a new bid too)
     set_committed_value(bid, "last_hash", revision.payload_hash)
     if signed.triggering:  # no best prices asked for: none to tell
-        _push_offer(tender, bid, changed, (stored.best or {}, stored.participants))
+        _push_offer(tender, bid, changed, (stored.best or {}, stored.participants), stored.seq)
     if new_bid:  # after the offer, as on the locked path
-        _announce_participants(tender.id, now, stored.participants)
+        _announce_participants(tender.id, now, stored.participants, signed.org.id)
     if extension is not None:
         set_committed_value(tender, "bid_deadline", decision.deadline)
         set_committed_value(tender, "extensions_count", tender.extensions_count + 1)
@@ -844,9 +854,14 @@ def _store(
     return revision
 
 
-def _announce_participants(tender_id: int, now: dt.datetime, count: int | None = None) -> None:
+def _announce_participants(
+    tender_id: int, now: dt.datetime, count: int | None = None, org_id: int | None = None
+) -> None:
     """After the commit, push the number of participants to everyone watching (count: as
-    the storing transaction read it; else it is read then)."""
+    the storing transaction read it; else it is read then); org_id: the organization whose
+    bid came or went, whose watchers now may see more or less (their rooms follow)."""
+    if org_id is not None:  # before any offer push that follows this change
+        live.visibility_changed(tender_id, live.viewers_room(tender_id, org_id))
     after_commit(_push_participants, tender_id, now, count)
 
 
@@ -952,7 +967,7 @@ def withdraw(user: User, org: Organization | None, tender_id: int) -> Bid:
         chain=f"tender:{tender.id}",
     )
     db.session.flush()
-    _announce_participants(tender.id, clock.now())
+    _announce_participants(tender.id, clock.now(), org_id=org.id)
     dropped = db.session.execute(
         select(BidLine.position_number)
         .join(BidRevision, BidRevision.id == BidLine.revision_id)
@@ -964,6 +979,8 @@ def withdraw(user: User, org: Organization | None, tender_id: int) -> Bid:
         tender.visibility,
         bid.participant_number,
         dict.fromkeys(dropped),
+        None,
+        offers.tender_version(tender.id),
     )
     return bid
 

@@ -1,14 +1,13 @@
-"""Watching a tender live: a room per tender for its public state (deadline, activity)."""
+"""Watching a tender live: a room per tender for its public state (deadline, status,
+activity), open to anonymous visitors; the offers rooms only for those who may see them."""
 
 from __future__ import annotations
 
-from flask import session
-from flask_login import current_user
-from flask_socketio import join_room, leave_room
+from flask_socketio import join_room, leave_room, rooms
 
-from accounts.service import active_organization
 from core import clock
 from core.extensions import db, socketio
+from core.live import viewers_room
 from tenders.models import Tender
 
 
@@ -27,22 +26,33 @@ def _tender(data) -> Tender | None:
     return tender
 
 
+def _leave_tender_rooms(tender_id: int) -> None:
+    prefix = f"{tender_room(tender_id)}:"
+    for room in rooms():
+        if room == tender_room(tender_id) or room.startswith(prefix):
+            leave_room(room)
+
+
 @socketio.on("watch_tender")
 def watch_tender(data):
-    """Join a tender's room; the answer carries the current state, so a client that
-    reconnects corrects itself (deadline and the server's time for clock skew)."""
-    if not current_user.is_authenticated:
-        return {"ok": False, "error": "Log in to watch tenders live."}
+    """Join a tender's rooms as decided now (again after a visibility change); the answer
+    carries the current state, so a client that reconnects corrects itself (deadline,
+    status and the server's time for clock skew)."""
+    from accounts.sockets import viewer  # the connection's identity
+    from bids.offers import live_room  # bids builds on tenders, not the other way round
+
     tender = _tender(data)
     if tender is None:
         return {"ok": False, "error": "No such tender."}
+    _leave_tender_rooms(tender.id)  # what this connection may hear is decided afresh
     join_room(tender_room(tender.id))
-    from bids.offers import live_room  # bids builds on tenders, not the other way round
-
-    org, _ = active_organization(current_user, session.get("org_id"))
-    offers_room = live_room(tender, org)
-    if offers_room:
-        join_room(offers_room)
+    _, org = viewer()
+    offers_room = None
+    if org is not None:  # anonymous visitors: the public room only
+        join_room(viewers_room(tender.id, org.id))
+        offers_room = live_room(tender, org)
+        if offers_room:
+            join_room(offers_room)
     return {
         "ok": True,
         "tender_id": tender.id,
@@ -57,8 +67,8 @@ def watch_tender(data):
 
 @socketio.on("unwatch_tender")
 def unwatch_tender(data):
-    """Leave a tender's room."""
+    """Leave a tender's rooms."""
     tender = _tender(data)
     if tender is not None:
-        leave_room(tender_room(tender.id))
+        _leave_tender_rooms(tender.id)
     return {"ok": True}

@@ -1,15 +1,22 @@
 /*
  * Countdown to a tender's deadline, computed from the SERVER's time: the page carries
  * data-server-now, so a wrong clock on the user's computer does not shift the countdown.
- * Live pages may call window.Countdown.update(tenderId, newDeadlineIso, serverNowIso).
+ * Live pages may call window.Countdown.update(tenderId, newDeadlineIso, serverNowIso) and
+ * window.Countdown.setStatus(tenderId, status).
+ *
+ * Only the server closes bidding (the deadline may still move, and closing takes the
+ * platform a moment): at zero the countdown says the deadline is reached and waits; it says
+ * "bidding closed" once the server's status (data-status, or setStatus) is no longer
+ * "published".
  */
 (function () {
   "use strict";
 
   const timers = [];
 
-  function format(ms) {
-    if (ms <= 0) return "bidding closed";
+  function format(ms, status) {
+    if (status && status !== "published") return "bidding closed";
+    if (ms <= 0) return "deadline reached, waiting for the platform";
     const s = Math.floor(ms / 1000);
     const d = Math.floor(s / 86400);
     const hh = String(Math.floor((s % 86400) / 3600)).padStart(2, "0");
@@ -24,6 +31,7 @@
       deadline: Date.parse(el.dataset.deadline),
       skew: Date.parse(el.dataset.serverNow) - Date.now(),
       tender: el.dataset.tender,
+      status: el.dataset.status || "published",
     };
     timers.push(timer);
   }
@@ -31,19 +39,38 @@
   function tick() {
     timers.forEach((t) => {
       const left = t.deadline - (Date.now() + t.skew);
-      t.el.textContent = format(left);
-      t.el.classList.toggle("urgent", left > 0 && left < 30 * 60 * 1000);
-      t.el.classList.toggle("closed", left <= 0);
+      const closed = t.status !== "published";
+      t.el.textContent = format(left, t.status);
+      t.el.classList.toggle("urgent", !closed && left > 0 && left < 30 * 60 * 1000);
+      t.el.classList.toggle("waiting", !closed && left <= 0);
+      t.el.classList.toggle("closed", closed);
     });
+  }
+
+  function of(tenderId) {
+    return timers.filter((t) => t.tender === String(tenderId));
   }
 
   window.Countdown = {
     update(tenderId, deadlineIso, serverNowIso) {
-      timers.filter((t) => t.tender === String(tenderId)).forEach((t) => {
+      of(tenderId).forEach((t) => {
         t.deadline = Date.parse(deadlineIso);
         if (serverNowIso) t.skew = Date.parse(serverNowIso) - Date.now();
       });
       tick();
+    },
+    setStatus(tenderId, status) {
+      of(tenderId).forEach((t) => {
+        t.status = status;
+        t.el.dataset.status = status;
+      });
+      tick();
+    },
+    // Whether the deadline is reached while the server has not said bidding closed.
+    waiting(tenderId) {
+      return of(tenderId).some(
+        (t) => t.status === "published" && t.deadline - (Date.now() + t.skew) <= 0
+      );
     },
   };
 

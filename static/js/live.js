@@ -2,8 +2,12 @@
  * Live updates and small page behaviours that would otherwise need inline
  * handlers (forbidden by the Content Security Policy).
  *
- * - Connects to the same-origin Socket.IO server when <body data-live="1">
- *   and the vendored client (window.io) is loaded.
+ * - Connects to the same-origin Socket.IO server when <body data-live="1"> (a
+ *   logged-in user) or the page watches a tender (.countdown[data-tender]: anonymous
+ *   visitors get the tender's public pushes too), and the vendored client (window.io) is
+ *   loaded.
+ * - Live.order(current, incoming): how a push's sequence number compares with what the
+ *   page shows ("stale": ignore it, "next", or "gap": pushes were missed, resynchronise).
  * - Updates #unread-counter on the "notification" event.
  * - window.Live = {socket, on(event, fn)} lets page scripts subscribe to
  *   further events; subscriptions made before the socket exists are queued.
@@ -27,6 +31,16 @@
     },
   };
   window.Live = Live;
+
+  // Pushes carry a number that grows with each change of what they tell (the extension
+  // count, the offers version); two web processes may deliver them out of order.
+  Live.order = function (current, incoming) {
+    const next = Number(incoming);
+    if (!Number.isFinite(next)) return "stale";
+    if (current === null || current === undefined || !Number.isFinite(Number(current))) return "next";
+    if (next <= Number(current)) return "stale";
+    return next === Number(current) + 1 ? "next" : "gap";
+  };
 
   function setUnread(value) {
     const el = document.getElementById("unread-counter");
@@ -55,7 +69,9 @@
   Live.flash = showFlash;
 
   function connect() {
-    if (!document.body || document.body.dataset.live !== "1") return;
+    if (!document.body) return;
+    const watching = document.querySelector(".countdown[data-tender]");
+    if (document.body.dataset.live !== "1" && !watching) return;
     if (typeof window.io !== "function") return;
     const socket = window.io({ transports: ["websocket", "polling"] });
     Live.socket = socket;

@@ -1,19 +1,32 @@
 /*
- * The notice page, live: joins the tender's room, and when the deadline moves (the 30-minute
- * rule) updates the deadline text and the countdown at once, correcting for this computer's
- * clock with the server time sent along. On every (re)connect the current state is fetched.
+ * The notice page, live (anonymous visitors too): joins the tender's room, and when the
+ * deadline moves (the 30-minute rule) updates the deadline text and the countdown at once,
+ * correcting for this computer's clock with the server time sent along.
+ *
+ * Pushes may arrive out of order (two web processes) or be lost (Redis away): each carries
+ * a sequence (deadline_extended: the extension count; offer pushes: the offers version), a
+ * push older than what the page shows is ignored, and after a gap, a reconnect, a "resync"
+ * or a "visibility_changed" push the page asks the server for the current state again
+ * (watch_tender, which also decides which offer pushes this connection gets). Only the
+ * server's status says bidding closed: at the deadline the page asks again every few
+ * seconds until it does.
  */
 (function () {
   "use strict";
 
   const format = window.Platform.formatMoment;
+  const POLL_AT_DEADLINE_MS = 3000;
 
   function start() {
     const el = document.querySelector(".countdown[data-tender]");
     if (!el || !window.Live) return;
+    const Live = window.Live;
     const tenderId = Number(el.dataset.tender);
     const zone = el.dataset.timezone || "Europe/Moscow";
     const text = document.getElementById("deadline-text");
+    let extensions = Number(el.dataset.extensions || 0);
+    let offersVersion = null;
+    let status = el.dataset.status || "published";
 
     function apply(deadline, serverTime) {
       if (!deadline) return;
@@ -22,15 +35,43 @@
       el.dataset.deadline = deadline;
     }
 
-    window.Live.on("connect", () => {
-      window.Live.socket.emit("watch_tender", { tender_id: tenderId }, (state) => {
-        if (state && state.ok) {
+    function setStatus(next) {
+      if (!next || next === status) return;
+      status = next;
+      if (window.Countdown) window.Countdown.setStatus(tenderId, next);
+      const badge = document.getElementById("status-badge");
+      if (badge) {
+        badge.textContent = next.replace(/_/g, " ");
+        badge.className = "badge badge-" + next;
+      }
+    }
+
+    // The server's current state; what it says wins over any push received so far.
+    function watch() {
+      if (!Live.socket) return;
+      Live.socket.emit("watch_tender", { tender_id: tenderId }, (state) => {
+        if (!state || !state.ok) return;
+        if (Number(state.extensions) >= extensions) { // an older answer than a push: skip
+          extensions = Number(state.extensions);
           apply(state.deadline, state.server_time);
-          if (el.dataset.watching === "1") refetchOffers(); // a reconnect: pushes may be missed
-          el.dataset.watching = "1"; // live from now on (tests and styles can rely on it)
+          el.dataset.extensions = String(extensions);
         }
+        setStatus(state.status);
+        if (el.dataset.watching === "1") refetchOffers(); // again: pushes may be missed
+        el.dataset.watching = "1"; // live from now on (tests and styles can rely on it)
       });
+    }
+
+    Live.on("connect", watch); // the first connection and every reconnect
+    Live.on("resync", watch); // this process lost pushes (Redis away)
+    Live.on("visibility_changed", (event) => {
+      if (event && (event.tender_id === tenderId || event.tender_id === null)) watch();
     });
+    // At the deadline, ask until the server says whether bidding closed or the deadline moved.
+    window.setInterval(() => {
+      if (status === "published" && window.Countdown && window.Countdown.waiting(tenderId)) watch();
+    }, POLL_AT_DEADLINE_MS);
+
     // Offers moved (another bid, a revision, a withdrawal): fetch the offers section again as
     // the server renders it for this viewer (the server decides what this viewer may see).
     // At most one fetch per two seconds, however busy the tender is.
@@ -56,34 +97,49 @@
         }
       }, wait);
     }
-    ["offers_changed", "best_prices", "bid_activity"].forEach((name) =>
-      window.Live.on(name, (event) => {
-        if (event && event.tender_id === tenderId) refetchOffers();
+    ["offers_changed", "best_prices"].forEach((name) =>
+      Live.on(name, (event) => {
+        if (!event || event.tender_id !== tenderId) return;
+        if (event.version !== undefined) {
+          if (Live.order(offersVersion, event.version) === "stale") return; // older than shown
+          offersVersion = Number(event.version);
+        }
+        refetchOffers();
       })
     );
+    Live.on("bid_activity", (event) => {
+      if (event && event.tender_id === tenderId) refetchOffers();
+    });
 
-    window.Live.on("deadline_extended", (event) => {
+    Live.on("deadline_extended", (event) => {
       if (!event || event.tender_id !== tenderId) return;
+      const order = Live.order(extensions, event.extensions);
+      if (order === "stale") return; // an older extension than the one shown
+      extensions = Number(event.extensions);
+      el.dataset.extensions = String(extensions);
       apply(event.deadline, event.server_time);
-      if (window.Live.flash) {
-        window.Live.flash("The deadline was extended to " + format(event.deadline, zone) +
+      if (order === "gap") watch(); // an extension in between was missed: ask the server
+      if (Live.flash) {
+        Live.flash("The deadline was extended to " + format(event.deadline, zone) +
           " (an offer changed in the last minutes).", "info");
       }
     });
-    window.Live.on("tender_closed", (event) => {
-      if (!event || event.tender_id !== tenderId || !window.Live.flash) return;
-      window.Live.flash(event.status === "unsuccessful"
+    Live.on("tender_closed", (event) => {
+      if (!event || event.tender_id !== tenderId) return;
+      setStatus(event.status);
+      if (!Live.flash) return;
+      Live.flash(event.status === "unsuccessful"
         ? "Bidding closed: no valid bid stood at the deadline, the tender is unsuccessful."
         : "Bidding closed at " + format(event.deadline, zone) + " with " + event.participants +
           " participant(s). The customer now reviews the offers.", "info");
     });
-    window.Live.on("results_published", (event) => {
-      if (!event || event.tender_id !== tenderId || !window.Live.flash) return;
-      window.Live.flash("The results are published: reload the page to see them.", "info");
+    Live.on("results_published", (event) => {
+      if (!event || event.tender_id !== tenderId || !Live.flash) return;
+      Live.flash("The results are published: reload the page to see them.", "info");
     });
-    window.Live.on("results_corrected", (event) => {
-      if (!event || event.tender_id !== tenderId || !window.Live.flash) return;
-      window.Live.flash("The results were corrected (version " + event.version +
+    Live.on("results_corrected", (event) => {
+      if (!event || event.tender_id !== tenderId || !Live.flash) return;
+      Live.flash("The results were corrected (version " + event.version +
         "): reload the page to see them. Reason: " + event.reason, "info");
     });
   }

@@ -99,8 +99,11 @@ def submit_to_server(base: str, b: Bidder, tender_id: int, prices: dict[str, str
     api = requests.Session()
     api.headers.update(b.headers)
     body = offer(prices)
-    prepared = api.post(f"{base}/api/v1/tenders/{tender_id}/bid/prepare", json=body).json()
+    prepared = api.post(f"{base}/api/v1/tenders/{tender_id}/bid/prepare", json=body)
+    if prepared.status_code != 200:
+        return prepared  # refused: the caller's status check shows why
+    payload = prepared.json()["payload"]
     return api.post(
         f"{base}/api/v1/tenders/{tender_id}/bid/revisions",
-        json={**body, "key_id": b.key_id, "signature": sign(b.private_key, prepared["payload"])},
+        json={**body, "key_id": b.key_id, "signature": sign(b.private_key, payload)},
     )

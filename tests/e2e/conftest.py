@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -32,25 +34,9 @@ def _env(database_url, redis_url, smtp_port, workdir, async_mode, channel) -> di
     }
 
 
-@pytest.fixture()
-def server(request, app, database_url, redis_url, smtp_server, workdir):
-    """A real web process (serve.py) on a free port; yields (base_url, env). The parameter is
-    the async mode ("eventlet", as in production, or "threading"), or a dict of the async
-    mode under "mode" and further environment settings (e.g. {"JOBS_MODE": "inprocess"})."""
-    settings = request.param if isinstance(request.param, dict) else {"mode": request.param}
-    extra = {k: v for k, v in settings.items() if k != "mode"}
-    async_mode = settings["mode"]
-    env = (
-        _env(
-            database_url,
-            redis_url,
-            smtp_server.port,
-            workdir,
-            async_mode,
-            f"tenders-test-{uuid.uuid4().hex[:8]}",
-        )
-        | extra
-    )
+@contextlib.contextmanager
+def serving(env: dict, workdir: Path, label: str = ""):
+    """A serve.py process with this environment on a free port; yields its base URL."""
     port = free_port()
     log = open(workdir / f"server-{port}.log", "w+")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -71,9 +57,9 @@ def server(request, app, database_url, redis_url, smtp_server, workdir):
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.seek(0)
-                pytest.fail(f"server did not start ({async_mode}):\n{log.read()}")
+                pytest.fail(f"server did not start ({label}):\n{log.read()}")
             time.sleep(0.2)
-        yield base, env
+        yield base
     finally:
         proc.terminate()
         try:
@@ -84,4 +70,94 @@ def server(request, app, database_url, redis_url, smtp_server, workdir):
         output = log.read()
         log.close()
         if "Traceback" in output:  # shown with a failing test's captured output
-            print(f"--- server log ({async_mode}) ---\n{output[-20000:]}")
+            print(f"--- server log ({label}) ---\n{output[-20000:]}")
+
+
+@pytest.fixture()
+def server(request, app, database_url, redis_url, smtp_server, workdir):
+    """A real web process (serve.py) on a free port; yields (base_url, env). The parameter is
+    the async mode ("eventlet", as in production, or "threading"), or a dict of the async
+    mode under "mode" and further environment settings (e.g. {"JOBS_MODE": "inprocess"})."""
+    settings = request.param if isinstance(request.param, dict) else {"mode": request.param}
+    extra = {k: v for k, v in settings.items() if k != "mode"}
+    async_mode = settings["mode"]
+    env = (
+        _env(
+            database_url,
+            redis_url,
+            smtp_server.port,
+            workdir,
+            async_mode,
+            f"tenders-test-{uuid.uuid4().hex[:8]}",
+        )
+        | extra
+    )
+    with serving(env, workdir, async_mode) as base:
+        yield base, env
+
+
+@pytest.fixture()
+def second_server(server, workdir):
+    """Another web process on the same database and Socket.IO channel as `server`."""
+    _, env = server
+    with serving(env, workdir, "second") as base:
+        yield base
+
+
+PRIVATE_REDIS_PORTS = range(16390, 16400)  # this suite's own redis-server instances
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, which the test may stop and start again."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.port = self._free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    @staticmethod
+    def _free_port() -> int:
+        for port in PRIVATE_REDIS_PORTS:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) != 0:
+                    return port
+        pytest.fail(f"no free port for redis-server in {PRIVATE_REDIS_PORTS}")
+
+    def start(self) -> None:
+        """Start it (again) on its port, and wait until it answers."""
+        import redis
+
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if redis.Redis(port=self.port).ping():
+                    return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop it; its clients lose their connections."""
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture()
+def private_redis(workdir):
+    """A redis-server on a port of this suite's own (16390-16399)."""
+    instance = PrivateRedis(workdir)
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
