@@ -35,6 +35,17 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked production_layout run once, with PostgreSQL (the suite's SQLite run
+    leaves them to the PostgreSQL run, which `make test` always makes)."""
+    if config.getoption("--db") == "postgresql":
+        return
+    kept = [i for i in items if i.get_closest_marker("production_layout") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 def pytest_report_header(config):
     return f"database: {config.getoption('--db')}; redis: {REDIS_URL}"
 

@@ -31,7 +31,7 @@ from tests.e2e.conftest import _env
 from tests.e2e.faults_helpers import JobProcess, OwnRedis, wait_for
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.production_layout]
 
 
 @pytest.fixture()

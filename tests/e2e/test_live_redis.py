@@ -13,7 +13,7 @@ from tests.e2e.bidding_helpers import bidder, submit_to_server, tender_in_window
 from tests.e2e.conftest import _env, serving
 from tests.e2e.test_live_rooms import _socket, _until
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.production_layout]
 
 # Long enough for python-socketio's own backoff (1, 2, 4, 8, 16 s...) to wait 16 s more
 # after Redis is back; with core.live's cap the listener is back within 2 s.

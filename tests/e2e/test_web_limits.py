@@ -22,7 +22,10 @@ SMALL = {
     "WEB_BODY_TIMEOUT": "1",
     "WEB_BODY_MIN_RATE": "1000000",
 }
-pytestmark = pytest.mark.parametrize("server", [{"mode": "eventlet", **SMALL}], indirect=True)
+pytestmark = [
+    pytest.mark.parametrize("server", [{"mode": "eventlet", **SMALL}], indirect=True),
+    pytest.mark.production_layout,
+]
 
 
 def _connect(base: str, stack: ExitStack) -> socket.socket:
