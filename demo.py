@@ -204,6 +204,9 @@ def load_command() -> None:
     commit()
     if protocols:
         click.echo(f"Signed results protocols produced for {protocols} demo tender(s).")
+    if load_organization_change():
+        commit()
+        click.echo("OOO Metiz-Torg asks to become a customer too: the operator's queue shows it.")
     notified = notification_demo.load_inbox()
     commit()
     click.echo(f"{notified} notification(s) in the demo inboxes; supplier2 follows a tender.")
@@ -819,6 +822,25 @@ def load_results() -> int:
     finally:
         clock.reset()
     return 2
+
+
+def load_organization_change() -> bool:
+    """An accredited supplier asks to buy too and to rename itself: a change request that
+    waits for the operator (its old profile stays in force meanwhile)."""
+    from accounts.service import update_organization
+
+    user = db.session.execute(
+        select(User).where(User.email == "supplier2@demo.tenders")
+    ).scalar_one_or_none()
+    org = db.session.execute(
+        select(Organization).where(Organization.inn == "7813123450")
+    ).scalar_one_or_none()
+    if user is None or org is None or org.pending_change is not None or org.is_customer:
+        return False
+    update_organization(
+        user, org.id, {"name": "OOO Metiz-Torg Group", "roles": ["customer", "supplier"]}
+    )
+    return True
 
 
 def load_csv_bid() -> int:
