@@ -393,6 +393,18 @@ def _results_facts(tender: Tender, results: PublishedResults) -> ocds.ResultsFac
     """The published results with their versions (corrections) as plain data."""
     from tenders.correction import versions
 
+    found = tuple(
+        ocds.VersionFacts(
+            number=v.number,
+            published_at=v.published_at,
+            reason=v.reason,
+            changes=tuple(
+                ocds.Change(c["action"], c["participant"], c.get("lot"), c.get("reason", ""))
+                for c in v.changes
+            ),
+        )
+        for v in versions(tender)
+    )
     return ocds.ResultsFacts(
         published_at=results.published_at,
         units=results.units,
@@ -404,30 +416,22 @@ def _results_facts(tender: Tender, results: PublishedResults) -> ocds.ResultsFac
             for d in results.disqualifications
             if d.lot_number is not None
         },
-        versions=tuple(
-            ocds.VersionFacts(
-                number=v.number,
-                published_at=v.published_at,
-                reason=v.reason,
-                changes=tuple(
-                    ocds.Change(c["action"], c["participant"], c.get("lot"), c.get("reason", ""))
-                    for c in v.changes
-                ),
-            )
-            for v in versions(tender)
-        ),
-        offered=_offered(tender),
+        versions=found,
+        offered=_offered(tender, {c.participant for v in found for c in v.changes}),
     )
 
 
-def _offered(tender: Tender) -> dict[int, frozenset]:
+def _offered(tender: Tender, participants: set[int]) -> dict[int, frozenset]:
     """Participant number -> the units (lot, position or None) where it has an offer in the
-    results, valid or disqualified: the awards a correction about it changes."""
+    results, valid or disqualified: the awards a correction about it changes (read only for
+    the participants some correction named)."""
+    if not participants:
+        return {}
     rows = db.session.execute(
         select(Bid.participant_number, Award.lot_number, Award.position_number)
         .join(AwardOffer, AwardOffer.bid_id == Bid.id)
         .join(Award, Award.id == AwardOffer.award_id)
-        .where(Award.tender_id == tender.id)
+        .where(Award.tender_id == tender.id, Bid.participant_number.in_(participants))
     ).all()
     found: dict[int, set] = {}
     for participant, lot, position in rows:
