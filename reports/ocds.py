@@ -1,15 +1,30 @@
 """The OCDS export: a tender as an Open Contracting Data Standard release package (core 1.1
-with the lots and bid extensions). Pure: the service reads the database and passes plain
-objects (models or anything with the same attribute names).
+with the lots, bid and enquiries extensions: every field outside core comes from a declared
+extension). Pure: the service reads the database and passes plain objects (models or anything
+with the same attribute names).
 
 What is disclosed depends on the stage, never on who asks (the package is public data):
 
-- bidding (published, before the current deadline): the number of bidders only;
+- bidding (published, before the current deadline): the number of tenderers only;
 - closed (the deadline has passed, whether or not the close job ran; closed; unsuccessful):
   one bid detail per bidder and lot with status `pending` or `withdrawn`, no value, no name;
 - results (published): status `valid` / `disqualified` / `withdrawn`, value and tenderers,
   awards per position (per_position lots) or per lot (whole_lot lots), suppliers named;
 - cancelled (before the close): the notice only.
+
+`tender.numberOfTenderers` follows the standard ("the number of parties who submit a bid") at
+every stage that shows it: each organization that submitted a bid counts, one that withdrew it
+included (its bid detail says `withdrawn`), so the number never drops from one release to the
+next and, once names are disclosed, equals the length of `tender.tenderers` and of the parties
+with the role `tenderer`. The platform's own pages count the bids standing (withdrawn ones
+left out), so while bidding they may show fewer.
+
+A correction of published results (a new results version) makes the release an
+`awardUpdate`: each award whose ranking the correction changed (every position or whole lot in
+which a disqualified or reinstated participant had an offer) carries one OCDS 1.1 Amendment
+per such version (id, date, rationale = the customer's reason, description = the changes,
+amendsReleaseID/releaseID = the releases before and after; the deprecated `changes` is not
+used), and its date is that of the latest version that changed it.
 """
 
 from __future__ import annotations
@@ -28,6 +43,7 @@ OCDS_VERSION = "1.1"
 EXTENSIONS = (
     "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/master/extension.json",
     "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/master/extension.json",
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_enquiry_extension/master/extension.json",
 )
 ID_SCHEME = "RU-INN"  # org-id.guide: Russian taxpayer number
 TENDER_STATUS = {
@@ -52,15 +68,47 @@ class BidFacts:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One change a correction made: `disqualify` or `lift` a participant's disqualification,
+    for one lot or (lot None) the whole bid."""
+
+    action: str
+    participant: int
+    lot: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """One published version of the results: number 1 is the first publication, each later
+    one a correction with the customer's reason and its changes."""
+
+    number: int
+    published_at: dt.datetime
+    reason: str | None = None
+    changes: tuple[Change, ...] = ()
+
+
+UnitKey = tuple[int, str | None]  # (lot number, position number or None for a whole lot)
+
+
+@dataclass(frozen=True)
 class ResultsFacts:
     """Published results: the evaluation's units (positions.evaluation.UnitResult or the same
     shape) and the disqualifications (bid id -> reason for the whole bid; (bid id, lot) ->
-    reason for one lot)."""
+    reason for one lot); the versions, oldest first, and for each participant number the units
+    where it has an offer, valid or disqualified (what a correction's change touches)."""
 
     published_at: dt.datetime
     units: tuple = ()
     disqualified: Mapping[int, str] = field(default_factory=dict)
     disqualified_lots: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    versions: tuple[VersionFacts, ...] = ()
+    offered: Mapping[int, frozenset[UnitKey]] = field(default_factory=dict)
+
+    @property
+    def corrected(self) -> bool:
+        return len(self.versions) > 1
 
 
 @dataclass(frozen=True)
@@ -156,6 +204,16 @@ def _ref(org) -> dict:
     return {"id": party_id(org), "name": org.name}
 
 
+def tenderers(src: Source) -> list:
+    """The organizations that submitted a bid (an accepted revision), withdrawn ones included,
+    each once, by participant number: OCDS `tender.tenderers`."""
+    found: dict[str, object] = {}
+    for b in sorted(src.bids, key=lambda b: b.participant_number):
+        if b.lot_totals:
+            found.setdefault(party_id(b.organization), b.organization)
+    return list(found.values())
+
+
 # -- tender ------------------------------------------------------------------------------------
 
 
@@ -205,7 +263,7 @@ def _lot_status(lot, tender_status: str, results: ResultsFacts | None) -> str:
     return "complete"
 
 
-def _tender(src: Source, phase: str, bidders: int) -> dict:
+def _tender(src: Source, phase: str) -> dict:
     t, currency = src.tender, src.tender.currency
     any_scored = any(_scored(lot) for lot in src.lots)
     return {
@@ -242,12 +300,8 @@ def _tender(src: Source, phase: str, bidders: int) -> dict:
             }
             for i, q in enumerate(src.questions, 1)
         ],
-        "numberOfTenderers": bidders if phase != "cancelled" else None,
-        "tenderers": (
-            [_ref(b.organization) for b in src.bids if b.status == "active"]
-            if phase == "results"
-            else []
-        ),
+        "numberOfTenderers": len(tenderers(src)) if phase != "cancelled" else None,
+        "tenderers": [_ref(org) for org in tenderers(src)] if phase == "results" else [],
         "lots": [
             {
                 "id": str(lot.number),
@@ -315,6 +369,53 @@ def _award_items(unit, lot, by_number: Mapping[str, object], currency: str) -> l
     return items
 
 
+def release_id(number: str, phase: str, date: dt.datetime) -> str:
+    """The release's id: the tender, its stage and when the state it describes came about."""
+    return f"{number}-{phase}-{date.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+
+
+def touched(change: Change, offered: Mapping[int, frozenset[UnitKey]]) -> set[UnitKey]:
+    """The units whose ranking a change altered: those where the disqualified or reinstated
+    participant has an offer (in the lot named, or in every lot)."""
+    units = offered.get(change.participant, ())
+    return {u for u in units if change.lot is None or u[0] == change.lot}
+
+
+def _change_text(c: Change) -> str:
+    verb = "disqualified" if c.action == "disqualify" else "reinstated"
+    scope = f" for lot {c.lot}" if c.lot is not None else ""
+    return f"participant {c.participant} {verb}{scope}: {c.reason}"
+
+
+def _amendments(number: str, results: ResultsFacts, key: UnitKey) -> list[dict]:
+    """One OCDS 1.1 Amendment per results version that changed this award's ranking."""
+    found = []
+    for before, after in zip(results.versions, results.versions[1:], strict=False):
+        changes = [c for c in after.changes if key in touched(c, results.offered)]
+        if not changes:
+            continue
+        found.append(
+            {
+                "id": f"results-v{after.number}",
+                "date": iso(after.published_at),
+                "rationale": after.reason,
+                "description": f"Results version {after.number} supersedes version "
+                f"{before.number}: " + "; ".join(_change_text(c) for c in changes) + ".",
+                "amendsReleaseID": release_id(number, "results", before.published_at),
+                "releaseID": release_id(number, "results", after.published_at),
+            }
+        )
+    return found
+
+
+def _award_date(results: ResultsFacts, amendments: list[dict]) -> str | None:
+    """When the award was decided: the latest version that changed it, else the first."""
+    if amendments:
+        return amendments[-1]["date"]
+    first = results.versions[0].published_at if results.versions else results.published_at
+    return iso(first)
+
+
 def _awards(src: Source, phase: str) -> list[dict]:
     results = src.results
     if phase != "results" or results is None:
@@ -329,6 +430,7 @@ def _awards(src: Source, phase: str) -> list[dict]:
         key = f"L{unit.lot_number}" + (f"-P{unit.position_number}" if unit.position_number else "")
         winner = unit.winner if unit.status == "awarded" else None
         bidder = participants.get(winner.bid_id) if winner else None
+        amendments = _amendments(number, results, (unit.lot_number, unit.position_number))
         awards.append(
             {
                 "id": f"{number}-{key}",
@@ -337,7 +439,7 @@ def _awards(src: Source, phase: str) -> list[dict]:
                 + f": {lot.title}",
                 "description": None if winner else "No valid offer.",
                 "status": "active" if winner else "unsuccessful",
-                "date": iso(results.published_at),
+                "date": _award_date(results, amendments),
                 "value": value(winner.total, currency) if winner else None,
                 "suppliers": [_ref(bidder.organization)] if bidder else [],
                 "items": _award_items(unit, lot, positions, currency),
@@ -345,30 +447,30 @@ def _awards(src: Source, phase: str) -> list[dict]:
                 "relatedBids": (
                     [bid_id(number, bidder.participant_number, unit.lot_number)] if bidder else []
                 ),
+                "amendments": amendments,
             }
         )
     return awards
 
 
 def _parties(src: Source, phase: str, awards: list[dict]) -> list[dict]:
-    parties = [_party(src.customer, ("buyer", "procuringEntity"))]
-    if phase != "results":
-        return parties
-    winners = {s["id"] for a in awards for s in a["suppliers"]}
-    seen = set()
-    for b in sorted(src.bids, key=lambda b: b.participant_number):
-        pid = party_id(b.organization)
-        if pid in seen or pid == parties[0]["id"]:
-            continue
-        seen.add(pid)
-        roles = ["tenderer"] + (["supplier"] if pid in winners else [])
-        parties.append(_party(b.organization, roles))
-    return parties
-
-
-def _tag(t, phase: str) -> list[str]:
+    roles: dict[str, tuple[object, set[str]]] = {
+        party_id(src.customer): (src.customer, {"buyer", "procuringEntity"})
+    }
     if phase == "results":
-        return ["award"]
+        winners = {s["id"] for a in awards for s in a.get("suppliers", ())}
+        for org in tenderers(src):
+            pid = party_id(org)
+            found = roles.setdefault(pid, (org, set()))[1]
+            found.update(["tenderer"] + (["supplier"] if pid in winners else []))
+    return [_party(org, r) for org, r in roles.values()]
+
+
+def _tag(src: Source, phase: str) -> list[str]:
+    t = src.tender
+    if phase == "results":
+        corrected = src.results is not None and src.results.corrected
+        return ["awardUpdate"] if corrected else ["award"]
     if phase == "cancelled":
         return ["tenderCancellation"]
     if phase == "closed":
@@ -394,17 +496,16 @@ def release(src: Source, *, prefix: str, now: dt.datetime) -> dict:
     phase = stage(t.status, t.bid_deadline, now)
     awards = _awards(src, phase)
     date = release_date(src, phase)
-    bidders = sum(1 for b in src.bids if b.status == "active")
     doc = {
         "ocid": f"{prefix}-{t.number}",
-        "id": f"{t.number}-{phase}-{date.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}",
+        "id": release_id(t.number, phase, date),
         "date": iso(date),
-        "tag": _tag(t, phase),
+        "tag": _tag(src, phase),
         "initiationType": "tender",
         "language": "ru",
         "parties": _parties(src, phase, awards),
         "buyer": _ref(src.customer),
-        "tender": _tender(src, phase, bidders),
+        "tender": _tender(src, phase),
         "bids": _bids(src, phase),
         "awards": awards,
     }

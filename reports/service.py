@@ -35,6 +35,7 @@ from signatures.models import SigningKey
 from signatures.payloads import utc_timestamp
 from tenders import service as tenders
 from tenders.models import Lot, Question, Tender
+from tenders.result_models import Award, AwardOffer
 
 PROTOCOL = "results_protocol"
 MAX_PDF_BYTES = 512 * 1024 * 1024
@@ -384,23 +385,58 @@ def ocds_source(tender: Tender) -> ocds.Source:
         bids=tuple(_bid_facts(tender)),
         questions=tuple(questions),
         questions_asked=asked,
-        results=(
-            ocds.ResultsFacts(
-                published_at=results.published_at,
-                units=results.units,
-                disqualified={
-                    d.bid_id: d.reason for d in results.disqualifications if d.lot_number is None
-                },
-                disqualified_lots={
-                    (d.bid_id, d.lot_number): d.reason
-                    for d in results.disqualifications
-                    if d.lot_number is not None
-                },
-            )
-            if results
-            else None
-        ),
+        results=_results_facts(tender, results) if results else None,
     )
+
+
+def _results_facts(tender: Tender, results: PublishedResults) -> ocds.ResultsFacts:
+    """The published results with their versions (corrections) as plain data."""
+    from tenders.correction import versions
+
+    found = tuple(
+        ocds.VersionFacts(
+            number=v.number,
+            published_at=v.published_at,
+            reason=v.reason,
+            changes=tuple(
+                ocds.Change(c["action"], c["participant"], c.get("lot"), c.get("reason", ""))
+                for c in v.changes
+            ),
+        )
+        for v in versions(tender)
+    )
+    return ocds.ResultsFacts(
+        published_at=results.published_at,
+        units=results.units,
+        disqualified={
+            d.bid_id: d.reason for d in results.disqualifications if d.lot_number is None
+        },
+        disqualified_lots={
+            (d.bid_id, d.lot_number): d.reason
+            for d in results.disqualifications
+            if d.lot_number is not None
+        },
+        versions=found,
+        offered=_offered(tender, {c.participant for v in found for c in v.changes}),
+    )
+
+
+def _offered(tender: Tender, participants: set[int]) -> dict[int, frozenset]:
+    """Participant number -> the units (lot, position or None) where it has an offer in the
+    results, valid or disqualified: the awards a correction about it changes (read only for
+    the participants some correction named)."""
+    if not participants:
+        return {}
+    rows = db.session.execute(
+        select(Bid.participant_number, Award.lot_number, Award.position_number)
+        .join(AwardOffer, AwardOffer.bid_id == Bid.id)
+        .join(Award, Award.id == AwardOffer.award_id)
+        .where(Award.tender_id == tender.id, Bid.participant_number.in_(participants))
+    ).all()
+    found: dict[int, set] = {}
+    for participant, lot, position in rows:
+        found.setdefault(participant, set()).add((lot, position))
+    return {p: frozenset(units) for p, units in found.items()}
 
 
 def _bid_facts(tender: Tender) -> list[ocds.BidFacts]:

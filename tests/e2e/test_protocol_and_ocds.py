@@ -85,7 +85,9 @@ def test_ocds_discloses_by_stage(app, client, auction):
     package, text = _ocds(client, tender["id"])
     release = package["releases"][0]
     assert release["ocid"] == f"ocds-000000-{tender['number']}"
-    assert release["tender"]["numberOfTenderers"] == 2  # Gamma withdrew
+    # OCDS counts the parties who submit a bid: Gamma submitted, then withdrew (the notice
+    # counts the 2 standing bids).
+    assert release["tender"]["numberOfTenderers"] == 3
     assert release["tender"]["tenderPeriod"]["endDate"] == (
         dt.datetime.fromisoformat(tender["bid_deadline"]).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
@@ -124,6 +126,47 @@ def test_ocds_discloses_by_stage(app, client, auction):
     assert winner["relatedLots"] == ["1"] and len(winner["relatedBids"]) == 1
     assert awards["L2"]["value"]["amount"] == 38020  # 40 x 950.50
     assert awards["L1-P2"]["suppliers"][0]["name"] == "ООО «Альфа»"
+    tenderers = [t["name"] for t in release["tender"]["tenderers"]]
+    assert tenderers == ["ООО «Альфа»", "АО «Бета»", "ООО «Гамма»"]
+    assert release["tender"]["numberOfTenderers"] == 3
+    roles = {p["name"]: p["roles"] for p in release["parties"]}
+    assert roles["ООО «Гамма»"] == ["tenderer"] and roles["АО «Бета»"] == ["tenderer"]
+    assert all("amendments" not in a for a in release["awards"])
+
+
+def test_ocds_after_a_results_correction(app, client, auction):
+    tender, customer = auction["tender"], auction["customer"]
+    close_and_publish(app, client, auction, disqualify=("beta", 1, "Нет сертификата"))
+    first, _ = _ocds(client, tender["id"])
+    first_id = first["releases"][0]["id"]
+    alfa = client.get(f"/api/v1/tenders/{tender['id']}/bid", headers=auction["alfa"].headers)
+    reason = "Жалоба: сертификат на муфты участника недействителен"
+    change = {
+        "action": "disqualify",
+        "participant": alfa.get_json()["participant_number"],
+        "lot": 2,
+        "reason": "Сертификат на муфты отозван",
+    }
+    clock.advance(dt.timedelta(hours=2))
+    resp = client.post(
+        f"/api/v1/tenders/{tender['id']}/results/corrections",
+        json={"reason": reason, "changes": [change]},
+        headers=customer.headers,
+    )
+    assert resp.status_code == 201, resp.get_json()
+    package, _ = _ocds(client, tender["id"])
+    release = package["releases"][0]
+    assert release["tag"] == ["awardUpdate"] and release["id"] != first_id
+    awards = {a["id"].removeprefix(f"{tender['number']}-"): a for a in release["awards"]}
+    (amendment,) = awards["L2"]["amendments"]
+    assert amendment["id"] == "results-v2" and amendment["rationale"] == reason
+    assert amendment["date"] == release["date"] == awards["L2"]["date"]
+    assert "disqualified for lot 2: Сертификат на муфты отозван" in amendment["description"]
+    assert (amendment["amendsReleaseID"], amendment["releaseID"]) == (first_id, release["id"])
+    assert awards["L2"]["status"] == "unsuccessful"  # Alfa was the only bidder for lot 2
+    for untouched in ("L1-P1", "L1-P2"):  # lot 1 was not corrected
+        assert "amendments" not in awards[untouched]
+        assert awards[untouched]["date"] == first["releases"][0]["date"]
 
 
 def test_signed_protocol_and_audit(app, client, auction):
