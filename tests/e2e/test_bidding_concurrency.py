@@ -52,6 +52,24 @@ def _tender(app, client) -> int:
     return tender["id"]
 
 
+def _together(calls: list[tuple], timeout: float) -> None:
+    """Run each (function, *args) in a thread of its own, all let go at once by a barrier;
+    fail if any still runs after `timeout` seconds in all (the safety net)."""
+    start = threading.Barrier(len(calls))
+
+    def run(fn, *args) -> None:
+        start.wait(timeout=timeout)
+        fn(*args)
+
+    threads = [threading.Thread(target=run, args=call, daemon=True) for call in calls]
+    for t in threads:
+        t.start()
+    give_up = time.monotonic() + timeout
+    for t in threads:
+        t.join(timeout=max(give_up - time.monotonic(), 0))
+    assert not [t for t in threads if t.is_alive()], f"still running after {timeout} s"
+
+
 def _hammer(app, b, tender_id: int, acknowledged: list, errors: list) -> None:
     client = app.test_client()
     price = Decimal("1000.00") - Decimal(b.key_id % 97)
@@ -108,14 +126,7 @@ def test_revisions_racing_the_close(app):
     bidders = [bidder(app, client) for _ in range(BIDDERS)]
     acknowledged: list[str] = []
     errors: list = []
-    threads = [
-        threading.Thread(target=_hammer, args=(app, b, tender_id, acknowledged, errors))
-        for b in bidders
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    _together([(_hammer, app, b, tender_id, acknowledged, errors) for b in bidders], 60)
     assert errors == []
     revisions = _replay_holds(app, tender_id)
     stored = {r.payload_hash for r in revisions}
@@ -150,13 +161,7 @@ def test_changes_that_all_move_the_deadline_race_through_a_green_web_process(app
                 return
             acknowledged.append(resp.json()["payload_hash"])
 
-    threads = [
-        threading.Thread(target=revise, args=(b, 1000 + 10 * i)) for i, b in enumerate(bidders)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    _together([(revise, b, 1000 + 10 * i) for i, b in enumerate(bidders)], 120)
     assert errors == []
     revisions = _replay_holds(app, tender["id"])
     assert sorted(r.payload_hash for r in revisions) == sorted(acknowledged)
@@ -164,31 +169,61 @@ def test_changes_that_all_move_the_deadline_race_through_a_green_web_process(app
 
 
 @contextlib.contextmanager
-def _lock_held_elsewhere(app, tender_id: int, seconds: float):
-    """Another connection holds the tender's row lock, and lets it go after `seconds`."""
+def _lock_held_elsewhere(app, tender_id: int, until):
+    """Another connection holds the tender's row lock, and lets it go once until(engine)
+    returns (from a thread of its own); yields a list that then holds what until returned
+    (False: it gave up waiting, the safety net)."""
     with app.app_context():
         holder = create_engine(db.engine.url.render_as_string(hide_password=False))
+    released: list[bool] = []
+
+    def release(other) -> None:
+        released.append(until(holder))
+        other.rollback()
+
     try:
         with holder.connect() as other:
             other.execute(text("SELECT 1 FROM tenders WHERE id = :i FOR UPDATE"), {"i": tender_id})
-            releaser = threading.Timer(seconds, other.rollback)
+            releaser = threading.Thread(target=release, args=(other,), daemon=True)
             releaser.start()
             try:
-                yield
+                yield released
             finally:
-                releaser.join()
+                releaser.join(timeout=60)
     finally:
         holder.dispose()
 
 
-def _timed_submit(app, client, b, tender_id: int, price: str, minutes: int):
-    """Submit `minutes` after now (the clock moved there and back): (response, seconds)."""
+_WAITING_PAST = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    " AND datname = current_database()"
+    " AND clock_timestamp() - query_start > make_interval(secs => CAST(:s AS float8))"
+)
+
+
+def _waiting_past(ms: int, timeout: float = 30):
+    """until for _lock_held_elsewhere: once a session has waited for a lock longer than `ms`,
+    as PostgreSQL sees it (False if none has within `timeout` seconds)."""
+
+    def until(engine) -> bool:
+        give_up = time.monotonic() + timeout
+        with engine.connect() as conn:
+            while time.monotonic() < give_up:
+                if conn.execute(_WAITING_PAST, {"s": ms / 1000}).scalar_one():
+                    return True
+                conn.rollback()  # the next read sees pg_stat_activity afresh
+                time.sleep(0.002)  # a poll interval, not a wait for the outcome
+        return False
+
+    return until
+
+
+def _submit_at(app, client, b, tender_id: int, price: str, minutes: int):
+    """Submit `minutes` after now (the clock moved there and back)."""
     with app.app_context():
         clock.advance(dt.timedelta(minutes=minutes))
         try:
-            started = time.monotonic()
-            resp = submit(client, b, tender_id, offer({"1": price}))
-            return resp, time.monotonic() - started
+            return submit(client, b, tender_id, offer({"1": price}))
         finally:
             clock.advance(-dt.timedelta(minutes=minutes))
 
@@ -207,6 +242,7 @@ def test_a_tender_lock_held_too_long_elsewhere_is_waited_for_the_cooperative_way
     b = bidder(app, client)
     assert submit(client, b, tender["id"], offer({"1": "100.00"})).status_code == 201  # D + 30
     gave_up: list = []
+    given_up = threading.Event()
     real = service._under_lock
 
     def spy(*args):
@@ -214,21 +250,27 @@ def test_a_tender_lock_held_too_long_elsewhere_is_waited_for_the_cooperative_way
             return real(*args)
         except LockWaitTooLong as error:
             gave_up.append(error)
+            given_up.set()
             raise
 
     monkeypatch.setattr(service, "_under_lock", spy)
-    with _lock_held_elsewhere(app, tender["id"], 0.6):
-        resp, waited = _timed_submit(app, client, b, tender["id"], "99.00", minutes=35)
+    # The holder lets go only once the section has given up: the revision, stored after,
+    # waited for the release on the locked path.
+    with _lock_held_elsewhere(app, tender["id"], lambda _: given_up.wait(30)) as released:
+        resp = _submit_at(app, client, b, tender["id"], "99.00", minutes=35)
+    assert released == [True] and len(gave_up) == 1
     assert resp.status_code == 201, resp.get_json()
-    assert len(gave_up) == 1 and waited >= 0.5  # gave up, then waited for the release
     assert resp.get_json()["extended"]  # to now + 70 min
 
-    # Marked busy: a wait past LOCK_WAIT_MS but within LOCK_WAIT_COOPERATIVE_MS is waited out.
-    assert service.LOCK_WAIT_MS / 1000 < 0.15 < service.LOCK_WAIT_COOPERATIVE_MS / 1000
-    with _lock_held_elsewhere(app, tender["id"], 0.15):
-        resp, waited = _timed_submit(app, client, b, tender["id"], "98.00", minutes=45)
+    # Marked busy: a wait past LOCK_WAIT_MS (but within LOCK_WAIT_COOPERATIVE_MS) is waited
+    # out; the holder lets go once PostgreSQL shows the revision waiting halfway between.
+    assert service.LOCK_WAIT_MS < service.LOCK_WAIT_COOPERATIVE_MS
+    until = _waiting_past((service.LOCK_WAIT_MS + service.LOCK_WAIT_COOPERATIVE_MS) // 2)
+    with _lock_held_elsewhere(app, tender["id"], until) as released:
+        resp = _submit_at(app, client, b, tender["id"], "98.00", minutes=45)
+    assert released == [True] and len(gave_up) == 1  # waited past LOCK_WAIT_MS, no give-up
     assert resp.status_code == 201, resp.get_json()
-    assert len(gave_up) == 1 and waited >= 0.1 and resp.get_json()["extended"]
+    assert resp.get_json()["extended"]
     revisions = _replay_holds(app, tender["id"])
     assert [r.payload_hash for r in revisions][-1] == resp.get_json()["payload_hash"]
 
@@ -279,13 +321,7 @@ def test_the_chain_order_is_the_order_of_the_moments(app):
                 errors.append((resp.status_code, resp.get_json()))
                 return
 
-    threads = [
-        threading.Thread(target=revise, args=(b, tenders[i % 2])) for i, b in enumerate(bidders)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    _together([(revise, b, tenders[i % 2]) for i, b in enumerate(bidders)], 120)
     assert errors == []
     for tender_id in tenders:
         assert _chain_disorder(app, tender_id) == []

@@ -1,12 +1,15 @@
 """Who may not do what: every refusal answers 4xx and changes nothing."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accounts.models import ApiToken, Organization
-from accounts.service import create_token, require_accredited, revoke_token
-from core.errors import Forbidden
+from accounts.service import create_token, revoke_token
+from bids.models import Bid, BidRevision
 from core.transaction import commit
+from tenders.models import Tender
+from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.bidding_helpers import bidder, offer, sign, submit, tender_in_window
 from tests.e2e.helpers import csrf_of, login
 from tests.factories import PASSWORD, make_org, make_user
 
@@ -22,14 +25,81 @@ def test_unconfirmed_user_cannot_log_in(client, db):
     assert client.get("/cabinet").status_code == 302  # still anonymous
 
 
-def test_unaccredited_organization_cannot_publish_or_bid(app, db):
-    pending = make_org(accreditation_status="pending")
-    rejected = make_org(accreditation_status="rejected")
-    supplier_only = make_org(is_customer=False)
-    for org, role in ((pending, "supplier"), (rejected, "customer"), (supplier_only, "customer")):
-        with pytest.raises(Forbidden):
-            require_accredited(org, role)
-    assert require_accredited(make_org(), "supplier")
+def _refused(resp, why: str) -> None:
+    """A 403 'forbidden' whose message says why (which status, or which role is missing)."""
+    assert resp.status_code == 403, resp.get_json()
+    error = resp.get_json()["error"]
+    assert error["code"] == "forbidden" and why in error["message"], error
+
+
+def _now(db, org_id: int, **fields) -> None:
+    """The organization changes after the fact (e.g. its accreditation is under review again)."""
+    org = db.session.get(Organization, org_id)
+    for field, value in fields.items():
+        setattr(org, field, value)
+    commit()
+
+
+def _count(db, model, where) -> int:
+    return db.session.execute(select(func.count()).select_from(model).where(where)).scalar_one()
+
+
+@pytest.mark.parametrize(
+    ("org", "why"),
+    [
+        ({"accreditation_status": "pending"}, "not accredited (status: pending)"),
+        ({"accreditation_status": "rejected"}, "not accredited (status: rejected)"),
+        ({"is_customer": False, "is_supplier": True}, "not registered as a customer"),
+    ],
+    ids=["pending", "rejected", "supplier_only"],
+)
+def test_unaccredited_customer_cannot_draft_or_publish(app, client, db, org, why):
+    # Drafted while accredited; then the organization is no longer an accredited customer.
+    customer = caller(app)
+    draft = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers)
+    assert draft.status_code == 201, draft.get_json()
+    tender_id = draft.get_json()["id"]
+    _now(db, customer.org_id, **org)
+    resp = client.post(f"/api/v1/tenders/{tender_id}/publish", headers=customer.headers)
+    _refused(resp, why)
+    db.session.expire_all()
+    tender = db.session.get(Tender, tender_id)
+    assert tender.status == "draft" and tender.published_at is None
+    # Nor may it store a new draft.
+    before = _count(db, Tender, Tender.customer_id == customer.org_id)
+    _refused(client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers), why)
+    assert _count(db, Tender, Tender.customer_id == customer.org_id) == before
+
+
+@pytest.mark.parametrize(
+    ("org", "why"),
+    [
+        ({"accreditation_status": "pending"}, "not accredited (status: pending)"),
+        ({"accreditation_status": "rejected"}, "not accredited (status: rejected)"),
+        ({"is_supplier": False, "is_customer": True}, "not registered as a supplier"),
+    ],
+    ids=["pending", "rejected", "customer_only"],
+)
+def test_unaccredited_supplier_cannot_bid(app, client, db, org, why):
+    tender = tender_in_window(app, client, minutes=120)
+    b = bidder(app, client)  # its key is registered while accredited
+    url = f"/api/v1/tenders/{tender['id']}/bid"
+    body = offer({"1": "100.00"})
+    # Prepared and signed while accredited, submitted once it no longer is.
+    prepared = client.post(f"{url}/prepare", json=body, headers=b.headers)
+    assert prepared.status_code == 200, prepared.get_json()
+    signed = {
+        **body,
+        "key_id": b.key_id,
+        "signature": sign(b.private_key, prepared.json["payload"]),
+    }
+    _now(db, b.who.org_id, **org)
+    _refused(client.post(f"{url}/revisions", json=signed, headers=b.headers), why)
+    _refused(submit(client, b, tender["id"], body), why)  # nor can it prepare a new one
+    db.session.expire_all()
+    assert _count(db, Bid, Bid.tender_id == tender["id"]) == 0
+    bids = select(Bid.id).where(Bid.tender_id == tender["id"])
+    assert _count(db, BidRevision, BidRevision.bid_id.in_(bids)) == 0
 
 
 def test_someone_elses_organization(app, client, db):

@@ -19,6 +19,16 @@ from tests.factories import PASSWORD, make_org, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.live
+# How long a "nothing arrives" check waits for the unwanted event (see where it is used).
+NOTHING_WAIT = 1.0
+
+
+def _queued(redis_url: str) -> list[str]:
+    """The jobs waiting in the default queue (what no worker has run yet), by path."""
+    from redis import Redis
+    from rq import Queue
+
+    return [job.args[0] for job in Queue("default", connection=Redis.from_url(redis_url)).jobs]
 
 
 def _browser_login(base: str, email: str) -> requests.Session:
@@ -69,7 +79,13 @@ def test_event_from_rq_job_reaches_logged_in_socket_client(app, server, smtp_ser
             allow_redirects=False,
         )
         assert resp.status_code == 302
-        assert received.empty()  # nothing is pushed until a worker runs the job
+        # Nothing is pushed until a worker runs the job: the job waits in Redis, and no
+        # event comes within a bounded wait. Bounded because "never" cannot be awaited; a
+        # push from the web process itself (at its commit, or from a thread soon after)
+        # would arrive well within this second.
+        assert "accounts.jobs.push_accreditation" in _queued(env["REDIS_URL"])
+        with pytest.raises(queue.Empty):
+            received.get(timeout=NOTHING_WAIT)
 
         # A real RQ worker process (no monkey-patching) runs the job and emits via Redis.
         worker = subprocess.run(

@@ -6,6 +6,13 @@ from tests.e2e.helpers import csrf_of, login
 from tests.factories import make_org, make_user
 
 
+def _logged_in(client, email: str):
+    """Log in and check it worked (to the cabinet), so no test goes on as an anonymous one."""
+    resp = login(client, email)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/cabinet", resp.status_code
+    return resp
+
+
 def test_security_headers_and_strict_csp(client):
     resp = client.get("/login")
     csp = resp.headers["Content-Security-Policy"]
@@ -22,9 +29,11 @@ def test_pages_carry_no_inline_script_or_style(client, db):
     import re
 
     user = make_user(make_org())
-    login(client, user.email)
+    _logged_in(client, user.email)
     for url in ("/", "/login", "/register", "/cabinet", "/members", "/tokens"):
-        html = client.get(url).get_data(as_text=True)
+        page = client.get(url)
+        assert page.status_code == 200, url  # the page itself, not a redirect to /login
+        html = page.get_data(as_text=True)
         # Inline code is forbidden; JSON data islands (never executed) are allowed.
         inline = r'<script(?![^>]*\bsrc=)(?![^>]*type="application/json")[^>]*>'
         assert not re.search(inline, html), url
@@ -33,7 +42,7 @@ def test_pages_carry_no_inline_script_or_style(client, db):
 
 def test_session_cookie_flags(client, db):
     user = make_user(make_org())
-    resp = login(client, user.email)
+    resp = _logged_in(client, user.email)
     cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -124,7 +133,7 @@ def test_redirect_after_login_keeps_a_local_path(client, db):
 def test_switching_organization_returns_only_to_this_site(client, db, referrer, expected):
     org = make_org()
     user = make_user(org)
-    login(client, user.email)
+    _logged_in(client, user.email)
     resp = client.post(
         "/switch-org",
         data={"org_id": org.id, "csrf_token": csrf_of(client, "/cabinet")},
