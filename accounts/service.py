@@ -11,7 +11,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.exc import IntegrityError
@@ -40,7 +40,7 @@ from audit.service import record
 from core import clock, jobs, live
 from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db
-from core.http import base_url
+from core.http import external_url
 from core.transaction import lock
 from notifications.delivery import add_to_inbox
 from notifications.service import queue_mail
@@ -94,10 +94,6 @@ def read_link_token(purpose: str, token: str, max_age: int) -> dict:
         raise Invalid("This link has expired; ask for a new one.") from None
     except BadSignature:
         raise Invalid("This link is not valid.") from None
-
-
-def _link(endpoint: str, **values) -> str:
-    return base_url() + url_for(endpoint, **values)
 
 
 def normalize_email(email: str) -> str:
@@ -207,8 +203,8 @@ def _mail_registration_attempt(user: User) -> None:
         subject="Someone tried to register with your address",
         user_id=user.id,
         user=user,
-        login_link=_link("accounts.login"),
-        link=_link("accounts.reset_password", token=token),
+        login_link=external_url("accounts.login"),
+        link=external_url("accounts.reset_password", token=token),
     )
 
 
@@ -230,7 +226,7 @@ def send_confirmation(user: User) -> None:
         subject="Confirm your email",
         user_id=user.id,
         user=user,
-        link=_link("accounts.confirm_email", token=token),
+        link=external_url("accounts.confirm_email", token=token),
     )
 
 
@@ -328,7 +324,7 @@ def request_password_reset(email: str) -> None:
         subject="Reset your password",
         user_id=user.id,
         user=user,
-        link=_link("accounts.reset_password", token=token),
+        link=external_url("accounts.reset_password", token=token),
     )
 
 
@@ -581,7 +577,7 @@ def _tell_members(org: Organization, template: str, *, subject, inbox_key, paylo
             subject=subject,
             user_id=m.user_id,
             org=org,
-            link=_link("accounts.cabinet"),
+            link=external_url("accounts.cabinet"),
             **context,
         )
         add_to_inbox(m.user_id, "accreditation.decided", inbox_key, payload, mail.id)
@@ -687,7 +683,7 @@ def invite(inviter: User, org_id: int, email: str, role: str) -> Invitation:
         subject=f"Invitation to {inv.organization.name}",
         inviter=inviter,
         org=inv.organization,
-        link=_link("accounts.accept_invite", token=token),
+        link=external_url("accounts.accept_invite", token=token),
     )
     return inv
 

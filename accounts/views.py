@@ -472,38 +472,41 @@ def _operator_page(status: int = 200, errors: dict | None = None):
 @operator_required
 def operator_decide(org_id: int):
     """Accredit or reject an organization."""
-    data, errors = parse_form(schemas.AccreditationDecisionSchema(), request.form)
-    if errors:
-        return _operator_page(422, errors)
-    try:
-        org = service.decide_accreditation(
-            current_user, org_id, data["decision"] == "accredit", data["reason"]
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        return _operator_page(exc.status, {**exc.fields, "_form": [exc.message]})
-    commit()
-    flash(f"{org.name}: {org.accreditation_status}.", "success")
-    return redirect(url_for("accounts.operator_queue"))
+
+    def decide(data: dict) -> str:
+        accredit = data["decision"] == "accredit"
+        org = service.decide_accreditation(current_user, org_id, accredit, data["reason"])
+        return f"{org.name}: {org.accreditation_status}."
+
+    return _operator_decision(schemas.AccreditationDecisionSchema(), decide)
 
 
 @bp.post("/operator/changes/<int:change_id>")
 @operator_required
 def operator_decide_change(change_id: int):
     """Accept or reject an accredited organization's profile change."""
-    data, errors = parse_form(schemas.ChangeDecisionSchema(), request.form)
+
+    def decide(data: dict) -> str:
+        accept = data["decision"] == "accept"
+        change = service.decide_change(current_user, change_id, accept, data["reason"])
+        return f"{change.organization.name}: profile change {change.status}."
+
+    return _operator_decision(schemas.ChangeDecisionSchema(), decide)
+
+
+def _operator_decision(schema, decide):
+    """An operator's form decision: errors back on the queue page, else commit and say what
+    was decided (decide(data) returns the message, read before the commit expires it)."""
+    data, errors = parse_form(schema, request.form)
     if errors:
         return _operator_page(422, errors)
     try:
-        change = service.decide_change(
-            current_user, change_id, data["decision"] == "accept", data["reason"]
-        )
+        message = decide(data)
     except DomainError as exc:
         db.session.rollback()
         return _operator_page(exc.status, {**exc.fields, "_form": [exc.message]})
-    name, status = change.organization.name, change.status
     commit()
-    flash(f"{name}: profile change {status}.", "success")
+    flash(message, "success")
     return redirect(url_for("accounts.operator_queue"))
 
 

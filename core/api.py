@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Response, abort, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import Schema, ValidationError, fields
@@ -270,12 +270,6 @@ def build_spec() -> dict:
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)
     return spec.to_dict()
-
-
-def require_operator() -> None:
-    """API endpoints for the platform operator."""
-    if not getattr(g, "api_user", None) or not g.api_user.is_operator:
-        abort(403)
 
 
 def actor() -> tuple:

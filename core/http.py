@@ -7,7 +7,16 @@ import re
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, abort, current_app, jsonify, render_template, request
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -73,6 +82,14 @@ def base_url() -> str:
     reset link sent to a forged host would hand the token over)."""
     config = current_app.config
     return config["BASE_URL"] or config.get("SERVED_URL") or "http://localhost:5000"
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail (jobs run outside any request: lend them one)."""
+    if has_request_context():
+        return base_url() + url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return base_url() + url_for(endpoint, **values)
 
 
 def money(value) -> str:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from itsdangerous import BadSignature, Signer
 from markupsafe import escape
 from sqlalchemy import String, case, cast, func, insert, literal, select, update
@@ -25,7 +25,7 @@ from accounts.models import Membership, User
 from bids.models import Bid
 from core import clock, jobs
 from core.extensions import db
-from core.http import base_url
+from core.http import base_url, external_url
 from core.transaction import dialect
 from notifications import matching, rules
 from notifications.models import DomainEvent, Notification, OutgoingEmail, TenderFollow
@@ -94,21 +94,13 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
         raise ValueError("invalid unsubscribe token") from None
 
 
-def absolute(endpoint: str, **values) -> str:
-    """An absolute link for a mail (jobs run outside any request: lend them one)."""
-    if has_request_context():
-        return base_url() + url_for(endpoint, **values)
-    with current_app.test_request_context("/"):
-        return base_url() + url_for(endpoint, **values)
-
-
 def tender_link(tender: Tender, kind: str = "") -> str:
     """Straight to the part of the notice the notification is about."""
     anchor = ANCHORS.get(kind)
     return (
-        absolute("main.notice", number=tender.number, _anchor=anchor)
+        external_url("main.notice", number=tender.number, _anchor=anchor)
         if anchor
-        else absolute("main.notice", number=tender.number)
+        else external_url("main.notice", number=tender.number)
     )
 
 
@@ -117,7 +109,7 @@ def unsubscribe_headers(
 ) -> tuple[str, dict]:
     """The unsubscribe URL and the RFC 8058 headers that carry it (`prefix`: the link up to
     the token, and `signer`, made once for a bulk of mails)."""
-    prefix = prefix or absolute("notifications.unsubscribe", token="-").removesuffix("-")
+    prefix = prefix or external_url("notifications.unsubscribe", token="-").removesuffix("-")
     url = prefix + unsubscribe_token(user_id, scope, signer)
     return url, {
         "List-Unsubscribe": f"<{url}>",
@@ -411,13 +403,13 @@ def _instant_alert_mails(tender: Tender) -> list[int]:
         "tender": tender_facts(tender),
         "link": tender_link(tender, "tender.matched"),
         "unsubscribe_url": _UNSUBSCRIBE,
-        "settings_url": absolute("notifications.subscriptions_page"),
+        "settings_url": external_url("notifications.subscriptions_page"),
         "base_url": base_url(),
     }
     env = current_app.jinja_env
     text_body = env.get_template("mail/tender_alert.txt").render(context)
     html_body = env.get_template("mail/tender_alert.html").render(context)
-    prefix = absolute("notifications.unsubscribe", token="-").removesuffix("-")
+    prefix = external_url("notifications.unsubscribe", token="-").removesuffix("-")
     signer, now, batch = _signer(), clock.now(), uuid.uuid4().hex[:12]
     mails = []
     for notification_id, sub_id, user_id, email, name in rows:
@@ -629,7 +621,7 @@ def send_digests(limit_users: int = 1000) -> int:
                 {**tender_facts(t), "link": tender_link(t, "tender.matched")} for _, t in items
             ],
             unsubscribe_url=url,
-            settings_url=absolute("notifications.subscriptions_page"),
+            settings_url=external_url("notifications.subscriptions_page"),
         )
         db.session.execute(
             update(Notification)

@@ -115,7 +115,7 @@ def mark_read(notification_id: int):
     commit()
     if request.form.get("open") and n.tender_id:
         tender = db.session.get(Tender, n.tender_id)
-        return redirect(delivery.tender_link(tender, n.kind).removeprefix(_base()))
+        return redirect(delivery.tender_link(tender, n.kind).removeprefix(base_url()))
     return redirect(url_for("notifications.inbox_page"))
 
 
@@ -127,10 +127,6 @@ def mark_all_read():
     commit()
     flash(f"{count} notification(s) marked read.", "success")
     return redirect(url_for("notifications.inbox_page"))
-
-
-def _base() -> str:
-    return base_url()
 
 
 # -- subscriptions -----------------------------------------------------------------------------
