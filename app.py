@@ -8,15 +8,17 @@ import sys
 from pathlib import Path
 
 from flask import Flask, jsonify
+from flask_babel import lazy_gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import config
-from core import http, jobs, live
+from core import events, http, i18n, jobs, live
 from core.extensions import csrf, db, login_manager, migrate, socketio
 from core.fields import MAX_ID
 from core.jobs import Periodic
 from core.transaction import install_idle_ping, install_sqlite_pragmas
+from tenders import commands as tender_commands
 
 ROOT = Path(__file__).resolve().parent
 
@@ -28,7 +30,8 @@ PERIODIC_JOBS = (
     Periodic("notifications.jobs.send_digests", interval=900, queue="emails"),
     Periodic("reports.jobs.sweep_protocols", interval=300),
     Periodic("tenders.jobs.close_overdue", interval=60, queue="closing"),
-    Periodic("tenders.jobs.evaluate_missing", interval=60),
+    Periodic("results.jobs.evaluate_missing", interval=60),
+    Periodic("results.rebidding.jobs.close_overdue", interval=60, queue="closing"),
 )
 
 
@@ -117,8 +120,11 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
         client_manager=live.client_manager(app.config),
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),  # None: same origin only
     )
-    jobs.init_app(app, PERIODIC_JOBS)
+    jobs.init_app(app, PERIODIC_JOBS, app_factory=create_app)
+    events.init_app(app)
+    i18n.init_app(app)
     http.init_app(app)
+    tender_commands.init_app(app)
     _register_domains(app)
     return app
 
@@ -126,25 +132,35 @@ def create_app(config_overrides: dict | None = None, env: dict | None = None) ->
 def _init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Log in to see this page."
+    login_manager.login_message = lazy_gettext("Log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
 
 def _register_domains(app: Flask) -> None:
     import accounts.sockets  # noqa: F401  (registers the connect handler)
+    import approvals.guards  # noqa: F401  (publishing, amending, cancelling, signing a bid)
     import audit.models  # noqa: F401
     import bids.csv_models  # noqa: F401
     import bids.models  # noqa: F401
+    import bids.offers  # noqa: F401  (counts the bids at a close; offers rooms)
+    import core.events  # noqa: F401  (domain_events)
+    import core.mail  # noqa: F401  (outgoing_emails)
     import core.models  # noqa: F401
+    import notifications.commission  # noqa: F401  (the commission's votes and their mail)
     import notifications.models  # noqa: F401
+    import notifications.rebidding  # noqa: F401  (re-bidding invitations and their mail)
     import positions.models  # noqa: F401
     import reports.models  # noqa: F401
+    import results.jobs  # noqa: F401  (evaluates a tender when it closes)
+    import results.models  # noqa: F401
+    import results.offers  # noqa: F401  (the offers table once results are published)
+    import results.rebidding.jobs  # noqa: F401  (re-bidding rounds and their close)
     import signatures.models  # noqa: F401
     import tenders.models  # noqa: F401
-    import tenders.result_models  # noqa: F401
     import tenders.sockets  # noqa: F401  (watching tenders live)
     from accounts import views as accounts_views
+    from approvals import views as approval_views
     from audit.commands import audit_cli
     from bids import csv_views as bid_csv_views
     from bids import views as bid_views
@@ -152,20 +168,34 @@ def _register_domains(app: Flask) -> None:
     from core.commands import jobs_cli
     from core.files import files_cli
     from demo import demo_cli
+    from notifications import handlers as notification_handlers
     from notifications import views as notification_views
+    from reports import chart_views
+    from reports import handlers as report_handlers
     from reports import views as report_views
+    from results import commission_views
+    from results import views as result_views
+    from results.rebidding import views as rebidding_views
     from signatures import views as signature_views
     from signatures.commands import signatures_cli
     from tenders import api as tender_api
     from tenders import cabinet as tender_cabinet
-    from tenders import results_views
     from tenders import views as tender_views
+    from workspaces import views as workspace_views
+
+    # Who reacts to what the domains publish (core/events.py, the packages' signals).
+    notification_handlers.register(app)
+    report_handlers.register(app)
 
     app.register_blueprint(tender_views.bp)
     app.register_blueprint(tender_api.api)
     app.register_blueprint(tender_cabinet.bp)
-    app.register_blueprint(results_views.bp)
-    app.register_blueprint(results_views.api)
+    app.register_blueprint(result_views.bp)
+    app.register_blueprint(result_views.api)
+    app.register_blueprint(commission_views.bp)
+    app.register_blueprint(commission_views.api)
+    app.register_blueprint(rebidding_views.api)
+    app.register_blueprint(rebidding_views.bp)
     app.register_blueprint(bid_views.api)
     app.register_blueprint(bid_views.bp)
     app.register_blueprint(bid_csv_views.api)
@@ -178,6 +208,12 @@ def _register_domains(app: Flask) -> None:
     app.register_blueprint(signature_views.api)
     app.register_blueprint(report_views.bp)
     app.register_blueprint(report_views.api)
+    app.register_blueprint(approval_views.bp)
+    app.register_blueprint(approval_views.api)
+    app.register_blueprint(workspace_views.bp)
+    app.register_blueprint(workspace_views.api)
+    app.register_blueprint(chart_views.bp)
+    app.register_blueprint(chart_views.api)
 
     @app.get("/api/v1/openapi.json")
     def openapi():

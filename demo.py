@@ -9,7 +9,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from accounts.demo_data import person
 from accounts.models import Membership, Organization, User
+from accounts.rules import FOUNDER_ROLES as FOUNDERS
 from accounts.service import hash_password
 from audit.service import record
 from core import clock
@@ -19,13 +21,16 @@ from core.transaction import commit
 demo_cli = AppGroup("demo", help="Demo data for a newcomer.")
 
 PASSWORD = "Demo-pass-2026"
-OPERATOR = ("operator@demo.tenders", "Olga Operatorova")
+OPERATOR = ("operator@demo.tenders", "Ольга Операторова")
+# Every demo user reads Russian except one English-speaking supplier (docs/i18n.md).
+ENGLISH_SPEAKERS = {"supplier3@demo.tenders"}
 
-# (name, INN, KPP, OGRN, region, SME, roles, status, users); the numbers are synthetic
+# (name, INN, KPP, OGRN, region, SME, roles, status, users with their roles in it); the
+# numbers are synthetic
 # but carry valid checksums.
 ORGS = [
     (
-        "PAO Severstal-Demo",
+        "ПАО «Северсталь-Демо»",
         "7710123458",
         "771001001",
         "1027700123406",
@@ -33,10 +38,10 @@ ORGS = [
         False,
         ("customer",),
         "accredited",
-        [("buyer@demo.tenders", "Boris Zakupkin", "admin")],
+        [("buyer@demo.tenders", "Борис Закупкин", FOUNDERS)],
     ),
     (
-        "AO Uralmash-Demo",
+        "АО «Уралмаш-Демо»",
         "6611123455",
         "661101001",
         "1026600123417",
@@ -44,10 +49,13 @@ ORGS = [
         False,
         ("customer",),
         "accredited",
-        [("buyer2@demo.tenders", "Vera Tenderova", "admin"), ("buyer@demo.tenders", "", "member")],
+        [
+            ("buyer2@demo.tenders", "Вера Тендерова", FOUNDERS),
+            ("buyer@demo.tenders", "", ("specialist",)),
+        ],
     ),
     (
-        "OOO Stroymaterialy",
+        "ООО «Стройматериалы»",
         "5012123454",
         "501201001",
         "1025000123422",
@@ -55,10 +63,10 @@ ORGS = [
         True,
         ("supplier",),
         "accredited",
-        [("supplier1@demo.tenders", "Sergey Postavkin", "admin")],
+        [("supplier1@demo.tenders", "Сергей Поставкин", FOUNDERS)],
     ),
     (
-        "OOO Metiz-Torg",
+        "ООО «Метиз-Торг»",
         "7813123450",
         "781301001",
         "1027800123438",
@@ -66,10 +74,10 @@ ORGS = [
         True,
         ("supplier",),
         "accredited",
-        [("supplier2@demo.tenders", "Anna Metizova", "admin")],
+        [("supplier2@demo.tenders", "Анна Метизова", FOUNDERS)],
     ),
     (
-        "AO Kabel-Snab",
+        "АО «Кабель-Снаб»",
         "7814123452",
         "781401001",
         "1027800123449",
@@ -77,10 +85,10 @@ ORGS = [
         False,
         ("supplier", "customer"),
         "accredited",
-        [("supplier3@demo.tenders", "Ivan Kabelev", "admin")],
+        [("supplier3@demo.tenders", "John Cable", FOUNDERS)],
     ),
     (
-        "IP Petrov Pyotr Ivanovich",
+        "ИП Петров Пётр Иванович",
         "500100730004",
         None,
         "304500100000017",
@@ -88,10 +96,10 @@ ORGS = [
         True,
         ("supplier",),
         "accredited",
-        [("supplier4@demo.tenders", "Pyotr Petrov", "admin")],
+        [("supplier4@demo.tenders", "Пётр Петров", FOUNDERS)],
     ),
     (
-        "OOO Novichok (awaiting accreditation)",
+        "ООО «Новичок» (ждёт аккредитации)",
         "1615123457",
         "161501001",
         "1021600123456",
@@ -99,25 +107,14 @@ ORGS = [
         True,
         ("supplier",),
         "pending",
-        [("newcomer@demo.tenders", "Nina Novikova", "admin")],
+        [("newcomer@demo.tenders", "Нина Новикова", FOUNDERS)],
     ),
 ]
 
 
 def _user(email: str, name: str, password_hash: str, operator: bool = False) -> User:
-    user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
-    if user is None:
-        user = User(
-            email=email,
-            name=name,
-            password_hash=password_hash,
-            email_confirmed_at=clock.now(),
-            is_operator=operator,
-        )
-        db.session.add(user)
-        db.session.flush()
-        record("user.registered", "user", user.id, {"email": email, "demo": True})
-    return user
+    locale = "en" if email in ENGLISH_SPEAKERS else "ru"
+    return person(email, name, password_hash, locale=locale, operator=operator)
 
 
 def load() -> list[tuple[str, str]]:
@@ -125,7 +122,7 @@ def load() -> list[tuple[str, str]]:
     password_hash = hash_password(PASSWORD)
     operator = _user(*OPERATOR, password_hash, operator=True)
     logins = [(operator.email, "operator")]
-    for name, inn, kpp, ogrn, region, sme, roles, status, users in ORGS:
+    for name, inn, kpp, ogrn, region, sme, org_roles, status, users in ORGS:
         org = db.session.execute(
             select(Organization).where(Organization.inn == inn)
         ).scalar_one_or_none()
@@ -137,8 +134,8 @@ def load() -> list[tuple[str, str]]:
                 ogrn=ogrn,
                 region_code=region,
                 is_sme=sme,
-                is_customer="customer" in roles,
-                is_supplier="supplier" in roles,
+                is_customer="customer" in org_roles,
+                is_supplier="supplier" in org_roles,
                 accreditation_status=status,
                 accreditation_decided_at=clock.now() if status != "pending" else None,
             )
@@ -158,7 +155,7 @@ def load() -> list[tuple[str, str]]:
                     {"previous": "pending", "reason": "demo"},
                     actor_user_id=operator.id,
                 )
-        for email, uname, role in users:
+        for email, uname, roles in users:
             user = _user(email, uname, password_hash)
             exists = db.session.execute(
                 select(Membership).where(
@@ -166,8 +163,12 @@ def load() -> list[tuple[str, str]]:
                 )
             ).scalar_one_or_none()
             if exists is None:
-                db.session.add(Membership(user_id=user.id, organization_id=org.id, role=role))
-            logins.append((email, f"{'/'.join(roles)} of {name} ({status}), {role}"))
+                db.session.add(
+                    Membership(user_id=user.id, organization_id=org.id, roles=list(roles))
+                )
+            logins.append(
+                (email, f"{'/'.join(org_roles)} of {name} ({status}), {', '.join(roles)}")
+            )
     db.session.flush()
     return logins
 
@@ -200,6 +201,18 @@ def load_command() -> None:
     commit()
     if finished:
         click.echo("Two finished tenders: one closed with offers to review, one with results.")
+    from results import commission_demo_data
+
+    commission_demo_data.load(hash_password(PASSWORD))  # the commission votes on a decision
+    commit()
+    logins.append((commission_demo_data.MANAGER2[0], "manager of the two demo customers"))
+    from results.rebidding import demo_data as rebidding_demo
+
+    rebidding_demo.load_command()
+    from reports import demo_data as report_demo
+
+    report_demo.load_history(_finished_tender, _lot)  # buyer@demo.tenders's dashboard
+    commit()
     protocols = load_protocols()
     commit()
     if protocols:
@@ -207,11 +220,26 @@ def load_command() -> None:
     if load_organization_change():
         commit()
         click.echo("OOO Metiz-Torg asks to become a customer too: the operator's queue shows it.")
+    from bids.demo_data import load_qualified_bid
+
+    click.echo(load_qualified_bid())
+    from tenders import demo_data as roles_demo
+
+    logins += roles_demo.load_roles(PASSWORD)
+    from approvals import demo_data as approval_demo
+
+    logins += approval_demo.load(hash_password(PASSWORD))  # before the inbox is filled
+    commit()
     notified = notification_demo.load_inbox()
     commit()
     click.echo(f"{notified} notification(s) in the demo inboxes; supplier2 follows a tender.")
+    from workspaces import demo_data as workspace_demo
+
+    made = workspace_demo.load()  # idempotent: 0 on a second run
+    commit()
+    click.echo(f"{made} more demo bid(s) and follow(s): supplier1's My bids and Followed.")
     click.echo(f"Demo users (password for all: {PASSWORD}):")
-    for email, what in logins:
+    for email, what in dict.fromkeys(logins):  # two loaders may add the same person
         click.echo(f"  {email:28} {what}")
 
 
@@ -403,8 +431,13 @@ def _tenders(customer: Organization, buyer: User, other: Organization, other_buy
             customer,
             buyer,
             {
+                # The editable draft of the demo (issue 19): two lots to edit in place, a
+                # weighted criterion, a description and a zone that an error must not blank.
                 "title": "Ремонт кровли склада № 3 (черновик)",
-                "region_code": "77",
+                "description": "Склад № 3, Екатеринбург, ул. Монтажников, 4. Работы без "
+                "остановки склада; осмотр кровли по заявке.",
+                "region_code": "66",
+                "timezone": "Asia/Yekaterinburg",
                 "categories": ["43.9"],
                 "bid_deadline": now + dt.timedelta(days=14),
                 "lots": [
@@ -412,7 +445,17 @@ def _tenders(customer: Organization, buyer: User, other: Organization, other_buy
                         "Кровля",
                         "whole_lot",
                         [(1, "Ремонт мягкой кровли", 1200, "055", "950.00", "43.91", "")],
-                    )
+                        weight="85",
+                        criteria=[{**_criteria()[0], "weight": Decimal(15)}],
+                    ),
+                    _lot(
+                        "Водосточная система",
+                        "per_position",
+                        [
+                            (2, "Желоб водосточный 125 мм", 180, "006", "685.00", "43.91", ""),
+                            (3, "Труба водосточная 90 мм", "96.5", "006", "540.00", "43.91", ""),
+                        ],
+                    ),
                 ],
             },
             "draft",
@@ -652,7 +695,8 @@ def _demo_bid(email: str, tender, prices: dict[str, str], criteria: list | None 
     keyfile = Path(current_app.instance_path) / "demo" / "supplier1-signing-key.pem"
     if email.startswith("supplier1") and keyfile.exists():
         private = rules.load_private_key(keyfile.read_bytes())
-        key = signatures.user_keys(user)[0]
+        pem = rules.public_pem(private)  # the CLI's key, not the qualified certificate
+        key = next(k for k in signatures.user_keys(user) if k.spki_pem == pem)
     else:
         private = rules.load_private_key(rules.generate_platform_key())
         key = signatures.register_key(user, rules.public_pem(private), "Demo key (results)")
@@ -666,8 +710,11 @@ def _demo_bid(email: str, tender, prices: dict[str, str], criteria: list | None 
 
 
 def _finished_tender(customer, buyer, data: dict, plans: list, started: dt.datetime):
-    """Publish in the past (the clock set back), bid, pass the deadline and close."""
-    from tenders import closing, review
+    """Publish in the past (the clock set back), bid, lower the prices in the last half
+    hour (extending the deadline), pass the deadline and close."""
+    from reports import demo_data as report_demo
+    from results import evaluation
+    from tenders import closing
     from tenders import service as tenders
 
     clock.freeze(started)
@@ -677,16 +724,19 @@ def _finished_tender(customer, buyer, data: dict, plans: list, started: dt.datet
     tenders.publish(buyer, customer, tender.id)
     for hours, (email, prices, criteria) in enumerate(plans, start=2):
         clock.freeze(started + dt.timedelta(hours=hours))
-        _demo_bid(email, tender, prices, criteria(tender) if criteria else None)
-    clock.freeze(started + dt.timedelta(days=3, minutes=1))
+        opening = report_demo.opening_prices(data, prices)  # lowered in the final round
+        _demo_bid(email, tender, opening, criteria(tender) if criteria else None)
+    report_demo.final_round(tender, plans, _demo_bid)
+    db.session.refresh(tender)
+    clock.freeze(tender.bid_deadline + dt.timedelta(minutes=1))
     closing.close(tender.id)
-    review.evaluate_tender(tender.id)
+    evaluation.evaluate_tender(tender.id)
     return tender
 
 
 def load_results() -> int:
     """A closed tender with offers to review and one with published results (idempotent)."""
-    from tenders import review
+    from results import disqualification, evaluation, publication
     from tenders.models import Tender
 
     title = "Поставка электротехнической продукции (итоги опубликованы)"
@@ -762,10 +812,10 @@ def load_results() -> int:
         clock.freeze(real_now - dt.timedelta(days=8))
         participant = next(
             b.participant_number
-            for b in review.standing_bids(published)
+            for b in evaluation.standing_bids(published)
             if b.organization_id == orgs[ORGS[4][1]].id
         )
-        disqualified = review.disqualify(
+        disqualified = disqualification.disqualify(
             buyer,
             severstal,
             published.id,
@@ -773,10 +823,31 @@ def load_results() -> int:
             2,
             "Не приложены сертификаты соответствия ТР ТС на щиты (п. 4.2 документации).",
         )
+        # One that stays: the lowest price of position 1 is greyed with this reason on the
+        # notice after publication, and the winner is another offer (issue 19.4).
+        clock.freeze(real_now - dt.timedelta(days=8) + dt.timedelta(minutes=5))
+        disqualification.disqualify(
+            buyer,
+            severstal,
+            published.id,
+            next(
+                b.participant_number
+                for b in evaluation.standing_bids(published)
+                if b.organization_id == orgs[ORGS[3][1]].id
+            ),
+            1,
+            "Не приложена декларация о соответствии ТР ТС на кабель (п. 4.1 документации).",
+        )
+        # The commission's decision (issue 21): another winner on position 2, approved.
+        from results import commission_demo_data
+
+        manager2 = commission_demo_data.manager2(hash_password(PASSWORD), [severstal, uralmash])
+        at = real_now - dt.timedelta(days=7, hours=3)
+        commission_demo_data.decide_published(published, buyer, severstal, manager2, at)
         clock.freeze(real_now - dt.timedelta(days=7))
-        review.publish(buyer, severstal, published.id)
+        publication.publish(buyer, severstal, published.id)
         # A correction after publication: results version 2, the first one stays readable.
-        from tenders import correction
+        from results import correction
 
         clock.freeze(real_now - dt.timedelta(days=6))
         correction.correct(
@@ -819,9 +890,40 @@ def load_results() -> int:
             ],
             real_now - dt.timedelta(days=5),
         )
+        # Closed, its offers to be improved in a re-bidding round (results/rebidding/demo_data.py)
+        # before the commission decides: a tender of its own, apart from the furniture one
+        # whose decision the commission is voting on.
+        from results.rebidding import demo_data as rebidding_demo
+
+        _finished_tender(
+            uralmash,
+            buyer2,
+            {
+                "title": rebidding_demo.RUNNING_ON,
+                "description": "Попозиционная закупка, только цена. Идёт переторжка по лоту 1.",
+                "region_code": "66",
+                "categories": ["26.20"],
+                "lots": [
+                    _lot(
+                        "Компьютеры",
+                        "per_position",
+                        [
+                            (1, "Ноутбук 15,6 дюйма", 20, "796", "78000.00", "26.20", ""),
+                            (2, "Монитор 27 дюймов", 20, "796", "24500.00", "26.20", ""),
+                        ],
+                    )
+                ],
+            },
+            [
+                ("supplier1@demo.tenders", {"1": "74100", "2": "23300"}, None),
+                ("supplier2@demo.tenders", {"1": "72800", "2": "23900"}, None),
+                ("supplier3@demo.tenders", {"1": "75500"}, None),
+            ],
+            real_now - dt.timedelta(days=2),
+        )
     finally:
         clock.reset()
-    return 2
+    return 3
 
 
 def load_organization_change() -> bool:
@@ -838,7 +940,7 @@ def load_organization_change() -> bool:
     if user is None or org is None or org.pending_change is not None or org.is_customer:
         return False
     update_organization(
-        user, org.id, {"name": "OOO Metiz-Torg Group", "roles": ["customer", "supplier"]}
+        user, org.id, {"name": "ООО «Метиз-Торг Групп»", "roles": ["customer", "supplier"]}
     )
     return True
 

@@ -8,12 +8,12 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.rules import PROFILE_FIELDS, may
 from core import clock
 from core.extensions import db
 from core.types import CodeList, UTCDateTime
 
 ACCREDITATION_STATUSES = ("pending", "accredited", "rejected", "blocked")
-MEMBER_ROLES = ("admin", "member")
 CHANGE_STATUSES = ("pending", "accepted", "rejected", "withdrawn")
 TOKEN_SCOPES = ("organization", "operator")
 
@@ -83,8 +83,6 @@ class OrganizationChange(db.Model):
     @property
     def diff(self) -> list[dict]:
         """[{field, old, new}] in the profile's order, for the operator and the admins."""
-        from accounts.rules import PROFILE_FIELDS
-
         return [
             {"field": f, "old": self.previous.get(f), "new": self.changes[f]}
             for f in PROFILE_FIELDS
@@ -110,6 +108,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Opt-in to alert mail not asked for one by one (default subscription); None = no consent.
     marketing_consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The interface and mail language ("ru", "en"); None: the platform's default (core/i18n.py).
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -134,11 +134,16 @@ class Membership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    role: Mapped[str] = mapped_column(String(16), default="member")
+    # accounts.rules.MEMBER_ROLES, one or several
+    roles: Mapped[list[str]] = mapped_column(CodeList(), default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship(back_populates="memberships")
+
+    def may(self, right: str) -> bool:
+        """Whether this member has the right (accounts.rules.RIGHTS)."""
+        return may(self.roles, right)
 
 
 class Invitation(db.Model):
@@ -149,7 +154,7 @@ class Invitation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     email: Mapped[str] = mapped_column(String(254))
-    role: Mapped[str] = mapped_column(String(16), default="member")
+    roles: Mapped[list[str]] = mapped_column(CodeList(), default=list)
     invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

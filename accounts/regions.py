@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["REGIONS", "REGIONS_BY_CODE", "Region", "region_name"]
+from core.formats import register_regions
+
+__all__ = ["REGIONS", "REGIONS_BY_CODE", "Region", "find_region", "region_name"]
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ REGIONS: tuple[Region, ...] = (
 )
 
 REGIONS_BY_CODE: dict[str, Region] = {region.code: region for region in REGIONS}
+register_regions({r.code: (r.name, r.name_en) for r in REGIONS})  # core.formats.region
 
 
 def region_name(code: str) -> str | None:
@@ -125,6 +128,26 @@ def region_name(code: str) -> str | None:
         key = "0" + key
     region = REGIONS_BY_CODE.get(key)
     return region.name if region else None
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().replace("ё", "е").replace("–", "-").split())
+
+
+def find_region(text: str | None) -> Region | None:
+    """A subject by its code ("77", "7"), its Russian or English name in any case ("москва",
+    "Moscow"), or the start of exactly one name ("Свердловская", "Санкт"); else None."""
+    query = _fold(text or "")
+    if not query:
+        return None
+    if query.isdigit():
+        return REGIONS_BY_CODE.get(query.zfill(2))
+    exact = [r for r in REGIONS if query in (_fold(r.name), _fold(r.name_en))]
+    if exact:
+        return exact[0]
+    starting = [r for r in REGIONS if _fold(r.name).startswith(query)]
+    starting = starting or [r for r in REGIONS if _fold(r.name_en).startswith(query)]
+    return starting[0] if len(starting) == 1 else None
 
 
 # (code, "code name") pairs for select boxes.

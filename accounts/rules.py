@@ -6,6 +6,8 @@ import hashlib
 import re
 import secrets
 
+from core.messages import N_
+
 __all__ = [
     "COMMON_PASSWORDS",
     "PASSWORD_MAX_LENGTH",
@@ -29,7 +31,8 @@ __all__ = [
 
 
 class RuleViolation(ValueError):
-    """A business rule was broken; the message is a user-facing English sentence."""
+    """A business rule was broken; the message is a user-facing English sentence (its
+    translation is looked up at the edge: core.forms, core.api, docs/i18n.md)."""
 
 
 # --- Organization identifiers -------------------------------------------------
@@ -43,22 +46,26 @@ _INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_WEIGHTS_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 
-INN_REQUIRED_MESSAGE = "INN is required."
-INN_LENGTH_MESSAGE = "INN must be 10 digits (organization) or 12 digits (individual entrepreneur)."
-INN_DIGITS_MESSAGE = "INN must contain digits only."
-INN_CHECKSUM_MESSAGE = "INN checksum is wrong: check the digits."
+INN_REQUIRED_MESSAGE = N_("INN is required.")
+INN_LENGTH_MESSAGE = N_(
+    "INN must be 10 digits (organization) or 12 digits (individual entrepreneur)."
+)
+INN_DIGITS_MESSAGE = N_("INN must contain digits only.")
+INN_CHECKSUM_MESSAGE = N_("INN checksum is wrong: check the digits.")
 
-KPP_REQUIRED_MESSAGE = "KPP is required."
-KPP_FORMAT_MESSAGE = "KPP must be 9 characters: 4 digits, 2 digits or Latin letters, then 3 digits."
-KPP_REQUIRED_FOR_ORG_MESSAGE = "KPP is required for an organization."
-KPP_FORBIDDEN_FOR_IP_MESSAGE = "An individual entrepreneur has no KPP: leave it empty."
+KPP_REQUIRED_MESSAGE = N_("KPP is required.")
+KPP_FORMAT_MESSAGE = N_(
+    "KPP must be 9 characters: 4 digits, 2 digits or Latin letters, then 3 digits."
+)
+KPP_REQUIRED_FOR_ORG_MESSAGE = N_("KPP is required for an organization.")
+KPP_FORBIDDEN_FOR_IP_MESSAGE = N_("An individual entrepreneur has no KPP: leave it empty.")
 
-OGRN_REQUIRED_MESSAGE = "OGRN is required."
-OGRN_LENGTH_MESSAGE = "OGRN must be 13 digits (OGRN) or 15 digits (OGRNIP)."
-OGRN_DIGITS_MESSAGE = "OGRN must contain digits only."
-OGRN_CHECKSUM_MESSAGE = "OGRN checksum is wrong: check the digits."
-OGRN_FOR_ORG_MESSAGE = "An organization's OGRN must be 13 digits."
-OGRN_FOR_IP_MESSAGE = "An individual entrepreneur's OGRNIP must be 15 digits."
+OGRN_REQUIRED_MESSAGE = N_("OGRN is required.")
+OGRN_LENGTH_MESSAGE = N_("OGRN must be 13 digits (OGRN) or 15 digits (OGRNIP).")
+OGRN_DIGITS_MESSAGE = N_("OGRN must contain digits only.")
+OGRN_CHECKSUM_MESSAGE = N_("OGRN checksum is wrong: check the digits.")
+OGRN_FOR_ORG_MESSAGE = N_("An organization's OGRN must be 13 digits.")
+OGRN_FOR_IP_MESSAGE = N_("An individual entrepreneur's OGRNIP must be 15 digits.")
 
 
 def _weighted_control(digits: str, weights: tuple[int, ...]) -> int:
@@ -217,14 +224,16 @@ COMMON_PASSWORDS: frozenset[str] = frozenset(
     }
 )
 
-PASSWORD_TOO_SHORT_MESSAGE = f"Password must be at least {PASSWORD_MIN_LENGTH} characters long."
-PASSWORD_TOO_LONG_MESSAGE = f"Password must be at most {PASSWORD_MAX_LENGTH} characters long."
-PASSWORD_DIGITS_ONLY_MESSAGE = "Password must not consist of digits only."
-PASSWORD_CONTAINS_EMAIL_MESSAGE = "Password must not contain your email name."
-PASSWORD_COMMON_MESSAGE = "Password is too common: choose a less predictable one."
-PASSWORD_FEW_DISTINCT_MESSAGE = (
-    f"Password must contain at least {PASSWORD_MIN_DISTINCT} different characters."
-)
+# Literal numbers (a message must be a literal to be extracted for translation); checked below.
+PASSWORD_TOO_SHORT_MESSAGE = N_("Password must be at least 10 characters long.")
+PASSWORD_TOO_LONG_MESSAGE = N_("Password must be at most 128 characters long.")
+PASSWORD_DIGITS_ONLY_MESSAGE = N_("Password must not consist of digits only.")
+PASSWORD_CONTAINS_EMAIL_MESSAGE = N_("Password must not contain your email name.")
+PASSWORD_COMMON_MESSAGE = N_("Password is too common: choose a less predictable one.")
+PASSWORD_FEW_DISTINCT_MESSAGE = N_("Password must contain at least 5 different characters.")
+assert str(PASSWORD_MIN_LENGTH) in PASSWORD_TOO_SHORT_MESSAGE
+assert str(PASSWORD_MAX_LENGTH) in PASSWORD_TOO_LONG_MESSAGE
+assert str(PASSWORD_MIN_DISTINCT) in PASSWORD_FEW_DISTINCT_MESSAGE
 
 
 def password_problems(password: str, email: str = "") -> list[str]:
@@ -324,3 +333,71 @@ def merge_pending(pending: dict, edited: set[str] | frozenset[str], review: dict
     fields the edit does not name stay as they were requested."""
     kept = {k: v for k, v in pending.items() if k not in edited}
     return {**kept, **review}
+
+
+# --- Roles of a member inside an organization -------------------------------------
+
+# A person may hold several. administrator: members, roles and the organization's settings;
+# manager: sees every procedure and bid of the organization, approves, prepares and signs;
+# specialist: prepares tenders or bids and sees those they are responsible for; observer:
+# sees everything, changes nothing.
+MEMBER_ROLES = ("administrator", "manager", "specialist", "observer")
+FOUNDER_ROLES = ("administrator", "manager")  # who registers an organization
+INVITED_ROLES = ("specialist",)  # an invitation's default
+
+# What each right needs: any one of the roles listed.
+RIGHTS = {
+    "administer": frozenset({"administrator"}),
+    "see_all": frozenset({"administrator", "manager", "observer"}),
+    "prepare": frozenset({"manager", "specialist"}),
+    "approve": frozenset({"manager"}),
+    "sign": frozenset({"manager", "specialist"}),
+}
+
+ROLES_REQUIRED_MESSAGE = N_("Choose at least one role.")
+
+
+def may(roles, right: str) -> bool:
+    """Whether a member holding these roles has the right (see RIGHTS)."""
+    return not RIGHTS[right].isdisjoint(roles)
+
+
+# Who acts on every procedure or bid of the organization with a right it holds; anyone
+# else holding the right (a specialist) acts only on those it is responsible for.
+ACTS_ON_ALL = frozenset({"manager"})
+
+
+def sees(roles, responsible_ids, user_id: int) -> bool:
+    """Whether a member sees an organization's procedure or bid: every one with the see_all
+    right, otherwise only those the member is responsible for (or prepared)."""
+    return may(roles, "see_all") or user_id in responsible_ids
+
+
+def acts_on(roles, right: str, responsible_id: int | None, user_id: int) -> bool:
+    """Whether a member may use the right on one procedure or bid: a manager on every one,
+    a specialist only on those it is responsible for (responsible_id None: a new one)."""
+    if not may(roles, right):
+        return False
+    return responsible_id is None or responsible_id == user_id or not ACTS_ON_ALL.isdisjoint(roles)
+
+
+def roles_change_problem(old: list[str], new: list[str], administrators: int) -> str | None:
+    """Why a member's roles may not become `new` (None: they may); administrators: how many
+    members hold "administrator" now, this one included."""
+    if "administrator" in old and "administrator" not in new and administrators <= 1:
+        return LAST_ADMINISTRATOR_MESSAGE
+    return None
+
+
+LAST_ADMINISTRATOR_MESSAGE = N_("The last administrator keeps the administrator role.")
+
+
+def check_roles(values) -> list[str]:
+    """Validated, sorted, distinct roles; ValueError with a catalog message otherwise."""
+    roles = sorted({str(v).strip() for v in values or () if str(v).strip()})
+    if not roles:
+        raise ValueError(ROLES_REQUIRED_MESSAGE)
+    for role in roles:
+        if role not in MEMBER_ROLES:
+            raise ValueError(N_("Unknown role: %(role)s.", role=role))
+    return roles

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import (
     Schema,
     ValidationError,
@@ -11,15 +12,42 @@ from marshmallow import (
     validates_schema,
 )
 
-from accounts.models import MEMBER_ROLES, TOKEN_SCOPES
-from accounts.regions import REGIONS_BY_CODE, region_name
-from accounts.rules import RuleViolation, check_kpp, check_org_identifiers, password_problems
+from accounts.models import TOKEN_SCOPES
+from accounts.regions import REGIONS_BY_CODE, find_region, region_name
+from accounts.rules import (
+    INVITED_ROLES,
+    MEMBER_ROLES,
+    RuleViolation,
+    check_kpp,
+    check_org_identifiers,
+    password_problems,
+)
 from core.fields import Id, InputSchema
+from core.messages import N_, Text
 
 ROLES = ("customer", "supplier")
 
 
 _Input = InputSchema
+
+
+class RegionField(fields.String):
+    """A federal subject typed by code or name ("77", "Москва", "Moscow"); loads as its code."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        found = find_region(text[:100])
+        if found is None:
+            raise ValidationError(
+                Text(
+                    N_(
+                        "Unknown region «%(region)s»: type its name (Москва) "
+                        "or two-digit code (77)."
+                    ),
+                    region=text[:100],
+                )
+            )
+        return found.code
 
 
 def _email():
@@ -36,13 +64,14 @@ class OrganizationFieldsMixin(_Input):
     kpp = fields.String(load_default="", validate=validate.Length(max=9))
     ogrn = fields.String(load_default="", validate=validate.Length(max=15))
     region_code = fields.String(
-        required=True, validate=validate.OneOf(sorted(REGIONS_BY_CODE), error="Choose a region.")
+        required=True,
+        validate=validate.OneOf(sorted(REGIONS_BY_CODE), error=_l("Choose a region.")),
     )
     is_sme = fields.Boolean(load_default=False)
     roles = fields.List(
         fields.String(validate=validate.OneOf(ROLES)),
         required=True,
-        validate=validate.Length(min=1, error="Choose customer, supplier or both."),
+        validate=validate.Length(min=1, error=_l("Choose customer, supplier or both.")),
     )
 
     @validates_schema(skip_on_field_errors=False)
@@ -81,6 +110,42 @@ class RegistrationSchema(OrganizationFieldsMixin):
             problems = password_problems(data["password"], data.get("email", ""))
             if problems:
                 raise ValidationError({"password": problems})
+
+
+class AnotherOrganizationSchema(OrganizationFieldsMixin):
+    """Another organization registered by a logged-in user (no new account)."""
+
+    categories = fields.List(
+        fields.String(validate=validate.Length(max=20)),
+        load_default=list,
+        validate=validate.Length(max=200),
+    )
+
+
+class MemberRolesSchema(_Input):
+    """A member's new roles (at least one)."""
+
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(MEMBER_ROLES, error=_l("Unknown role."))),
+        required=True,
+        validate=validate.Length(min=1, error=_l("Choose at least one role.")),
+    )
+
+
+class MemberOutSchema(Schema):
+    """A member of the organization with its roles."""
+
+    user_id = fields.Integer()
+    name = fields.Function(lambda m: m.user.name)
+    email = fields.Function(lambda m: m.user.email)
+    roles = fields.List(fields.String())
+    since = fields.DateTime(attribute="created_at")
+
+
+class ResponsibleSchema(_Input):
+    """Who is put in charge of a tender or a bid (a member with the right)."""
+
+    user_id = Id(required=True)
 
 
 class OrganizationUpdateSchema(_Input):
@@ -122,7 +187,11 @@ class NewPasswordSchema(_Input):
 
 class InviteSchema(_Input):
     email = _email()
-    role = fields.String(load_default="member", validate=validate.OneOf(MEMBER_ROLES))
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(MEMBER_ROLES, error=_l("Unknown role."))),
+        load_default=lambda: list(INVITED_ROLES),
+        validate=validate.Length(min=1, error=_l("Choose at least one role.")),
+    )
 
 
 class AcceptInviteSchema(_Input):
@@ -211,7 +280,7 @@ class OrganizationBriefSchema(Schema):
 
 class MembershipOutSchema(Schema):
     organization = fields.Nested(OrganizationBriefSchema)
-    role = fields.String()
+    roles = fields.List(fields.String())
 
 
 class MeSchema(Schema):

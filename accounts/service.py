@@ -12,11 +12,15 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from accounts import signals
 from accounts.models import (
     ApiToken,
     Invitation,
@@ -27,23 +31,30 @@ from accounts.models import (
     User,
 )
 from accounts.rules import (
+    FOUNDER_ROLES,
     TOKEN_PREFIX,
+    acts_on,
     check_org_identifiers,
+    check_roles,
     hash_token,
     lockout_seconds,
     merge_pending,
     new_token_text,
     password_problems,
+    roles_change_problem,
+    sees,
     split_for_review,
 )
 from audit.service import record
 from core import clock, jobs, live
+from core.api import translate
 from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db
 from core.http import external_url
+from core.i18n import label, language, supported
+from core.mail import queue_mail, recipient_language
 from core.transaction import lock
-from notifications.delivery import add_to_inbox
-from notifications.service import queue_mail
+from positions import classifiers
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so timing does not reveal which emails exist.
@@ -91,9 +102,9 @@ def read_link_token(purpose: str, token: str, max_age: int) -> dict:
     try:
         return _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise Invalid("This link has expired; ask for a new one.") from None
+        raise Invalid(_("This link has expired; ask for a new one.")) from None
     except BadSignature:
-        raise Invalid("This link is not valid.") from None
+        raise Invalid(_("This link is not valid.")) from None
 
 
 def normalize_email(email: str) -> str:
@@ -118,19 +129,12 @@ def register(data: dict) -> Organization | None:
     _refuse_unknown_categories(data.get("categories") or [])
     if _mailed_known(data):
         return None
-    org = Organization(
-        name=data["org_name"],
-        inn=data["inn"],
-        kpp=data.get("kpp") or None,
-        ogrn=data.get("ogrn") or None,
-        region_code=data["region_code"],
-        is_sme=data.get("is_sme", False),
-        is_customer="customer" in data["roles"],
-        is_supplier="supplier" in data["roles"],
-        accreditation_status="pending",
-    )
+    org = _new_organization(data)
     user = User(
-        email=normalize_email(data["email"]), name=data["name"], password_hash=password_hash
+        email=normalize_email(data["email"]),
+        name=data["name"],
+        password_hash=password_hash,
+        locale=language(),  # the language of the page registered on: the mails follow it
     )
     if data.get("marketing_consent"):
         user.marketing_consent_at = clock.now()  # the moment of the opt-in, as evidence
@@ -143,16 +147,7 @@ def register(data: dict) -> Organization | None:
         if _mailed_known(data):
             return None
         raise
-    db.session.add(Membership(user_id=user.id, organization_id=org.id, role="admin"))
-    _declare_at_registration(org, user, data.get("categories") or [])
-    record(
-        "organization.registered",
-        "organization",
-        org.id,
-        {"inn": org.inn, "name": org.name, "roles": org.roles},
-        actor_user_id=user.id,
-        actor_org_id=org.id,
-    )
+    _found(org, user, data)
     record(
         "user.registered",
         "user",
@@ -165,6 +160,56 @@ def register(data: dict) -> Organization | None:
     return org
 
 
+def register_another(user: User, data: dict) -> Organization:
+    """A logged-in user registers another organization (no second email address): it waits
+    for accreditation like any other, the user is its administrator and manager."""
+    _refuse_unknown_categories(data.get("categories") or [])
+    if db.session.execute(select(Organization.id).where(Organization.inn == data["inn"])).first():
+        message = _("An organization with this INN is already registered.")
+        raise Conflict(message, {"inn": [message]})
+    org = _new_organization(data)
+    try:
+        with db.session.begin_nested():
+            db.session.add(org)
+            db.session.flush()
+    except IntegrityError:  # the same INN committed meanwhile
+        message = _("An organization with this INN is already registered.")
+        raise Conflict(message, {"inn": [message]}) from None
+    _found(org, user, data, by_member=True)
+    db.session.expire(user, ["memberships"])
+    return org
+
+
+def _new_organization(data: dict) -> Organization:
+    """The organization of a registration form, waiting for accreditation."""
+    return Organization(
+        name=data["org_name"],
+        inn=data["inn"],
+        kpp=data.get("kpp") or None,
+        ogrn=data.get("ogrn") or None,
+        region_code=data["region_code"],
+        is_sme=data.get("is_sme", False),
+        is_customer="customer" in data["roles"],
+        is_supplier="supplier" in data["roles"],
+        accreditation_status="pending",
+    )
+
+
+def _found(org: Organization, user: User, data: dict, **audited) -> None:
+    """Its founder becomes administrator and manager; categories declared; audited."""
+    db.session.add(Membership(user_id=user.id, organization_id=org.id, roles=list(FOUNDER_ROLES)))
+    db.session.flush()
+    _declare_at_registration(org, user, data.get("categories") or [])
+    record(
+        "organization.registered",
+        "organization",
+        org.id,
+        {"inn": org.inn, "name": org.name, "roles": org.roles, **audited},
+        actor_user_id=user.id,
+        actor_org_id=org.id,
+    )
+
+
 def _mailed_known(data: dict) -> bool:
     """Mail the explanation if the address or the INN is already registered."""
     existing = user_by_email(data["email"])
@@ -172,10 +217,10 @@ def _mailed_known(data: dict) -> bool:
         _mail_registration_attempt(existing)
         return True
     if db.session.execute(select(Organization.id).where(Organization.inn == data["inn"])).first():
-        queue_mail(
+        queue_mail(  # in the language of the page it was tried on
             normalize_email(data["email"]),
             "organization_exists",
-            subject="Your organization is already registered",
+            subject=_("Your organization is already registered"),
             inn=data["inn"],  # no name: the submitted text never reaches another's mailbox
         )
         return True
@@ -183,12 +228,11 @@ def _mailed_known(data: dict) -> bool:
 
 
 def _refuse_unknown_categories(codes: list[str]) -> None:
-    from positions import classifiers
-
     unknown = [c for c in codes if classifiers.category(c) is None]
     if unknown:
         raise Invalid(
-            "Registration refused.", {"categories": f"Unknown codes: {', '.join(unknown)}"}
+            _("Registration refused."),
+            {"categories": _("Unknown codes: %(codes)s", codes=", ".join(unknown))},
         )
 
 
@@ -197,37 +241,42 @@ def _mail_registration_attempt(user: User) -> None:
     if user.disabled:
         return
     token = make_link_token("reset", {"u": user.id, "v": user.session_version})
-    queue_mail(
-        user.email,
-        "registration_attempt",
-        subject="Someone tried to register with your address",
-        user_id=user.id,
-        user=user,
-        login_link=external_url("accounts.login"),
-        link=external_url("accounts.reset_password", token=token),
-    )
+    with force_locale(recipient_language(user)):
+        queue_mail(
+            user.email,
+            "registration_attempt",
+            subject=_("Someone tried to register with your address"),
+            user_id=user.id,
+            user=user,
+            login_link=external_url("accounts.login"),
+            link=external_url("accounts.reset_password", token=token),
+        )
 
 
 def _declare_at_registration(org: Organization, user: User, codes: list[str]) -> None:
     """A supplier's declared categories become its admin's default subscription."""
-    from notifications.subscriptions import sync_default
-
     if codes and org.is_supplier:
         org.declared_categories = sorted(set(codes))
-        sync_default(org, user)
+        signals.member_joined.send(org, user=user)
 
 
 def send_confirmation(user: User) -> None:
     """Mail a signed, expiring confirmation link."""
     token = make_link_token("confirm", {"u": user.id, "e": user.email})
-    queue_mail(
-        user.email,
-        "confirm_email",
-        subject="Confirm your email",
-        user_id=user.id,
-        user=user,
-        link=external_url("accounts.confirm_email", token=token),
-    )
+    with force_locale(_own_language(user)):
+        queue_mail(
+            user.email,
+            "confirm_email",
+            subject=_("Confirm your email"),
+            user_id=user.id,
+            user=user,
+            link=external_url("accounts.confirm_email", token=token),
+        )
+
+
+def _own_language(user: User) -> str:
+    """A mail the user asked for itself: its setting, else the language of its request."""
+    return supported(user.locale) or language()
 
 
 def confirm_email(token: str) -> User:
@@ -235,7 +284,7 @@ def confirm_email(token: str) -> User:
     data = read_link_token("confirm", token, current_app.config["EMAIL_TOKEN_MAX_AGE"])
     user = db.session.get(User, data.get("u"))
     if user is None or user.email != data.get("e"):
-        raise Invalid("This link is not valid.")
+        raise Invalid(_("This link is not valid."))
     if user.email_confirmed_at is None:
         user.email_confirmed_at = clock.now()
         record(
@@ -267,7 +316,10 @@ def _refuse_if_locked(rows: list[LoginThrottle]) -> None:
     if waits:
         wait = max(waits)
         raise TooManyAttempts(
-            f"Too many failed logins. Try again in {wait} seconds or reset your password.",
+            _(
+                "Too many failed logins. Try again in %(seconds)s seconds or reset your password.",
+                seconds=wait,
+            ),
             retry_after=wait,
         )
 
@@ -299,12 +351,12 @@ def authenticate(email: str, password: str, address: str) -> User:
         _count_failure(account, cfg["LOGIN_ACCOUNT_THRESHOLD"])
         _count_failure(by_address, cfg["LOGIN_ADDRESS_THRESHOLD"])
         db.session.flush()
-        raise Unauthorized("Wrong email or password.")
+        raise Unauthorized(_("Wrong email or password."))
     account.failures, account.locked_until = 0, None
     if user.disabled:
-        raise Forbidden("This account is disabled.")
+        raise Forbidden(_("This account is disabled."))
     if not user.is_confirmed:
-        raise Forbidden("Confirm your email first: follow the link we sent you.")
+        raise Forbidden(_("Confirm your email first: follow the link we sent you."))
     user.last_login_at = clock.now()
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -318,14 +370,15 @@ def request_password_reset(email: str) -> None:
     if user is None or user.disabled:
         return
     token = make_link_token("reset", {"u": user.id, "v": user.session_version})
-    queue_mail(
-        user.email,
-        "reset_password",
-        subject="Reset your password",
-        user_id=user.id,
-        user=user,
-        link=external_url("accounts.reset_password", token=token),
-    )
+    with force_locale(_own_language(user)):
+        queue_mail(
+            user.email,
+            "reset_password",
+            subject=_("Reset your password"),
+            user_id=user.id,
+            user=user,
+            link=external_url("accounts.reset_password", token=token),
+        )
 
 
 def reset_password(token: str, password: str) -> User:
@@ -333,10 +386,10 @@ def reset_password(token: str, password: str) -> User:
     data = read_link_token("reset", token, current_app.config["RESET_TOKEN_MAX_AGE"])
     user = db.session.get(User, data.get("u"))
     if user is None or user.session_version != data.get("v"):
-        raise Invalid("This link has already been used or is not valid.")
+        raise Invalid(_("This link has already been used or is not valid."))
     problems = password_problems(password, user.email)
     if problems:
-        raise Invalid("Choose a stronger password.", {"password": problems})
+        raise Invalid(_("Choose a stronger password."), {"password": problems})
     user.password_hash = hash_password(password)
     user.session_version += 1  # logs out other sessions, voids the link
     if user.email_confirmed_at is None:  # the link proves the mailbox
@@ -355,51 +408,126 @@ def reset_password(token: str, password: str) -> User:
 
 
 def active_organization(user: User, chosen_id: int | None) -> tuple[Organization | None, list]:
-    """The organization a user acts for (the chosen one if it is still theirs, else the first
-    by name) and all their memberships by organization name."""
+    """The organization a user acts for (the chosen one if it is still theirs, else the one
+    they joined first: the organization they registered, not one that invited them later)
+    and all their memberships by organization name."""
     memberships = sorted(user.memberships, key=lambda m: m.organization.name)
     for m in memberships:
         if m.organization_id == chosen_id:
             return m.organization, memberships
-    return (memberships[0].organization if memberships else None), memberships
+    first = min(memberships, key=lambda m: m.id, default=None)
+    return (first.organization if first else None), memberships
 
 
 _MEMBERSHIPS = "memberships"  # (user id, org id) -> Membership, known in this session
 
 
 def membership(user: User, org_id: int) -> Membership | None:
-    """The user's membership in an organization, if any."""
+    """The user's membership in an organization, if any. Looked up once in a session (a
+    request checks rights several times: the roles of the object itself stay current)."""
     known = db.session.info.get(_MEMBERSHIPS, {}).get((user.id, org_id))
     if known is not None and inspect(known).persistent and known not in db.session.deleted:
-        return known  # loaded with the API token in this request
-    return db.session.execute(
+        return known  # loaded with the API token, or by an earlier check, in this request
+    found = db.session.execute(
         select(Membership).where(
             Membership.user_id == user.id, Membership.organization_id == org_id
         )
     ).scalar_one_or_none()
+    if found is not None:
+        db.session.info.setdefault(_MEMBERSHIPS, {})[(user.id, org_id)] = found
+    return found
+
+
+_RIGHT_REFUSALS = {
+    "administer": _l("Only an administrator of the organization can do this."),
+    "see_all": _l("Only a manager or an observer of the organization sees this."),
+    "prepare": _l("Only a manager or a specialist of the organization can prepare this."),
+    "approve": _l("Only a manager of the organization can approve this."),
+    "sign": _l("Only a manager or a specialist of the organization can sign this."),
+}
 
 
 def require_member(user: User, org_id: int, admin: bool = False) -> Membership:
     """Refuse acting for an organization the user does not belong to (or does not admin)."""
+    return require_right(user, org_id, "administer") if admin else _member(user, org_id)
+
+
+def _member(user: User, org_id: int) -> Membership:
     m = membership(user, org_id)
     if m is None:
-        raise Forbidden("You are not a member of this organization.")
-    if admin and m.role != "admin":
-        raise Forbidden("Only an administrator of the organization can do this.")
+        raise Forbidden(_("You are not a member of this organization."))
     return m
+
+
+_NOT_IN_CHARGE = {
+    "prepare": _l(
+        "Only the person responsible for it or a manager of the organization can change this."
+    ),
+    "sign": _l(
+        "Only the person responsible for this bid or a manager of the organization can sign it."
+    ),
+}
+
+
+def require_right(
+    user: User, org_id: int, right: str, responsible_id: int | None = None
+) -> Membership:
+    """Refuse a member without the right (accounts.rules.RIGHTS), naming what it needs; with
+    responsible_id (of the tender or bid acted on), a specialist acts only on its own."""
+    m = _member(user, org_id)
+    if not m.may(right):
+        raise Forbidden(str(_RIGHT_REFUSALS[right]))
+    if not acts_on(m.roles, right, responsible_id, user.id):
+        raise Forbidden(str(_NOT_IN_CHARGE.get(right, _NOT_IN_CHARGE["prepare"])))
+    return m
+
+
+def require_sight(user: User, org_id: int, responsible_ids) -> Membership:
+    """Refuse a member who may not see this procedure or bid of its organization (a
+    specialist sees those it is responsible for or prepared; see accounts.rules.sees)."""
+    m = _member(user, org_id)
+    if not sees(m.roles, responsible_ids, user.id):
+        raise Forbidden(
+            _(
+                "Only the person responsible for it, a manager or an observer of the "
+                "organization sees this."
+            )
+        )
+    return m
+
+
+def member_sees(user: User | None, org_id: int, responsible_ids) -> bool:
+    """Whether the user is a member of the organization who sees this procedure or bid."""
+    m = membership(user, org_id) if user is not None and user.is_authenticated else None
+    return m is not None and sees(m.roles, responsible_ids, user.id)
+
+
+def holders(org_id: int, right: str) -> list[Membership]:
+    """The organization's members holding the right (its managers for "approve")."""
+    return [m for m in members(org_id) if m.may(right)]
 
 
 def require_accredited(org: Organization | None, role: str) -> Organization:
     """Only accredited organizations in the right role publish tenders or bid."""
     if org is None:
-        raise Forbidden("Choose an organization first.")
+        raise Forbidden(_("Choose an organization first."))
     if not org.is_accredited:
         raise Forbidden(
-            f"{org.name} is not accredited (status: {org.accreditation_status}); "
-            "the operator must accredit it first."
+            _(
+                "%(org)s is not accredited (status: %(status)s); "
+                "the operator must accredit it first.",
+                org=org.name,
+                status=label("accreditation", org.accreditation_status),
+            )
         )
     if role not in org.roles:
-        raise Forbidden(f"{org.name} is not registered as a {role}.")
+        raise Forbidden(
+            _(
+                "%(org)s is not registered as a %(role)s.",
+                org=org.name,
+                role=label("org_role", role),
+            )
+        )
     return org
 
 
@@ -440,7 +568,7 @@ def update_organization(user: User, org_id: int, data: dict) -> Organization:
         org.inn, wanted.get("kpp", org.kpp), wanted.get("ogrn", org.ogrn)
     )
     if problems:
-        raise Invalid("The profile has invalid fields.", problems)
+        raise Invalid(_("The profile has invalid fields."), problems)
     now, later = split_for_review(org.accreditation_status, profile(org), wanted)
     _apply_profile(org, now)
     if now:
@@ -509,7 +637,7 @@ def withdraw_change(user: User, org_id: int) -> None:
     org = lock(Organization, org_id)
     pending = org.pending_change if org else None
     if pending is None:
-        raise NotFound("No change request is awaiting review.")
+        raise NotFound(_("No change request is awaiting review."))
     _close_change(pending, "withdrawn", user, "")
     _audit_change(pending, "withdrawn", user, actor_org_id=org_id)
     db.session.flush()
@@ -532,17 +660,19 @@ def decide_change(
     """The operator accepts a change request (it takes effect) or rejects it with a reason
     (the profile in force stays); members are told by mail."""
     if not operator.is_operator:
-        raise Forbidden("Only the platform operator reviews organization changes.")
+        raise Forbidden(_("Only the platform operator reviews organization changes."))
     found = db.session.get(OrganizationChange, change_id)
     if found is None:
-        raise NotFound("No such change request.")
+        raise NotFound(_("No such change request."))
     org = lock(Organization, found.organization_id)  # the same order as update_organization
     change = lock(OrganizationChange, change_id)
     reason = (reason or "").strip()
     if not accept and not reason:
-        raise Invalid("Give a reason for the rejection.", {"reason": "A reason is required."})
+        raise Invalid(_("Give a reason for the rejection."), {"reason": _("A reason is required.")})
     if change.status != "pending":
-        raise Conflict(f"This change request is already {change.status}.")
+        raise Conflict(
+            _("This change request is already %(status)s.", status=label("change", change.status))
+        )
     status = "accepted" if accept else "rejected"
     if accept:
         _apply_profile(org, change.changes)
@@ -551,13 +681,17 @@ def decide_change(
     _tell_members(
         org,
         "organization_change_decision",
-        subject=f"{org.name}: profile change {status}",
+        subject=(
+            _l("%(org)s: profile change accepted")
+            if accept
+            else _l("%(org)s: profile change rejected")
+        ),
         inbox_key=f"org-change:{change.id}",
         payload={
             "organization_id": org.id,
             "status": status,
             "reason": reason,
-            "message": f"{org.name}: profile change {status}",
+            "message": org.name,
         },
         change=change,
         accepted=accept,
@@ -569,18 +703,22 @@ def decide_change(
 
 
 def _tell_members(org: Organization, template: str, *, subject, inbox_key, payload, **context):
-    """Mail every member about an operator's decision and put it in their inboxes."""
+    """Mail every member about an operator's decision, each in its language (`subject`: a
+    lazy message with %(org)s), and put it in their inboxes."""
     for m in org.memberships:
-        mail = queue_mail(
-            m.user.email,
-            template,
-            subject=subject,
-            user_id=m.user_id,
-            org=org,
-            link=external_url("accounts.cabinet"),
-            **context,
+        with force_locale(recipient_language(m.user)):
+            mail = queue_mail(
+                m.user.email,
+                template,
+                subject=(str(subject) % {"org": org.name})[:300],
+                user_id=m.user_id,
+                org=org,
+                link=external_url("accounts.cabinet"),
+                **context,
+            )
+        signals.members_told.send(
+            org, user_id=m.user_id, key=inbox_key, payload=payload, mail_id=mail.id
         )
-        add_to_inbox(m.user_id, "accreditation.decided", inbox_key, payload, mail.id)
 
 
 def accreditation_queue() -> list[Organization]:
@@ -599,16 +737,18 @@ def decide_accreditation(
 ) -> Organization:
     """The operator accredits or rejects (with a reason) or blocks; members are told by mail."""
     if not operator.is_operator:
-        raise Forbidden("Only the platform operator decides accreditation.")
+        raise Forbidden(_("Only the platform operator decides accreditation."))
     org = db.session.get(Organization, org_id)
     if org is None:
-        raise NotFound("No such organization.")
+        raise NotFound(_("No such organization."))
     reason = (reason or "").strip()
     if not accredit and not reason:
-        raise Invalid("Give a reason for the rejection.", {"reason": "A reason is required."})
+        raise Invalid(_("Give a reason for the rejection."), {"reason": _("A reason is required.")})
     new = "accredited" if accredit else "rejected"
     if org.accreditation_status == new:
-        raise Conflict(f"The organization is already {new}.")
+        raise Conflict(
+            _("The organization is already %(status)s.", status=label("accreditation", new))
+        )
     previous = org.accreditation_status
     org.accreditation_status = new
     org.accreditation_reason = reason or None
@@ -624,7 +764,7 @@ def decide_accreditation(
     _tell_members(
         org,
         "accreditation_decision",
-        subject=f"{org.name}: accreditation {new}",
+        subject=_l("%(org)s: accredited") if accredit else _l("%(org)s: accreditation rejected"),
         inbox_key=f"accreditation:{org.id}:{org.accreditation_decided_at.isoformat()}",
         payload={"organization_id": org.id, "status": new, "reason": reason, "message": org.name},
         accredited=accredit,
@@ -638,7 +778,10 @@ def members(org_id: int) -> list[Membership]:
     """Members of an organization with their users."""
     return list(
         db.session.execute(
-            select(Membership).where(Membership.organization_id == org_id).order_by(Membership.id)
+            select(Membership)
+            .where(Membership.organization_id == org_id)
+            .order_by(Membership.id)
+            .options(joinedload(Membership.user))  # every caller shows or mails the users
         ).scalars()
     )
 
@@ -658,29 +801,29 @@ def pending_invitations(org_id: int) -> list[Invitation]:
     )
 
 
-def invite(inviter: User, org_id: int, email: str, role: str) -> Invitation:
+def invite(inviter: User, org_id: int, email: str, roles: list[str]) -> Invitation:
     """An admin invites an email address into the organization."""
     require_member(inviter, org_id, admin=True)
     email = normalize_email(email)
     existing = user_by_email(email)
     if existing and membership(existing, org_id):
-        raise Conflict("This person is already a member.", {"email": "Already a member."})
-    inv = Invitation(organization_id=org_id, email=email, role=role, invited_by_id=inviter.id)
+        raise Conflict(_("This person is already a member."), {"email": _("Already a member.")})
+    inv = Invitation(organization_id=org_id, email=email, roles=roles, invited_by_id=inviter.id)
     db.session.add(inv)
     db.session.flush()
     record(
         "organization.member_invited",
         "organization",
         org_id,
-        {"email": email, "role": role},
+        {"email": email, "roles": roles},
         actor_user_id=inviter.id,
         actor_org_id=org_id,
     )
     token = make_link_token("invite", {"i": inv.id, "e": email})
-    queue_mail(
+    queue_mail(  # in the inviter's language: the invitee has no setting yet
         email,
         "invitation",
-        subject=f"Invitation to {inv.organization.name}",
+        subject=_("Invitation to %(org)s", org=inv.organization.name),
         inviter=inviter,
         org=inv.organization,
         link=external_url("accounts.accept_invite", token=token),
@@ -693,9 +836,9 @@ def read_invitation(token: str) -> Invitation:
     data = read_link_token("invite", token, current_app.config["INVITE_TOKEN_MAX_AGE"])
     inv = db.session.get(Invitation, data.get("i"))
     if inv is None or inv.email != data.get("e") or inv.revoked_at:
-        raise Invalid("This invitation is not valid.")
+        raise Invalid(_("This invitation is not valid."))
     if inv.accepted_at:
-        raise Invalid("This invitation has already been accepted.")
+        raise Invalid(_("This invitation has already been accepted."))
     return inv
 
 
@@ -704,10 +847,12 @@ def accept_invitation(token: str, user: User | None, new_user: dict | None = Non
     inv = read_invitation(token)
     if user is None:
         if user_by_email(inv.email):
-            raise Conflict("You already have an account: log in first, then open the link again.")
+            raise Conflict(
+                _("You already have an account: log in first, then open the link again.")
+            )
         problems = password_problems(new_user["password"], inv.email)
         if problems:
-            raise Invalid("Choose a stronger password.", {"password": problems})
+            raise Invalid(_("Choose a stronger password."), {"password": problems})
         user = User(
             email=inv.email,
             name=new_user["name"],
@@ -717,20 +862,24 @@ def accept_invitation(token: str, user: User | None, new_user: dict | None = Non
         db.session.add(user)
         db.session.flush()
     elif user.email != inv.email:
-        raise Forbidden(f"This invitation is for {inv.email}; you are logged in as {user.email}.")
+        raise Forbidden(
+            _(
+                "This invitation is for %(invited)s; you are logged in as %(email)s.",
+                invited=inv.email,
+                email=user.email,
+            )
+        )
     if membership(user, inv.organization_id) is None:
         db.session.add(
-            Membership(user_id=user.id, organization_id=inv.organization_id, role=inv.role)
+            Membership(user_id=user.id, organization_id=inv.organization_id, roles=inv.roles)
         )
-        from notifications.subscriptions import sync_default  # the declared categories
-
-        sync_default(inv.organization, user)
+        signals.member_joined.send(inv.organization, user=user)  # the declared categories
     inv.accepted_at = clock.now()
     record(
         "organization.member_joined",
         "organization",
         inv.organization_id,
-        {"user_id": user.id, "email": user.email, "role": inv.role},
+        {"user_id": user.id, "email": user.email, "roles": inv.roles},
         actor_user_id=user.id,
         actor_org_id=inv.organization_id,
     )
@@ -747,15 +896,9 @@ def remove_member(admin: User, org_id: int, user_id: int) -> None:
         )
     ).scalar_one_or_none()
     if target is None:
-        raise NotFound("No such member.")
-    if target.role == "admin":
-        admins = db.session.execute(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.organization_id == org_id, Membership.role == "admin")
-        ).scalar_one()
-        if admins <= 1:
-            raise Conflict("The last administrator cannot be removed.")
+        raise NotFound(_("No such member."))
+    if target.may("administer") and len(holders(org_id, "administer")) <= 1:
+        raise Conflict(_("The last administrator cannot be removed."))
     db.session.delete(target)
     record(
         "organization.member_removed",
@@ -770,6 +913,43 @@ def remove_member(admin: User, org_id: int, user_id: int) -> None:
     live.visibility_changed(None, live.user_room(user_id))
 
 
+def change_roles(admin: User, org_id: int, user_id: int, roles: list[str]) -> Membership:
+    """An administrator changes a member's roles (at least one; the last administrator keeps
+    "administrator"); the member's live rooms and rights follow at once."""
+    require_member(admin, org_id, admin=True)
+    lock(Organization, org_id)  # two administrators changing roles at once: one after the other
+    target = db.session.execute(
+        select(Membership).where(
+            Membership.organization_id == org_id, Membership.user_id == user_id
+        )
+    ).scalar_one_or_none()
+    if target is None:
+        raise NotFound(_("No such member."))
+    try:
+        roles = check_roles(roles)
+    except ValueError as exc:
+        raise Invalid(translate(str(exc)), {"roles": [translate(str(exc))]}) from None
+    previous = list(target.roles)
+    problem = roles_change_problem(previous, roles, len(holders(org_id, "administer")))
+    if problem is not None:
+        raise Conflict(translate(problem), {"roles": [translate(problem)]})
+    if previous == roles:
+        return target
+    target.roles = roles
+    record(
+        "organization.member_roles_changed",
+        "organization",
+        org_id,
+        {"user_id": user_id, "previous": previous, "roles": roles},
+        actor_user_id=admin.id,
+        actor_org_id=org_id,
+    )
+    db.session.flush()
+    # Its connections leave the rooms the old roles let them in and watch again (core/live.py).
+    live.visibility_changed(None, live.user_room(user_id))
+    return target
+
+
 # -- API tokens -------------------------------------------------------------------------
 
 
@@ -780,10 +960,10 @@ def create_token(
     (scope "operator", operators only); the plaintext is returned once."""
     if scope == "operator":
         if not user.is_operator:
-            raise Forbidden("Only a platform operator can create an operator token.")
+            raise Forbidden(_("Only a platform operator can create an operator token."))
         org_id = None
     elif org_id is None:
-        raise Forbidden("You are not a member of any organization.")
+        raise Forbidden(_("You are not a member of any organization."))
     else:
         require_member(user, org_id)
     plaintext = new_token_text()
@@ -821,7 +1001,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         record(
@@ -856,24 +1036,24 @@ def _token_query():
 def _check_token_holder(token: ApiToken, member: Membership | None) -> None:
     """The token's user may still act as the token says: read afresh on every call."""
     if token.user.disabled:
-        raise Unauthorized("The API token's user is disabled.")
+        raise Unauthorized(_("The API token's user is disabled."))
     if token.scope == "operator":
         if not token.user.is_operator:
-            raise Unauthorized("The API token's user is no longer a platform operator.")
+            raise Unauthorized(_("The API token's user is no longer a platform operator."))
         return
     if member is None:
-        raise Unauthorized("The API token's user can no longer act for its organization.")
+        raise Unauthorized(_("The API token's user can no longer act for its organization."))
     db.session.info.setdefault(_MEMBERSHIPS, {})[(member.user_id, member.organization_id)] = member
 
 
 def authenticate_token(plaintext: str) -> ApiToken:
     """The live token for a bearer string, or Unauthorized."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
-        raise Unauthorized("The API token is not valid.")
+        raise Unauthorized(_("The API token is not valid."))
     row = db.session.execute(_token_query(), {"token_hash": hash_token(plaintext)}).one_or_none()
     token, member = row if row is not None else (None, None)
     if token is None or token.revoked_at is not None:
-        raise Unauthorized("The API token is not valid or has been revoked.")
+        raise Unauthorized(_("The API token is not valid or has been revoked."))
     _check_token_holder(token, member)
     now = clock.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(seconds=60):

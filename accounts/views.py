@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -13,27 +14,65 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from accounts import schemas, service
 from accounts.access import operator_required, require_api_operator
 from accounts.models import Membership, Organization, User
-from accounts.regions import REGION_OPTIONS, REGIONS, region_name
+from accounts.regions import REGION_OPTIONS, REGIONS
+from core import formats, http, i18n
 from core.api import API_PREFIX, route
 from core.errors import DomainError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from core.extensions import db, login_manager
 from core.forms import parse_form
 from core.http import local_target, same_site_referrer
 from core.transaction import commit
+from positions import classifiers
 
 bp = Blueprint("accounts", __name__)
 api = Blueprint("accounts_api", __name__, url_prefix=API_PREFIX)
 
 
+@bp.record_once
+def _never_stored(state) -> None:
+    """Pages that show secrets or take passwords: never cached (core.http)."""
+    http.never_store(state.app, "accounts.tokens", "accounts.login", "accounts.register")
+
+
+def _bearer() -> str | None:
+    """The token of an API request's "Authorization: Bearer" header (None: no such header;
+    core.api refuses a malformed one)."""
+    if not request.path.startswith(API_PREFIX):
+        return None  # pages take the session only, as always
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@login_manager.request_loader
+def load_user_from_token(_request) -> User | None:
+    """An API call's bearer token: its user, with the token in g.api_token (its organization
+    acts). A token that is not valid loads no one; core.api refuses it (g.api_token_error)
+    where the call needs credentials, as before."""
+    token = _bearer()
+    if token is None:
+        return None
+    if "api_token" not in g:
+        try:
+            g.api_token, g.api_token_error = service.authenticate_token(token), None
+        except Unauthorized as exc:
+            g.api_token, g.api_token_error = None, exc
+    return g.api_token.user if g.api_token is not None else None
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Session ids carry the password version, so a password change ends other sessions."""
+    """Session ids carry the password version, so a password change ends other sessions. An
+    API call with a bearer token acts as the token's user, whatever the session says."""
+    if _bearer() is not None:
+        return None  # the request loader takes the token
     uid, _, version = user_id.partition(":")
     if not uid.isdigit() or not version.isdigit():
         return None
@@ -47,48 +86,38 @@ def load_user(user_id: str) -> User | None:
 def load_active_organization() -> None:
     """g.org is the organization the logged-in user acts for (chosen in the header)."""
     g.org, g.memberships = None, []
-    if not current_user.is_authenticated:
-        return
+    if not current_user.is_authenticated or g.get("api_token") is not None:
+        return  # an API token acts for its own organization (core.api)
     g.org, g.memberships = service.active_organization(current_user, session.get("org_id"))
     if g.org is not None and session.get("org_id") != g.org.id:
         session["org_id"] = g.org.id
 
 
-@bp.app_context_processor
-def inject_counts() -> dict:
-    """Values every page's header needs."""
-    if not getattr(current_user, "is_authenticated", False):  # also mails rendered by jobs
-        return {"unread_count": 0}
-    from notifications.inbox import unread_count
-
-    return {"unread_count": unread_count(current_user.id)}
-
-
 PROFILE_LABELS = {
-    "name": "Name",
-    "kpp": "KPP",
-    "ogrn": "OGRN / OGRNIP",
-    "region_code": "Region",
-    "is_sme": "SME",
-    "roles": "Roles",
+    "name": _l("Name"),
+    "kpp": _l("KPP"),
+    "ogrn": _l("OGRN / OGRNIP"),
+    "region_code": _l("Region"),
+    "is_sme": _l("SME"),
+    "roles": _l("Roles"),
 }
 
 
 @bp.app_template_filter("profile_field")
 def profile_field(field: str) -> str:
     """A profile field's label."""
-    return PROFILE_LABELS.get(field, field)
+    return str(PROFILE_LABELS.get(field, field))
 
 
 @bp.app_template_filter("profile_value")
 def profile_value(value, field: str) -> str:
     """A profile value in words (a change request's old and new values)."""
     if field == "roles":
-        return ", ".join(value) if value else "—"
+        return ", ".join(i18n.label("org_role", r) for r in value) if value else "—"
     if field == "is_sme":
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if field == "region_code" and value:
-        return f"{value} {region_name(value) or ''}".strip()
+        return f"{value} {formats.region(value)}".strip()
     return value if value not in (None, "") else "—"
 
 
@@ -101,9 +130,7 @@ def _render_form(template: str, status: int = 200, **context):
     context.setdefault("values", request.form)
     context.setdefault("regions", REGION_OPTIONS)
     if template in ("accounts/register.html", "accounts/cabinet.html"):
-        from notifications.views import category_tree  # the supplier's declared categories
-
-        context.setdefault("tree", category_tree())
+        context.setdefault("tree", classifiers.category_tree())  # declared categories
     return render_template(template, **context), status
 
 
@@ -139,8 +166,11 @@ def register():
     commit()
     # The same answer whether the address or INN was known: the mail tells the rest.
     flash(
-        f"Thank you. We sent the next step to {data['email']}: confirm the address with the "
-        "link in that mail; the operator then reviews your organization.",
+        _(
+            "Thank you. We sent the next step to %(email)s: confirm the address with the "
+            "link in that mail; the operator then reviews your organization.",
+            email=data["email"],
+        ),
         "success",
     )
     return redirect(url_for("accounts.login"))
@@ -156,7 +186,7 @@ def confirm_email(token: str):
             "errors/error.html", code=exc.status, title="Link refused", message=exc.message
         ), exc.status
     commit()
-    flash("Your email is confirmed. You can log in.", "success")
+    flash(_("Your email is confirmed. You can log in."), "success")
     return redirect(url_for("accounts.login"))
 
 
@@ -172,7 +202,7 @@ def resend_confirmation():
     if user and not user.is_confirmed:
         service.send_confirmation(user)
         commit()
-    flash("If that address awaits confirmation, a new link is on its way.", "info")
+    flash(_("If that address awaits confirmation, a new link is on its way."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -199,7 +229,7 @@ def login():
     commit()
     session.clear()
     login_user(user, remember=data["remember"])
-    flash(f"Welcome, {user.name}.", "success")
+    flash(_("Welcome, %(name)s.", name=user.name), "success")
     target = local_target(request.args.get("next"))
     if target is None:
         # An operator outside any organization lands on its work: the accreditation queue.
@@ -210,9 +240,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out."""
+    """Log out (the remember cookie too: logout_user marks it for deletion in the session,
+    which is kept through the clearing so that the cookie is deleted with the answer)."""
     logout_user()
+    remember = session.get("_remember")
     session.clear()
+    if remember:
+        session["_remember"] = remember
     return redirect(url_for("main.index"))
 
 
@@ -226,7 +260,7 @@ def forgot_password():
         return _render_form("accounts/forgot.html", 422, errors=errors)
     service.request_password_reset(data["email"])
     commit()
-    flash("If the address is registered, a reset link is on its way.", "info")
+    flash(_("If the address is registered, a reset link is on its way."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -243,7 +277,7 @@ def reset_password(token: str):
     except DomainError as exc:
         return _fail("accounts/reset.html", exc, token=token)
     commit()
-    flash("Password changed. Log in with the new one.", "success")
+    flash(_("Password changed. Log in with the new one."), "success")
     return redirect(url_for("accounts.login"))
 
 
@@ -269,12 +303,14 @@ def cabinet():
     commit()
     if pending:
         flash(
-            "Saved. The changes marked “pending review” wait for the operator; until then the "
-            "current profile stays in force.",
+            _(
+                "Saved. The changes marked “pending review” wait for the operator; until then "
+                "the current profile stays in force."
+            ),
             "info",
         )
     else:
-        flash("Profile saved.", "success")
+        flash(_("Profile saved."), "success")
     return redirect(url_for("accounts.cabinet"))
 
 
@@ -285,7 +321,7 @@ def withdraw_change():
     _current_membership(admin=True)
     service.withdraw_change(current_user, g.org.id)
     commit()
-    flash("Change request withdrawn.", "success")
+    flash(_("Change request withdrawn."), "success")
     return redirect(url_for("accounts.cabinet"))
 
 
@@ -312,6 +348,26 @@ def switch_org():
     service.require_member(current_user, data["org_id"])
     session["org_id"] = data["org_id"]
     return redirect(same_site_referrer() or url_for("accounts.cabinet"))
+
+
+@bp.post("/language")
+def set_language():
+    """The language switch (header, login page): on the user when logged in, and in a
+    cookie for this browser; an unknown value means the default language (core/i18n.py)."""
+    lang = i18n.supported(request.form.get("lang")) or i18n.default_language()
+    if current_user.is_authenticated:
+        current_user.locale = lang
+        commit()
+    resp = redirect(same_site_referrer() or url_for("main.index"))
+    resp.set_cookie(
+        i18n.COOKIE,
+        lang,
+        max_age=i18n.COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return resp
 
 
 @bp.get("/members")
@@ -342,11 +398,11 @@ def invite():
     if errors:
         return _render_form("accounts/members.html", 422, errors=errors, **context)
     try:
-        service.invite(current_user, g.org.id, data["email"], data["role"])
+        service.invite(current_user, g.org.id, data["email"], sorted(set(data["roles"])))
     except DomainError as exc:
         return _fail("accounts/members.html", exc, **context)
     commit()
-    flash(f"Invitation sent to {data['email']}.", "success")
+    flash(_("Invitation sent to %(email)s.", email=data["email"]), "success")
     return redirect(url_for("accounts.members"))
 
 
@@ -357,8 +413,60 @@ def remove_member(user_id: int):
     _current_membership(admin=True)
     service.remove_member(current_user, g.org.id, user_id)
     commit()
-    flash("Member removed.", "success")
+    flash(_("Member removed."), "success")
     return redirect(url_for("accounts.members"))
+
+
+@bp.post("/members/<int:user_id>/roles")
+@login_required
+def change_roles(user_id: int):
+    """An administrator changes a member's roles (checkboxes, at least one)."""
+    m = _current_membership(admin=True)
+    data, errors = parse_form(schemas.MemberRolesSchema(), request.form)
+    context = {
+        "membership": m,
+        "members": service.members(g.org.id),
+        "invitations": service.pending_invitations(g.org.id),
+        "values": {},
+        "editing": user_id,
+    }
+    if errors:
+        return _render_form("accounts/members.html", 422, role_errors=errors, **context)
+    try:
+        service.change_roles(current_user, g.org.id, user_id, data["roles"])
+    except DomainError as exc:
+        db.session.rollback()
+        fields = {k: list(v) for k, v in exc.fields.items()} or {"roles": [exc.message]}
+        return _render_form("accounts/members.html", exc.status, role_errors=fields, **context)
+    commit()
+    flash(_("Roles saved."), "success")
+    return redirect(url_for("accounts.members"))
+
+
+@bp.route("/cabinet/organizations/new", methods=["GET", "POST"])
+@login_required
+def new_organization():
+    """A logged-in user registers another organization (it waits for accreditation)."""
+    if request.method == "GET":
+        return _render_form("accounts/new_organization.html", values={})
+    data, errors = parse_form(schemas.AnotherOrganizationSchema(), request.form)
+    if errors:
+        return _render_form("accounts/new_organization.html", 422, errors=errors)
+    try:
+        org = service.register_another(current_user, data)
+    except DomainError as exc:
+        return _fail("accounts/new_organization.html", exc)
+    commit()
+    session["org_id"] = org.id
+    flash(
+        _(
+            "%(org)s is registered and waits for the operator's accreditation; you act for it "
+            "now (switch organizations in the header).",
+            org=org.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("accounts.cabinet"))
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -389,7 +497,7 @@ def accept_invite(token: str):
     if user is None:
         login_user(joined)
     session["org_id"] = org_id
-    flash("You joined the organization.", "success")
+    flash(_("You joined the organization."), "success")
     return redirect(url_for("accounts.cabinet"))
 
 
@@ -397,7 +505,7 @@ def _token_scopes() -> list[tuple[str, str]]:
     """What the user's new token may act as: its active organization, the operator, or both."""
     scopes = [("organization", g.org.name)] if g.org is not None else []
     if current_user.is_operator:
-        scopes.append(("operator", "Platform operator"))
+        scopes.append(("operator", _("Platform operator")))
     if not scopes:
         raise Forbidden("You are not a member of any organization.")
     return scopes
@@ -432,7 +540,7 @@ def revoke_token(token_id: int):
     """Revoke one of the user's tokens."""
     service.revoke_token(current_user, token_id)
     commit()
-    flash("Token revoked.", "success")
+    flash(_("Token revoked."), "success")
     return redirect(url_for("accounts.tokens"))
 
 
@@ -476,7 +584,8 @@ def operator_decide(org_id: int):
     def decide(data: dict) -> str:
         accredit = data["decision"] == "accredit"
         org = service.decide_accreditation(current_user, org_id, accredit, data["reason"])
-        return f"{org.name}: {org.accreditation_status}."
+        status = i18n.label("accreditation", org.accreditation_status)
+        return _("%(org)s: %(status)s.", org=org.name, status=status)
 
     return _operator_decision(schemas.AccreditationDecisionSchema(), decide)
 
@@ -489,7 +598,9 @@ def operator_decide_change(change_id: int):
     def decide(data: dict) -> str:
         accept = data["decision"] == "accept"
         change = service.decide_change(current_user, change_id, accept, data["reason"])
-        return f"{change.organization.name}: profile change {change.status}."
+        if change.status == "accepted":
+            return _("%(org)s: profile change accepted.", org=change.organization.name)
+        return _("%(org)s: profile change rejected.", org=change.organization.name)
 
     return _operator_decision(schemas.ChangeDecisionSchema(), decide)
 
@@ -527,8 +638,8 @@ def api_regions():
     return list(REGIONS)
 
 
-REGISTRATION_ANSWER = (
-    "Check the mailbox of {email}: the next step is there (a link to confirm the address, "
+REGISTRATION_ANSWER = _l(
+    "Check the mailbox of %(email)s: the next step is there (a link to confirm the address, "
     "or why the registration could not go through)."
 )
 
@@ -550,7 +661,7 @@ def api_register(body: dict):
     the address confirms it or explains. The operator accredits the organization later."""
     service.register(body)
     commit()
-    return {"message": REGISTRATION_ANSWER.format(email=body["email"]), "email": body["email"]}
+    return {"message": str(REGISTRATION_ANSWER) % {"email": body["email"]}, "email": body["email"]}
 
 
 @route(
@@ -591,7 +702,7 @@ def api_resend_confirmation(body: dict):
     if user and not user.is_confirmed:
         service.send_confirmation(user)
         commit()
-    message = f"If {body['email']} awaits confirmation, a new link is on its way."
+    message = _("If %(email)s awaits confirmation, a new link is on its way.", email=body["email"])
     return {"message": message, "email": body["email"]}
 
 
@@ -662,6 +773,69 @@ def api_update_organization(org_id: int, body: dict):
 def api_withdraw_change(org_id: int):
     """Admins only."""
     service.withdraw_change(g.api_user, org_id)
+    commit()
+
+
+@route(
+    api,
+    "/organizations",
+    "POST",
+    summary="Register another organization for the calling user",
+    body=schemas.AnotherOrganizationSchema,
+    response=schemas.OrganizationSchema,
+    status=201,
+    tag="accounts",
+)
+def api_register_another(body: dict):
+    """The caller becomes its administrator and manager; it waits for accreditation like any
+    other. A token acts for its own organization: use a session or a new token for it."""
+    org = service.register_another(g.api_user, body)
+    commit()
+    return org
+
+
+@route(
+    api,
+    "/organizations/<int:org_id>/members",
+    "GET",
+    summary="An organization's members and their roles",
+    response=schemas.MemberOutSchema(many=True),
+    tag="accounts",
+)
+def api_members(org_id: int):
+    """Every member of the organization sees the list."""
+    service.require_member(g.api_user, org_id)
+    return service.members(org_id)
+
+
+@route(
+    api,
+    "/organizations/<int:org_id>/members/<int:user_id>",
+    "PATCH",
+    summary="Change a member's roles",
+    body=schemas.MemberRolesSchema,
+    response=schemas.MemberOutSchema,
+    tag="accounts",
+)
+def api_change_roles(org_id: int, user_id: int, body: dict):
+    """Administrators only; at least one role; the last administrator keeps
+    "administrator". The member's connections and tokens follow at once."""
+    member = service.change_roles(g.api_user, org_id, user_id, body["roles"])
+    commit()
+    return member
+
+
+@route(
+    api,
+    "/organizations/<int:org_id>/members/<int:user_id>",
+    "DELETE",
+    summary="Remove a member",
+    status=204,
+    tag="accounts",
+)
+def api_remove_member(org_id: int, user_id: int):
+    """Administrators only; the last administrator cannot be removed."""
+    service.remove_member(g.api_user, org_id, user_id)
     commit()
 
 

@@ -115,6 +115,10 @@ class Supplier:
     inn: str = ""
     revision: int = 1  # the next revision's number and the last one's hash
     previous: str | None = None
+    # --gost: (certificate DER, private key PEM) of a qualified GOST-256 certificate, and the
+    # CAdES files signed ahead of the load by payload hash (signing is the supplier's cost)
+    gost: tuple[bytes, bytes] | None = None
+    signed: dict = field(default_factory=dict)
 
 
 def make_people(app, count: int, *, supplier: bool, start: int, users_per_org: int = 1, keys=False):
@@ -156,7 +160,11 @@ def make_people(app, count: int, *, supplier: bool, start: int, users_per_org: i
                 )
                 db.session.add(user)
                 db.session.flush()
-                db.session.add(Membership(user_id=user.id, organization_id=org.id, role="admin"))
+                db.session.add(
+                    Membership(
+                        user_id=user.id, organization_id=org.id, roles=["administrator", "manager"]
+                    )
+                )
                 db.session.flush()
                 if u == 0:
                     _, token = create_token(user, org.id, "bench")
@@ -167,7 +175,11 @@ def make_people(app, count: int, *, supplier: bool, start: int, users_per_org: i
                         {"Authorization": f"Bearer {token}"},
                         inn=org.inn,
                     )
-                    if keys:
+                    if keys == "gost":
+                        person.gost = gost_certificate(n, org.inn, org.name)
+                        pem = _pem_certificate(person.gost[0])
+                        person.key_id = register_key(user, pem, "bench GOST").id
+                    elif keys:
                         private = ec.generate_private_key(ec.SECP256R1())
                         pem = (
                             private.public_key()
@@ -184,6 +196,73 @@ def make_people(app, count: int, *, supplier: bool, start: int, users_per_org: i
                 people.append(person)
         commit()
     return people
+
+
+GOST_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "gost"
+
+
+def gost_certificate(n: int, inn: str, name: str) -> tuple[bytes, bytes]:
+    """A qualified GOST-256 certificate naming the organization's INN, issued by the test
+    centre's intermediate (tests/data/gost): (certificate DER, private key PEM)."""
+    from signatures import cades, testca
+
+    subject = {"CN": name, "O": name, "C": "RU", "SN": "Бенчев", "GN": f"Иван {n}", "INNLE": inn}
+    with tempfile.TemporaryDirectory(prefix="bench-gost-") as tmp:
+        cert, key = testca.issue(
+            Path(tmp),
+            f"bench{n}",
+            subject,
+            ca_cert=GOST_DIR / "ca" / "intermediate.pem",
+            ca_key=GOST_DIR / "intermediate.key.pem",
+        )
+        return cades.load_certificate(cert.read_bytes()).dump(), key.read_bytes()
+
+
+def _pem_certificate(der: bytes) -> str:
+    from asn1crypto import pem
+
+    return pem.armor("CERTIFICATE", der).decode()
+
+
+def _sign_gost(job: tuple) -> tuple[str, str]:
+    """(payload hash, base64 CAdES) for one payload (run in a worker process)."""
+    from signatures import canonical, testca
+
+    certificate, key, payload = job
+    der = testca.sign_in_process(
+        certificate,
+        key,
+        canonical.canonicalize(payload),
+        bits=256,
+        signing_time=dt.datetime.now(dt.UTC).replace(microsecond=0),
+    )
+    return canonical.digest_hex(payload), base64.b64encode(der).decode()
+
+
+def presign_gost(tender_number: str, suppliers: list, count: int, rate_each=None) -> float:
+    """Sign each supplier's next `count` revisions before the load, exactly as supplier_loop
+    will build them (same random offers, same revision chain); returns the seconds it took."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from signatures import canonical
+
+    start = time.perf_counter()
+    jobs = []
+    for s in suppliers:
+        rnd = random.Random(s.org_id + 1000 * s.revision)
+        revision, previous = s.revision, s.previous
+        for _ in range(count):
+            offer = random_offer(rnd)
+            if rate_each is not None:
+                rnd.expovariate(rate_each)
+            payload = own_payload(tender_number, s, offer, revision, previous)
+            jobs.append((s, payload))
+            revision, previous = revision + 1, canonical.digest_hex(payload)
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        work = [(s.gost[0], s.gost[1], payload) for s, payload in jobs]
+        for (s, _), (digest, signature) in zip(jobs, pool.map(_sign_gost, work, chunksize=16)):
+            s.signed[digest] = signature
+    return time.perf_counter() - start
 
 
 def create_tender(app, customer: Supplier, *, deadline: dt.datetime, **policy) -> tuple:
@@ -234,6 +313,17 @@ def sign(private_key, payload: dict) -> str:
 
     signature = private_key.sign(canonical.canonicalize(payload), ec.ECDSA(hashes.SHA256()))
     return base64.b64encode(signature).decode()
+
+
+def sign_for(s: Supplier, payload: dict) -> str:
+    """The supplier's signature: ECDSA made now, or the GOST file signed ahead (made now if
+    the load outran what was signed ahead)."""
+    if s.gost is None:
+        return sign(s.private_key, payload)
+    from signatures import canonical
+
+    found = s.signed.pop(canonical.digest_hex(payload), None)
+    return found or _sign_gost((s.gost[0], s.gost[1], payload))[1]
 
 
 def own_payload(tender_number: str, s: Supplier, offer: dict, revision: int, previous) -> dict:
@@ -444,7 +534,7 @@ def supplier_loop(
                     time.sleep(0.05)
                     continue
                 payload = prepared.json()["payload"]
-            body = {**offer, "key_id": s.key_id, "signature": sign(s.private_key, payload)}
+            body = {**offer, "key_id": s.key_id, "signature": sign_for(s, payload)}
             t1 = time.perf_counter()
             resp = http.post(submit_url, body)
             t2 = time.perf_counter()
@@ -748,7 +838,8 @@ def connection_headroom() -> int:
 # -- main ----------------------------------------------------------------------------------------
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The command line (and, with --gost, the trust settings the servers inherit)."""
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=HelpFormatter,
@@ -785,8 +876,33 @@ def main() -> None:
         help="revisions/s offered by all suppliers together, at random moments (open loop); "
         "default: each supplier submits again as soon as it is answered (closed loop)",
     )
+    parser.add_argument(
+        "--gost",
+        type=int,
+        default=0,
+        metavar="N",
+        help="suppliers sign with qualified GOST-256 certificates (CAdES-BES, checked with the "
+        "chain and CRLs of tests/data/gost); N revisions per supplier are signed before the "
+        "load (the supplier's work, not the platform's); 0: ECDSA P-256",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
+    os.environ.update(gost_settings(args))
+    return args
+
+
+def gost_settings(args) -> dict:
+    """--gost: the test centre trusted (tests/data/gost), for this process and the servers."""
+    if not args.gost:
+        return {}
+    return {
+        "SIGNATURE_TRUSTED_CA_DIR": str(GOST_DIR / "ca"),
+        "SIGNATURE_CRL_DIR": str(GOST_DIR / "crl"),
+    }
+
+
+def main() -> None:
+    args = parse_args()
     exit_on_sigterm()
 
     workdir = tempfile.mkdtemp(prefix="tenders-bench-contention-")
@@ -798,6 +914,7 @@ def main() -> None:
     try:
         start = time.perf_counter()
         app = migrated_app(url, str(Path(workdir) / "setup-instance"))
+        app.config.update(gost_settings(args))  # the servers read them from the environment
         customer = make_people(app, 1, supplier=False, start=1)[0]
         now = dt.datetime.now(dt.UTC)
         if args.in_window:
@@ -810,7 +927,11 @@ def main() -> None:
         else:
             tender = create_tender(app, customer, deadline=now + dt.timedelta(days=30))
         tender_id = tender[0]
-        suppliers = make_people(app, args.suppliers, supplier=True, start=1000, keys=True)
+        keys = "gost" if args.gost else True
+        suppliers = make_people(app, args.suppliers, supplier=True, start=1000, keys=keys)
+        if args.gost:
+            took = presign_gost(tender[1], suppliers, 1)
+            print(f"GOST: {args.suppliers} certificates issued, first bids signed in {took:.1f} s")
         print(
             f"set up {args.suppliers} suppliers and tender {tender_id} "
             f"({'every change extends' if args.in_window else 'deadline far away'}) "
@@ -830,6 +951,10 @@ def main() -> None:
             f" (errors: {dict(first.errors) or 'none'})"
         )
         report("first bid's submit call", first.submit_ms)
+        if args.gost:
+            each = args.rate / args.suppliers if args.rate else None
+            took = presign_gost(tender[1], suppliers, args.gost, each)
+            print(f"GOST: {args.gost * args.suppliers} revisions signed ahead in {took:.1f} s")
 
         pids = {f"serve.py #{i + 1}": p.pid for i, p in enumerate(servers.procs)}
         meter = CpuMeter(

@@ -1,6 +1,6 @@
 """Benchmark: evaluation of 10,000 positions x 30 bids, and the comparison table's first page.
 
-1. The pure evaluation (positions/evaluation.py): ranks, scores and full breakdowns for a
+1. The pure evaluation (results/rules.py): ranks, scores and full breakdowns for a
    per_position lot of 10,000 positions with 30 bids on every position (300,000 offers),
    price only and with two scored criteria (warranty, payment deferral). Target <= 1 s.
 2. Through the database (PostgreSQL by default, --db sqlite for a temp file): the same
@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy import text  # noqa: E402
 from support import create_database, database_url, dispose, drop_database, migrated_app  # noqa: E402
 
-from positions import evaluation as ev  # noqa: E402
+from bids.rules import line_total  # noqa: E402
+from results import rules as ev  # noqa: E402
 
 DB_NAME = "tenders_bench_evaluation"
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
@@ -59,7 +60,7 @@ def offers(positions: int, bids: int, seed: int = 7):
             lines[p.number] = ev.OfferedLine(
                 price,
                 T0 + dt.timedelta(seconds=rnd.randint(0, 3600)),
-                ev.line_total(price, p.quantity),
+                line_total(price, p.quantity),
             )
         criteria = {
             (1, 1): Decimal(rnd.choice([12, 18, 24, 36])),
@@ -212,6 +213,7 @@ def build(app, positions: int, bids: int) -> int:
                 tender_id=tender.id,
                 organization_id=org.id,
                 participant_number=b,
+                responsible_id=tender.created_by_id,  # any user: the bench reads no names
                 revision_count=1,
                 first_bid_at=T0 - dt.timedelta(days=1, minutes=b),
             )
@@ -221,14 +223,14 @@ def build(app, positions: int, bids: int) -> int:
             total = Decimal(0)
             for number, position_id in position_ids.items():
                 price = Decimal(rnd.randint(50_000, 99_999)).scaleb(-2)
-                line_total = ev.line_total(price, Decimal(1 + int(number) % 50))
-                total += line_total
+                amount = line_total(price, Decimal(1 + int(number) % 50))
+                total += amount
                 lines.append(
                     {
                         "position_id": position_id,
                         "position_number": number,
                         "unit_price": price,
-                        "total": line_total,
+                        "total": amount,
                         "note": "",
                     }
                 )
@@ -276,7 +278,7 @@ def through_database(app, positions: int, bids: int) -> None:
     from flask import render_template
 
     from core.extensions import db
-    from tenders import review
+    from results import comparison, evaluation
     from tenders.models import Tender
 
     start = time.perf_counter()
@@ -285,8 +287,8 @@ def through_database(app, positions: int, bids: int) -> None:
     with app.app_context():
         tender = db.session.get(Tender, tender_id)
         start = time.perf_counter()
-        lots = review.lot_defs(tender)
-        inputs = review.bid_inputs(tender, lots)
+        lots = evaluation.lot_defs(tender)
+        inputs = evaluation.bid_inputs(tender, lots)
         loaded = time.perf_counter()
         ev.evaluate(lots, inputs)
         evaluated = time.perf_counter()
@@ -296,7 +298,7 @@ def through_database(app, positions: int, bids: int) -> None:
         )
         del lots, inputs
         start = time.perf_counter()
-        review._evaluate(tender)
+        evaluation.recompute(tender)
         db.session.commit()
         in_process = time.perf_counter() - start
         print(
@@ -308,7 +310,7 @@ def through_database(app, positions: int, bids: int) -> None:
     def first_page():
         with app.test_request_context(f"/cabinet/tenders/{tender_id}/review"):
             tender = db.session.get(Tender, tender_id)
-            table = review.comparison(tender, filters, 1, 50)
+            table = comparison.comparison(tender, filters, 1, 50)
             html = render_template(
                 "results/review.html",
                 tender=tender,
@@ -333,7 +335,7 @@ def through_database(app, positions: int, bids: int) -> None:
     def won_by_one():
         with app.test_request_context():
             tender = db.session.get(Tender, tender_id)
-            review.comparison(tender, filtered, 1, 50)
+            comparison.comparison(tender, filtered, 1, 50)
             db.session.remove()
 
     times = timed(won_by_one, runs=5)
@@ -351,8 +353,8 @@ def through_server(app, url: str, workdir: str, tender_id: int, in_process: floa
     from accounts.models import Membership, User
     from accounts.service import create_token
     from core.extensions import db
+    from results.models import Award, AwardOffer, ResultSet
     from tenders.models import Tender
-    from tenders.result_models import Award, AwardOffer, ResultSet
 
     with app.test_request_context():
         tender = db.session.get(Tender, tender_id)

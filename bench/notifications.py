@@ -213,9 +213,9 @@ class _Hold:
 def publish(app):
     """The benchmark tender, published through the service (its event is not yet processed)."""
     from accounts.models import Membership, Organization, User
+    from core.events import DomainEvent
     from core.extensions import db
     from core.transaction import commit
-    from notifications.models import DomainEvent
     from tenders import service
     from tenders.schemas import TenderCreate
 
@@ -231,7 +231,9 @@ def publish(app):
         user = User(email="customer@bench.example", name="Заказчик", password_hash="x")
         db.session.add_all([org, user])
         db.session.flush()
-        db.session.add(Membership(user_id=user.id, organization_id=org.id, role="admin"))
+        db.session.add(
+            Membership(user_id=user.id, organization_id=org.id, roles=["administrator", "manager"])
+        )
         body = {
             "title": "Поставка кабельной продукции для подстанции",
             "description": "Кабель силовой и контрольный, доставка на склад заказчика.",
@@ -271,10 +273,11 @@ def measure(app, tender_id: int, event_id: int, expected: int) -> None:
 
     from core import jobs
     from core.extensions import db
+    from core.mail import OutgoingEmail
     from core.transaction import commit
     from notifications import matching
     from notifications.jobs import process_event
-    from notifications.models import Notification, OutgoingEmail
+    from notifications.models import Notification
     from tenders.models import Tender
 
     with app.test_request_context():

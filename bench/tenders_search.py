@@ -187,6 +187,7 @@ def build(app, n: int) -> str:
                     now,
                     now,
                     "{" + ",".join(category_path(cat).split("/")) + "}",
+                    user_id,
                 )
             )
             categories.append((i, i, cat, category_path(cat)))
@@ -219,6 +220,7 @@ def build(app, n: int) -> str:
                 "created_at",
                 "updated_at",
                 "category_codes",
+                "responsible_id",
             ],
             tenders,
         )
@@ -329,7 +331,8 @@ def measure(app, big_number: str) -> None:
         report("registry first page, no filter", timed(lambda: search(Filters()), 30))
         db.session.remove()
     client = app.test_client()
-    client.get(f"/tenders/{big_number}")  # warm the templates
+    resp = client.get(f"/tenders/{big_number}")  # warm the templates
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]  # time pages, not errors
     report(
         "notice page, 10,000 positions (page 1)",
         timed(lambda: client.get(f"/tenders/{big_number}"), 20),
@@ -339,6 +342,8 @@ def measure(app, big_number: str) -> None:
         timed(lambda: client.get(f"/tenders/{big_number}?page=100"), 20),
     )
     report("registry page (HTML) for 'кабель'", timed(lambda: client.get("/tenders?q=кабель"), 20))
+    for url in (f"/tenders/{big_number}?page=100", "/tenders?q=кабель"):
+        assert client.get(url).status_code == 200, url
     print(
         f"ratio: quick search p95 / baseline p50 = "
         f"{percentile(samples, 0.95) / statistics.median(baseline):.0f}x"

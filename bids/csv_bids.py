@@ -18,8 +18,14 @@ Decisions (README "CSV bids"):
   A total equal to the current revision's total keeps the current unit price (with
   fractional quantities several unit prices can give the same total), so the pre-filled
   template round-trips unchanged.
-* An empty price cell means "not bidding". Rows without a position number and without a
-  price (headings, totals, comments) are ignored; blank rows never count.
+* A file changes the positions it holds and nothing else (issue 19.7: the advice "upload
+  the prices of one lot at a time" must not drop the other lots). A priced row sets the
+  position's price; a row with an empty price cell drops the position from the offer (the
+  explicit way to stop bidding on it); a position absent from the file keeps its current
+  price. The lots a file "covers" are those with at least one row in it; :func:`merge`
+  builds the full offer from the file and the current revision. Rows without a position
+  number and without a price (headings, totals, comments) are ignored; blank rows never
+  count.
 * Position numbers are compared as the tender writes them; "03" and "3.01" are read as "3"
   and "3.1". The tender, lot, quantity, name, unit and maximum price columns are optional;
   when the tender, lot or quantity cell is filled it must agree with the tender (a changed
@@ -30,16 +36,17 @@ Decisions (README "CSV bids"):
 
 from __future__ import annotations
 
-import gc
+import itertools
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from functools import partial
 from typing import NamedTuple
 
 from bids.rules import line_total  # the bidding rule's own: unit price x quantity, half-up
+from core.collector import collector_paused
+from core.messages import N_, Text
 from positions.csv_rules import (
     CsvRefused,
     Problem,
@@ -55,11 +62,11 @@ from positions.csv_rules import (
     unneutralize,
     write_csv,
 )
+from positions.xlsx_rules import MAX_UNZIPPED_BYTES, is_workbook, open_sheet
 
 __all__ = [
     "COLUMNS",
     "VARIANTS",
-    "collector_paused",
     "CsvRefused",
     "CurrentLine",
     "ParsedBid",
@@ -69,12 +76,18 @@ __all__ = [
     "TenderSheet",
     "parse_bid",
     "template",
+    "template_columns",
     "template_filename",
     "line_total",
+    "merge",
     "unit_price_of_total",
 ]
 
 VARIANTS = ("unit", "total")
+# The data sheet of the .xlsx template (read first when present) and the "encoding" an
+# uploaded workbook is recorded with.
+SHEET_NAMES = ("Предложение", "Bid")
+WORKBOOK_ENCODING = "xlsx"
 _EXACT = Context(prec=100)  # exact quotients of NUMERIC(18, x) values before rounding
 NOTE_MAX_CHARS = 1000
 MISSING_LISTED = 20
@@ -143,6 +156,7 @@ _TITLES = {  # the headers we write: (English, Russian)
     "total": ("Total price", "Стоимость всего"),
     "note": ("Note", "Примечание"),
 }
+_READ_FIELDS = frozenset(("tender", "lot", "number", "quantity", "unit_price", "total", "note"))
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _MAX_NUMBER_LENGTH = 20
 
@@ -217,11 +231,34 @@ class CurrentLine:
 # --------------------------------------------------------------------------- templates
 
 
-def template_filename(tender_number: str, variant: str, lot: int | None = None) -> str:
-    """The download's file name, e.g. T-2026-000123-lot-2-unit-prices.csv."""
+def template_filename(
+    tender_number: str, variant: str, lot: int | None = None, extension: str = "csv"
+) -> str:
+    """The download's file name, e.g. T-2026-000123-lot-2-unit-prices.csv (or .xlsx)."""
     lot_part = f"-lot-{lot}" if lot is not None else ""
     kind = "unit-prices" if variant == "unit" else "total-prices"
-    return f"{tender_number}{lot_part}-{kind}.csv"
+    return f"{tender_number}{lot_part}-{kind}.{extension}"
+
+
+def template_columns(
+    sheet: TenderSheet, variant: str, lot: int | None, language: str
+) -> tuple[list[SheetPosition], list[str], list[str]]:
+    """The template's positions (of one lot if ``lot`` is given), fields and headers: tender,
+    lot, position, name, unit, quantity, maximum unit price (only when some position has
+    one), the price to fill (unit price or total price) and a note."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}")
+    if language not in ("ru", "en"):
+        raise ValueError("language must be 'ru' or 'en'")
+    positions = [p for p in sheet.positions if lot is None or p.lot == lot]
+    if lot is not None and not positions:
+        raise ValueError(f"the tender has no lot {lot}")
+    with_max = any(p.max_unit_price is not None for p in positions)
+    fields = ["tender", "lot", "number", "name", "unit", "quantity"]
+    fields += ["max_price"] if with_max else []
+    fields += ["unit_price" if variant == "unit" else "total", "note"]
+    title = 1 if language == "ru" else 0
+    return positions, fields, [_TITLES[f][title] for f in fields]
 
 
 def template(
@@ -242,20 +279,9 @@ def template(
     files (what Russian Excel reads) and a decimal point for "," files; every cell is
     neutralised against formula injection by :func:`~positions.csv_rules.write_csv`.
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}")
-    if language not in ("ru", "en"):
-        raise ValueError("language must be 'ru' or 'en'")
-    positions = [p for p in sheet.positions if lot is None or p.lot == lot]
-    if lot is not None and not positions:
-        raise ValueError(f"the tender has no lot {lot}")
+    positions, fields, header = template_columns(sheet, variant, lot, language)
+    with_max = "max_price" in fields
     current = current or {}
-    with_max = any(p.max_unit_price is not None for p in positions)
-    fields = ["tender", "lot", "number", "name", "unit", "quantity"]
-    fields += ["max_price"] if with_max else []
-    fields += ["unit_price" if variant == "unit" else "total", "note"]
-    title = 1 if language == "ru" else 0
-    header = [_TITLES[f][title] for f in fields]
     comma = delimiter != ","
     places = sheet.currency_places
 
@@ -298,6 +324,11 @@ class ParsedBid:
     rows: int
     lines: dict[str, PricedLine]
     problems: list[Problem]
+    # Positions whose row has an empty price (dropped from the offer if priced now), and
+    # the lots with at least one row in the file, in the tender's order.
+    cleared: list[str] = field(default_factory=list)
+    covered_lots: list[int] = field(default_factory=list)
+    sheet_name: str | None = None  # the sheet read, for a workbook
 
     def total(self, sheet: TenderSheet) -> Decimal:
         """Sum of the line totals (unit price x quantity, rounded per line)."""
@@ -325,8 +356,13 @@ def parse_bid(
     max_bytes: int = 32 * 1024 * 1024,
     max_rows: int = 50_000,
     encoding: str | None = None,
+    max_unzipped: int = MAX_UNZIPPED_BYTES,
 ) -> ParsedBid:
     """Read and check a bid file; every problem is collected, none stops the reading.
+
+    The file is a CSV file or an Excel workbook (.xlsx, told by its content): a workbook's
+    data sheet (the template's, else the first) is read as the same rows, and each problem
+    also names its cell (``cell``); see :mod:`positions.xlsx_rules` for what is refused.
 
     Raises :class:`CsvRefused` (nothing read) for a file over ``max_bytes`` (before
     decoding), over ``max_rows`` data rows, one that cannot be decoded, and one without a
@@ -334,64 +370,119 @@ def parse_bid(
     returned alone: the rows cannot be read without the columns.
     """
     if len(data) > max_bytes:
-        raise CsvRefused(
-            f"The file is {_megabytes(len(data))} ({len(data)} bytes); the limit is "
-            f"{_megabytes(max_bytes)} ({max_bytes} bytes)."
+        text = N_(
+            "The file is %(size)s MB (%(bytes)s bytes); the limit is %(limit)s MB "
+            "(%(limit_bytes)s bytes)."
         )
+        size, limit = _megabytes(len(data)), _megabytes(max_bytes)
+        raise CsvRefused(Text(text, size=size, bytes=len(data), limit=limit, limit_bytes=max_bytes))
+    if is_workbook(data):
+        return _parse_workbook(data, sheet, current or {}, max_rows, max_unzipped)
     text, used = decode(data, encoding)
     delimiter = sniff_delimiter(first_line(text))
     records = read_records(text, delimiter)
+    return _parse_records(records, sheet, current or {}, max_rows, used, delimiter)[0]
+
+
+def _parse_records(
+    records: Iterator[tuple[int, list[str]]],
+    sheet: TenderSheet,
+    current: Mapping[str, CurrentLine],
+    max_rows: int,
+    used: str,
+    delimiter: str,
+) -> tuple[ParsedBid, int, list[str]]:
+    """Check the rows of a CSV file or a workbook's sheet; also the header's row and cells."""
     header_line, header = next(records, (0, []))
     if not header:
-        raise CsvRefused("The file is empty: its first row must hold the column headers.")
+        raise CsvRefused(Text(N_("The file is empty: its first row must hold the column headers.")))
     index, problems = match_header(header, COLUMNS, {"number"}, line=header_line)
     if not index.keys() & {"number", "unit_price", "total"}:
-        raise CsvRefused(
-            f"Row {header_line} holds no known column headers; the first row must name the "
+        text = N_(
+            "Row %(row)s holds no known column headers; the first row must name the "
             "columns, e.g. '№ позиции;Цена за единицу' (download the template)."
         )
+        raise CsvRefused(Text(text, row=header_line))
     variant = "unit" if "unit_price" in index else "total"
     if "unit_price" not in index and "total" not in index:
         names = ", ".join(f"'{n}'" for n in COLUMNS["unit_price"][:3] + COLUMNS["total"][:3])
-        problems.append(Problem(header_line, None, f"no price column: add one of {names}"))
+        text = Text(N_("no price column: add one of %(names)s"), names=names)
+        problems.append(Problem(header_line, None, text))
     parsed = ParsedBid(variant, used, delimiter, 0, {}, problems)
     if problems:
-        return parsed
-    reader = _Reader(sheet, index, header, variant, current or {})
+        return parsed, header_line, header
+    reader = _Reader(sheet, index, header, variant, current)
     count = 0
     with collector_paused():
         for count, (line, cells) in enumerate(records, 1):
             if count > max_rows:
-                raise CsvRefused(
-                    f"The file has more than {max_rows} rows under the header; the limit is "
-                    f"{max_rows} (download the template of one lot at a time)."
+                text = N_(
+                    "The file has more than %(max)s rows under the header; the limit is "
+                    "%(max)s (download the template of one lot at a time)."
                 )
+                raise CsvRefused(Text(text, max=max_rows))
             reader.read(line, cells)
     parsed.rows = count
     if not count:
-        raise CsvRefused("The file has a header row but no positions under it.")
+        raise CsvRefused(Text(N_("The file has a header row but no positions under it.")))
     reader.finish(header_line)
     parsed.lines, parsed.problems = reader.lines, reader.problems
+    parsed.cleared, parsed.covered_lots = reader.cleared(), reader.covered_lots()
+    return parsed, header_line, header
+
+
+def _parse_workbook(
+    data: bytes,
+    sheet: TenderSheet,
+    current: Mapping[str, CurrentLine],
+    max_rows: int,
+    max_unzipped: int,
+) -> ParsedBid:
+    """A workbook's data sheet through the CSV checks; every problem names its cell, merged
+    cells under the header are problems too (each position needs its own cells)."""
+    book = open_sheet(data, preferred=SHEET_NAMES, max_rows=max_rows, max_unzipped=max_unzipped)
+    first = next(book.rows, None)
+    if first is not None:  # only the columns the checks read are turned into text
+        index = match_header(first[1], COLUMNS, set())[0]
+        book.columns = sorted(i for f, i in index.items() if f in _READ_FIELDS)
+    records = itertools.chain([first] if first else [], book.rows)
+    try:
+        parsed, header_line, header = _parse_records(
+            records, sheet, current, max_rows, WORKBOOK_ENCODING, ""
+        )
+    except CsvRefused as exc:
+        raise CsvRefused(
+            Text(N_("Sheet '%(sheet)s': %(reason)s"), sheet=book.name, reason=exc.args[0])
+        ) from None
+    parsed.sheet_name = book.name
+    parsed.problems = book.locate(parsed.problems, header, header_line)
     return parsed
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block: bulk work on 50,000 lines creates no
-    cycles worth collecting, and the collector would otherwise walk every object kept so
-    far again and again (a fifth of the time of reading a 50,000-row file, more in a web
-    process whose heap is large). Collection resumes at the end of the block."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+def merge(
+    sheet: TenderSheet,
+    priced: Mapping[str, tuple[Decimal, str]],
+    cleared: set[str] | frozenset[str],
+    current: Mapping[str, CurrentLine],
+) -> dict[str, tuple[Decimal, str]]:
+    """The full offer a file makes, in the tender's position order: the file's priced
+    positions, then the current revision's other positions unless the file cleared them
+    (an empty price cell). Positions no longer in the tender are not carried over."""
+    offer: dict[str, tuple[Decimal, str]] = {}
+    for p in sheet.positions:
+        number = p.number
+        mine = priced.get(number)
+        if mine is not None:
+            offer[number] = mine
+        elif number not in cleared:
+            before = current.get(number)
+            if before is not None:
+                offer[number] = (before.unit_price, before.note)
+    return offer
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / (1024 * 1024):.1f}"
 
 
 class _Reader:
@@ -490,7 +581,9 @@ class _Reader:
         raw_number = cells[self.i_number].strip()
         if not raw_number:
             if raw_price:
-                self.problem(line, "number", "the position number is empty but a price is given")
+                self.problem(
+                    line, "number", Text(N_("the position number is empty but a price is given"))
+                )
             return None
         if self.i_tender is not None:
             tender = cells[self.i_tender].strip()
@@ -498,20 +591,26 @@ class _Reader:
                 self.problem(
                     line,
                     "tender",
-                    f"this row is a position of another tender ({tender}); this file must "
-                    f"hold positions of {self.sheet.tender_number} only",
+                    Text(
+                        N_(
+                            "this row is a position of another tender (%(other)s); this file "
+                            "must hold positions of %(tender)s only"
+                        ),
+                        other=tender,
+                        tender=self.sheet.tender_number,
+                    ),
                 )
                 return None
         number = raw_number if raw_number in self.positions else _position_number(raw_number)
         first = self.first_line.setdefault(number, line)
         if first != line:
-            self.problem(line, "number", f"position {number} is repeated (first on row {first})")
+            text = N_("position %(number)s is repeated (first on row %(first)s)")
+            self.problem(line, "number", Text(text, number=number, first=first))
             return None
         position = self.positions.get(number)
         if position is None and raw_price:
-            self.problem(
-                line, "number", f"unknown position {raw_number}: the tender has no such position"
-            )
+            text = N_("unknown position %(number)s: the tender has no such position")
+            self.problem(line, "number", Text(text, number=raw_number))
         return position
 
     def _check_lot(self, line: int, raw: str, position: SheetPosition) -> None:
@@ -519,7 +618,12 @@ class _Reader:
             self.problem(
                 line,
                 "lot",
-                f"position {position.number} is in lot {position.lot}, not in lot {raw}",
+                Text(
+                    N_("position %(number)s is in lot %(lot)s, not in lot %(given)s"),
+                    number=position.number,
+                    lot=position.lot,
+                    given=raw,
+                ),
             )
 
     def _check_quantity(self, line: int, raw: str, position: SheetPosition) -> None:
@@ -533,25 +637,31 @@ class _Reader:
             self.problem(
                 line,
                 "quantity",
-                f"quantity {raw} differs from the tender's quantity "
-                f"{_show(position.quantity)}: quantities cannot be changed, the price is for "
-                f"{_show(position.quantity)} {position.unit}".rstrip(),
+                Text(
+                    N_(
+                        "quantity %(given)s differs from the tender's quantity %(quantity)s: "
+                        "quantities cannot be changed, the price is for %(quantity)s %(unit)s"
+                    ),
+                    given=raw,
+                    quantity=_show(position.quantity),
+                    unit=position.unit,
+                ),
             )
 
     def _amount(self, line: int, field: str, raw: str) -> Decimal | None:
         """A positive amount with at most the currency's decimals, or None (problem noted)."""
-        what = "unit price" if field == "unit_price" else "total price"
+        texts = _AMOUNT_TEXTS[field]
         try:
             value = parse_decimal(raw)
         except ValueError:
-            self.problem(line, field, f"{what} '{raw}' is not a number")
+            self.problem(line, field, Text(texts[0], raw=raw))
             return None
         assert value is not None
         if value <= 0:
-            self.problem(line, field, f"{what} must be greater than zero, not '{raw}'")
+            self.problem(line, field, Text(texts[1], raw=raw))
             return None
         if _too_precise(value, self.places):
-            self.problem(line, field, f"{what} '{raw}' has more than {self.places} decimal places")
+            self.problem(line, field, Text(texts[2], raw=raw, places=self.places))
             return None
         return value
 
@@ -564,7 +674,11 @@ class _Reader:
             self.problem(
                 line,
                 "unit_price",
-                f"unit price {_show(value)} is above the maximum unit price {_show(cap)}",
+                Text(
+                    N_("unit price %(price)s is above the maximum unit price %(max)s"),
+                    price=_show(value),
+                    max=_show(cap),
+                ),
             )
             return None
         return value
@@ -575,15 +689,23 @@ class _Reader:
         try:
             given = parse_decimal(raw)
         except ValueError:
-            self.problem(line, "total", f"total price '{raw}' is not a number")
+            self.problem(line, "total", Text(_AMOUNT_TEXTS["total"][0], raw=raw))
             return
         expected = line_total(unit_price, p.quantity, self.places)
         if given != expected:
             self.problem(
                 line,
                 "total",
-                f"total {raw} is not consistent with the quantity: unit price "
-                f"{_show(unit_price)} x quantity {_show(p.quantity)} = {_show(expected)}",
+                Text(
+                    N_(
+                        "total %(total)s is not consistent with the quantity: unit price "
+                        "%(price)s x quantity %(quantity)s = %(expected)s"
+                    ),
+                    total=raw,
+                    price=_show(unit_price),
+                    quantity=_show(p.quantity),
+                    expected=_show(expected),
+                ),
             )
 
     def _from_total(self, line: int, raw: str, p: SheetPosition) -> Decimal | None:
@@ -600,8 +722,15 @@ class _Reader:
             self.problem(
                 line,
                 "total",
-                f"total {_show(total)} for quantity {_show(p.quantity)} gives a unit price "
-                f"below {_show(step)}",
+                Text(
+                    N_(
+                        "total %(total)s for quantity %(quantity)s gives a unit price "
+                        "below %(step)s"
+                    ),
+                    total=_show(total),
+                    quantity=_show(p.quantity),
+                    step=_show(step),
+                ),
             )
             return None
         back = line_total(unit_price, p.quantity, self.places)
@@ -611,9 +740,19 @@ class _Reader:
             self.problem(
                 line,
                 "total",
-                f"total {_show(total)} is not consistent with the quantity {_show(p.quantity)}: "
-                f"total / quantity rounds to the unit price {_show(unit_price)}, whose total is "
-                f"{_show(back)}; the nearest possible totals are {_show(lower)} and {_show(upper)}",
+                Text(
+                    N_(
+                        "total %(total)s is not consistent with the quantity %(quantity)s: "
+                        "total / quantity rounds to the unit price %(price)s, whose total is "
+                        "%(back)s; the nearest possible totals are %(lower)s and %(upper)s"
+                    ),
+                    total=_show(total),
+                    quantity=_show(p.quantity),
+                    price=_show(unit_price),
+                    back=_show(back),
+                    lower=_show(lower),
+                    upper=_show(upper),
+                ),
             )
             return None
         cap = p.max_unit_price
@@ -621,8 +760,14 @@ class _Reader:
             self.problem(
                 line,
                 "total",
-                f"the unit price {_show(unit_price)} (total / quantity) is above the maximum "
-                f"unit price {_show(cap)}",
+                Text(
+                    N_(
+                        "the unit price %(price)s (total / quantity) is above the maximum "
+                        "unit price %(max)s"
+                    ),
+                    price=_show(unit_price),
+                    max=_show(cap),
+                ),
             )
             return None
         return unit_price
@@ -630,14 +775,23 @@ class _Reader:
     def _note(self, line: int, raw: str) -> str | None:
         note = unneutralize(raw.strip())
         if len(note) > NOTE_MAX_CHARS:
-            self.problem(
-                line, "note", f"the note is longer than {NOTE_MAX_CHARS} characters ({len(note)})"
-            )
+            text = N_("the note is longer than %(max)s characters (%(count)s)")
+            self.problem(line, "note", Text(text, max=NOTE_MAX_CHARS, count=len(note)))
             return None
         return note
 
+    def cleared(self) -> list[str]:
+        """Tender positions with a row whose price cell is empty, in the file's order."""
+        known, lines, invalid = self.positions, self.lines, self.invalid
+        return [n for n in self.first_line if n in known and n not in lines and n not in invalid]
+
+    def covered_lots(self) -> list[int]:
+        """The lots with at least one row of one of their positions in the file."""
+        known = self.positions
+        return sorted({known[n].lot for n in self.first_line if n in known})
+
     def finish(self, header_line: int) -> None:
-        """Whole-lot completeness, and at least one priced position."""
+        """Whole-lot completeness, and at least one priced position (or one dropped)."""
         priced_lots: dict[int, int] = {}
         attempted = [(n, p.line) for n, p in self.lines.items()] + list(self.invalid.items())
         for number, line in attempted:
@@ -646,21 +800,54 @@ class _Reader:
         for lot, first_priced in sorted(priced_lots.items()):
             if self.sheet.award_modes.get(lot) == "whole_lot":
                 self._whole_lot(lot, first_priced)
-        if not priced_lots and not self.problems:
+        cleared = self.cleared()
+        if self.current:
+            self._whole_lot_partly_cleared(cleared, priced_lots)
+        drops = not priced_lots and any(n in self.current for n in cleared)
+        if not priced_lots and not drops and not self.problems:
             self.problems.append(
                 Problem(
                     header_line,
                     self.price_label,
-                    "no position is priced: fill in the price of at least one position",
+                    Text(N_("no position is priced: fill in the price of at least one position")),
                 )
             )
         self.problems.sort(key=lambda p: p.line)
+
+    def _whole_lot_partly_cleared(self, cleared: list[str], priced_lots: dict[int, int]) -> None:
+        """A whole-lot lot the file only clears (no price in it) must not keep some of its
+        positions at their current price through their absence from the file."""
+        first_cleared: dict[int, int] = {}
+        for number in cleared:
+            lot = self.positions[number].lot
+            if lot not in priced_lots and self.sheet.award_modes.get(lot) == "whole_lot":
+                line = self.first_line[number]
+                first_cleared[lot] = min(first_cleared.get(lot, line), line)
+        if not first_cleared:
+            return
+        kept_by_lot: dict[int, list[str]] = {}
+        for p in self.sheet.positions:  # one pass, however many lots
+            number = p.number
+            if p.lot in first_cleared and number not in self.first_line and number in self.current:
+                kept_by_lot.setdefault(p.lot, []).append(number)
+        for lot, line in sorted(first_cleared.items()):
+            kept = kept_by_lot.get(lot)
+            if kept:
+                text = N_(
+                    "lot %(lot)s is awarded as a whole: to stop bidding on it, leave the price "
+                    "of every position of it empty; not in the file, so kept at your "
+                    "current price: %(shown)s"
+                )
+                message = Text(text, lot=lot, shown=_listed(kept))
+                self.problems.append(Problem(line, self.price_label, message))
 
     def _whole_lot(self, lot: int, first_priced: int) -> None:
         absent: list[str] = []
         for p in self.sheet.positions:
             if p.lot != lot or p.number in self.lines or p.number in self.invalid:
                 continue
+            if p.number not in self.first_line and p.number in self.current:
+                continue  # not in the file: keeps its current price
             line = self.first_line.get(p.number)
             if line is None:
                 absent.append(p.number)
@@ -669,22 +856,46 @@ class _Reader:
                     Problem(
                         line,
                         self.price_label,
-                        f"lot {lot} is awarded as a whole: price every position of it or none "
-                        f"(position {p.number} has no price)",
+                        Text(
+                            N_(
+                                "lot %(lot)s is awarded as a whole: price every position of it "
+                                "or none (position %(number)s has no price)"
+                            ),
+                            lot=lot,
+                            number=p.number,
+                        ),
                     )
                 )
         if absent:
-            shown = ", ".join(absent[:MISSING_LISTED])
-            if len(absent) > MISSING_LISTED:
-                shown += f" and {len(absent) - MISSING_LISTED} more"
-            self.problems.append(
-                Problem(
-                    first_priced,
-                    None,
-                    f"lot {lot} is awarded as a whole: price every position of it or none; "
-                    f"missing from the file: {shown}",
-                )
+            text = N_(
+                "lot %(lot)s is awarded as a whole: price every position of it or none; "
+                "missing from the file: %(shown)s"
             )
+            self.problems.append(
+                Problem(first_priced, None, Text(text, lot=lot, shown=_listed(absent)))
+            )
+
+
+# A refused amount: (not a number, not positive, too many decimals) by the column it is in.
+_AMOUNT_TEXTS = {
+    "unit_price": (
+        N_("unit price '%(raw)s' is not a number"),
+        N_("unit price must be greater than zero, not '%(raw)s'"),
+        N_("unit price '%(raw)s' has more than %(places)s decimal places"),
+    ),
+    "total": (
+        N_("total price '%(raw)s' is not a number"),
+        N_("total price must be greater than zero, not '%(raw)s'"),
+        N_("total price '%(raw)s' has more than %(places)s decimal places"),
+    ),
+}
+
+
+def _listed(numbers: list[str]) -> str:
+    """At most MISSING_LISTED position numbers, then 'and N more'."""
+    shown = ", ".join(numbers[:MISSING_LISTED])
+    rest = len(numbers) - MISSING_LISTED
+    return Text(N_("%(shown)s and %(rest)s more"), shown=shown, rest=rest) if rest > 0 else shown
 
 
 def _too_precise(value: Decimal, places: int) -> bool:

@@ -16,8 +16,12 @@ from core.types import ExactDecimal, UTCDateTime
 class BidCsvUpload(db.Model):
     """A checked CSV file, kept until it is signed and submitted (then deleted) or expires.
 
-    ``lines`` holds the priced lines as compact JSON ``[[position, unit_price, note, lot], ...]``
-    in the tender's position order; the revision is built from them by bids.service."""
+    ``lines`` holds compact JSON ``{"lines": [[position, unit_price, note, lot], ...],
+    "cleared": [position, ...], "lots": [lot, ...]}``: the file's priced lines in the tender's
+    position order, the positions whose price cell is empty and the lots the file covers
+    (an older upload holds the list of lines alone: the whole offer). The revision is the
+    file merged with the current revision (bids.csv_service.merged_offer), made by
+    bids.service."""
 
     __tablename__ = "bid_csv_uploads"
     # AUTOINCREMENT on SQLite too: an id never comes back for a newer file.

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, pre_load, validate
 
 from bids.schemas import CriterionValueIn
 from core.fields import ExactDecimal, Id, InputSchema
+from signatures.schemas import SIGNATURE_MAX_CHARS
 
 
 class CsvTemplateQuery(InputSchema):
@@ -20,6 +21,11 @@ class CsvTemplateQuery(InputSchema):
         load_default="semicolon", validate=validate.OneOf(("semicolon", "comma", "tab"))
     )
     lang = fields.String(load_default="ru", validate=validate.OneOf(("ru", "en")))
+    format = fields.String(
+        load_default="csv",
+        validate=validate.OneOf(("csv", "xlsx")),
+        metadata={"description": "csv, or xlsx: an Excel workbook (encoding, delimiter unused)"},
+    )
 
     @pre_load
     def drop_empty(self, data, **kwargs):
@@ -55,6 +61,10 @@ class CsvProblemOut(Schema):
         metadata={"description": "the row as a spreadsheet shows it (the header is row 1)"}
     )
     column = fields.String(allow_none=True)
+    cell = fields.String(
+        allow_none=True,
+        metadata={"description": "a workbook's cell as Excel names it (Лист1!F12); null for CSV"},
+    )
     message = fields.String()
 
 
@@ -65,7 +75,8 @@ class CsvPreviewQuery(InputSchema):
 
 
 class CsvPreviewLineOut(Schema):
-    """change: new, up, down, note (only the note changed), same, dropped (priced before)."""
+    """change: new, up, down, note (only the note changed), same, dropped (priced before,
+    its price cell empty in the file), kept (not in the file: the current price stays)."""
 
     position = fields.String()
     lot = fields.Integer()
@@ -92,7 +103,21 @@ class CsvPreviewOut(Schema):
     changes_prices = fields.Boolean()
     stale = fields.Boolean()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
-    lots = fields.List(fields.Integer())
+    lots = fields.List(
+        fields.Integer(), metadata={"description": "the lots the offer bids on after the file"}
+    )
+    covered_lots = fields.List(
+        fields.Integer(),
+        metadata={"description": "the lots with at least one row in the file: they change"},
+    )
+    kept_lots = fields.List(
+        fields.Integer(),
+        metadata={"description": "lots of the current revision not in the file: they stay"},
+    )
+    offer_positions = fields.Integer(
+        metadata={"description": "positions priced in the offer to sign (file and kept)"}
+    )
+    offer_total = ExactDecimal(places=2, metadata={"description": "the offer's total"})
     lines = fields.List(fields.Nested(CsvPreviewLineOut))
     matching = fields.Integer()
     page = fields.Integer()
@@ -101,7 +126,7 @@ class CsvPreviewOut(Schema):
 
 class CsvOfferIn(InputSchema):
     """Criterion values and documents of the revision; omitted, those of the current
-    revision are kept (criteria only for the lots the file bids on)."""
+    revision are kept (criteria only for the lots the offer bids on)."""
 
     criteria = fields.List(
         fields.Nested(CriterionValueIn),
@@ -120,5 +145,8 @@ class CsvOfferIn(InputSchema):
 class CsvSignedIn(CsvOfferIn):
     """The signature over the payload that .../prepare returned."""
 
-    key_id = Id(required=True)
-    signature = fields.String(required=True, validate=validate.Length(min=8, max=4096))
+    # Optional for a qualified (CAdES) signature: its certificate names the key.
+    key_id = Id(load_default=None)
+    signature = fields.String(
+        required=True, validate=validate.Length(min=8, max=SIGNATURE_MAX_CHARS)
+    )

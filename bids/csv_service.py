@@ -12,16 +12,19 @@ import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, select
 
 from accounts.models import Organization, User
-from accounts.service import require_member
+from accounts.service import require_right
 from audit.service import record
-from bids import csv_bids, rules
+from bids import csv_bids, rules, xlsx_bids
 from bids import service as bids
-from bids.csv_bids import collector_paused
+from bids.accepting import AcceptedRevision
 from bids.csv_models import BidCsvUpload
 from bids.models import (
     Bid,
@@ -32,6 +35,9 @@ from bids.models import (
     OrganizationDocument,
 )
 from core import clock
+from core.api import translate
+from core.chains import tender_chain
+from core.collector import collector_paused
 from core.errors import Invalid, NotFound
 from core.extensions import db
 from positions.models import Position
@@ -49,9 +55,15 @@ class CsvInvalid(Invalid):
     def __init__(self, problems: list[csv_bids.Problem], rows: int):
         count = len(problems)
         super().__init__(
-            f"The file has {count} problem{'' if count == 1 else 's'} in {rows} rows; "
-            "nothing was stored. Correct the file and upload it again.",
-            {"file": f"{count} problem(s)"},
+            ngettext(
+                "The file has %(num)d problem in %(rows)s rows; nothing was stored. "
+                "Correct the file and upload it again.",
+                "The file has %(num)d problems in %(rows)s rows; nothing was stored. "
+                "Correct the file and upload it again.",
+                count,
+                rows=rows,
+            ),
+            {"file": ngettext("%(num)d problem", "%(num)d problems", count)},
         )
         self.problems = problems
         self.rows = rows
@@ -63,7 +75,7 @@ class CsvInvalid(Invalid):
 def _tender(tender_id: int) -> Tender:
     tender = db.session.get(Tender, tender_id)
     if tender is None or tender.status == "draft":
-        raise NotFound("No such tender.")
+        raise NotFound(_("No such tender."))
     return tender
 
 
@@ -124,6 +136,10 @@ def current_lines(bid: Bid | None) -> dict[str, csv_bids.CurrentLine]:
     latest = _latest_revision(bid)
     if latest is None:
         return {}
+    return _lines_of_revision(latest)
+
+
+def _lines_of_revision(latest: BidRevision) -> dict[str, csv_bids.CurrentLine]:
     rows = db.session.execute(
         select(BidLine.position_number, BidLine.unit_price, BidLine.total, BidLine.note).where(
             BidLine.revision_id == latest.id
@@ -145,13 +161,21 @@ def template(
     encoding: str = "utf-8",
     delimiter: str = "semicolon",
     language: str = "ru",
+    file_format: str = "csv",
 ) -> tuple[bytes, str]:
-    """The bid template (bytes, file name), pre-filled with the supplier's current prices."""
+    """The bid template (bytes, file name), pre-filled with the supplier's current prices:
+    a CSV file, or with ``file_format="xlsx"`` an Excel workbook (bids.xlsx_bids)."""
     tender = _tender(tender_id)
     bids.check_bidder(user, org, tender)
     sheet = sheet_of(tender)
     if lot is not None and not any(p.lot == lot for p in sheet.positions):
-        raise NotFound(f"Tender {tender.number} has no lot {lot} with positions.")
+        raise NotFound(
+            _("Tender %(number)s has no lot %(lot)s with positions.", number=tender.number, lot=lot)
+        )
+    if file_format == "xlsx":
+        current = current_lines(bids.own_bid(org, tender.id))
+        data = xlsx_bids.template(sheet, variant, lot=lot, current=current, language=language)
+        return data, csv_bids.template_filename(tender.number, variant, lot, "xlsx")
     try:
         data = csv_bids.template(
             sheet,
@@ -163,7 +187,8 @@ def template(
             language=language,
         )
     except csv_bids.CsvRefused as exc:  # a name windows-1251 cannot hold
-        raise Invalid(str(exc), {"encoding": str(exc)}) from None
+        message = translate(exc.args[0])
+        raise Invalid(message, {"encoding": message}) from None
     return data, csv_bids.template_filename(tender.number, variant, lot)
 
 
@@ -183,7 +208,7 @@ def upload(
     tender = _tender(tender_id)
     bids.check_bidder(user, org, tender)
     _open(tender)
-    with collector_paused():  # 50,000 positions and lines: see csv_bids.collector_paused
+    with collector_paused():  # 50,000 positions and lines: see core.collector
         return _check_and_keep(user, org, tender, data, filename, encoding)
 
 
@@ -206,14 +231,17 @@ def _check_and_keep(
             max_bytes=cfg["CSV_MAX_BYTES"],
             max_rows=cfg["CSV_MAX_ROWS"],
             encoding=ENCODINGS.get(encoding) if encoding else None,
+            max_unzipped=cfg.get("XLSX_MAX_UNZIPPED_BYTES", 100 * 1024 * 1024),
         )
     except csv_bids.CsvRefused as exc:
-        raise Invalid(str(exc), {"file": str(exc)}) from None
+        message = translate(exc.args[0])
+        raise Invalid(message, {"file": message}) from None
     if parsed.problems:
         raise CsvInvalid(parsed.problems, parsed.rows)
     _forget_old(org, tender)
     lot_of = sheet.by_number
     lines = [[n, str(p.unit_price), p.note, lot_of[n].lot] for n, p in parsed.lines.items()]
+    stored = {"lines": lines, "cleared": parsed.cleared, "lots": parsed.covered_lots}
     kept = BidCsvUpload(
         tender_id=tender.id,
         organization_id=org.id,
@@ -229,7 +257,7 @@ def _check_and_keep(
         positions=len(lines),
         total=parsed.total(sheet),
         base_revision=bid.revision_count if bid is not None else 0,
-        lines=json.dumps(lines, ensure_ascii=False, separators=(",", ":")),
+        lines=json.dumps(stored, ensure_ascii=False, separators=(",", ":")),
     )
     db.session.add(kept)
     db.session.flush()
@@ -252,19 +280,43 @@ def get_upload(
 ) -> tuple[Tender, BidCsvUpload]:
     """An upload of the caller's organization (anyone else: not found)."""
     if org is None:
-        raise NotFound("No such upload.")
-    require_member(user, org.id)
+        raise NotFound(_("No such upload."))
+    require_right(user, org.id, "sign")
     kept = db.session.get(BidCsvUpload, upload_id)
     if kept is None or kept.tender_id != tender_id or kept.organization_id != org.id:
-        raise NotFound("No such upload: it was submitted, replaced by a newer one or expired.")
+        raise NotFound(_("No such upload: it was submitted, replaced by a newer one or expired."))
     ttl = dt.timedelta(hours=current_app.config.get("CSV_UPLOAD_TTL_HOURS", 24))
     if kept.uploaded_at < clock.now() - ttl:
-        raise NotFound("This upload has expired: upload the file again.")
+        raise NotFound(_("This upload has expired: upload the file again."))
     return _tender(tender_id), kept
 
 
-def _lines_of(kept: BidCsvUpload) -> list[list[str]]:
-    return json.loads(kept.lines)
+class _File(NamedTuple):
+    """What an upload holds: its priced lines, the positions it clears (an empty price
+    cell) and the lots it covers; ``cleared`` None: the file is the whole offer (an upload
+    kept before files were merged with the current revision)."""
+
+    lines: list[list]  # [position, unit_price, note, lot]
+    cleared: frozenset[str] | None
+    lots: list[int]
+
+
+def _file_of(kept: BidCsvUpload) -> _File:
+    stored = json.loads(kept.lines)
+    if isinstance(stored, list):
+        return _File(stored, None, sorted({entry[3] for entry in stored}))
+    return _File(stored["lines"], frozenset(stored["cleared"]), stored["lots"])
+
+
+def merged_offer(
+    sheet: csv_bids.TenderSheet, file: _File, current: dict[str, csv_bids.CurrentLine]
+) -> dict[str, tuple[Decimal, str]]:
+    """The full offer the upload makes against the current revision (csv_bids.merge): the
+    file's lots change, the others stay as they are."""
+    priced = {n: (Decimal(price), note) for n, price, note, _lot in file.lines}
+    if file.cleared is None:
+        return priced
+    return csv_bids.merge(sheet, priced, file.cleared, current)
 
 
 # -- preview ----------------------------------------------------------------------------------
@@ -293,10 +345,14 @@ def _preview(
     bid = bids.own_bid(org, tender.id)
     sheet = sheet_of(tender)
     current = current_lines(bid)
-    offered = {n: (Decimal(price), note) for n, price, note, _lot in _lines_of(kept)}
-    rows, counts = _compare(sheet, offered, current)
+    file = _file_of(kept)
+    offered = merged_offer(sheet, file, current)
+    in_file = {entry[0] for entry in file.lines} | (file.cleared or set())
+    rows, counts = _compare(sheet, offered, current, in_file if file.cleared is not None else None)
     if only == "changes":
-        rows = [r for r in rows if r["change"] != "same"]
+        rows = [r for r in rows if r["change"] not in ("same", "kept")]
+    offer_lots = sorted({sheet.by_number[n].lot for n in offered})
+    current_lots = {sheet.by_number[n].lot for n in current if n in sheet.by_number}
     start = (page - 1) * per_page
     previous = rules.Offer({n: rules.Line(c.unit_price, c.note) for n, c in current.items()})
     new = rules.Offer({n: rules.Line(price, note) for n, (price, note) in offered.items()})
@@ -312,7 +368,17 @@ def _preview(
         "current_total": sum((c.total for c in current.values()), Decimal(0)),
         "changes_prices": rules.is_triggering(previous if current else None, new),
         "counts": counts,
-        "lots": sorted({sheet.by_number[n].lot for n in offered}),
+        "lots": offer_lots,
+        "covered_lots": file.lots,
+        "kept_lots": sorted(current_lots - set(file.lots)),
+        "offer_positions": len(offered),
+        "offer_total": sum(
+            (
+                csv_bids.line_total(price, sheet.by_number[n].quantity, sheet.currency_places)
+                for n, (price, _note) in offered.items()
+            ),
+            Decimal(0),
+        ),
         "lines": rows[start : start + per_page],
         "matching": len(rows),
         "page": page,
@@ -325,15 +391,20 @@ def _compare(
     sheet: csv_bids.TenderSheet,
     offered: dict[str, tuple[Decimal, str]],
     current: dict[str, csv_bids.CurrentLine],
+    in_file: set[str] | None,
 ) -> tuple[list[dict], dict[str, int]]:
-    counts = dict.fromkeys(("new", "up", "down", "note", "same", "dropped"), 0)
+    """Each position of the offer or of the current revision with its change; "kept": not
+    in the file, its current price stays (``in_file`` None: every position is)."""
+    counts = dict.fromkeys(("new", "up", "down", "note", "same", "dropped", "kept"), 0)
     rows = []
     places = sheet.currency_places
     for p in sheet.positions:
         mine, before = offered.get(p.number), current.get(p.number)
         if mine is None and before is None:
             continue
-        if mine is None:
+        if in_file is not None and p.number not in in_file:
+            change = "kept"
+        elif mine is None:
             change = "dropped"
         elif before is None:
             change = "new"
@@ -366,20 +437,26 @@ def _compare(
 def offer_data(
     org: Organization,
     tender: Tender,
-    kept: BidCsvUpload,
+    file: _File,
     criteria: list[dict] | None,
     documents: list[int] | None = None,
 ) -> dict:
-    """The offer as bids.service takes it: the file's lines; criterion values and attached
-    documents as given, or else those of the current revision (criteria of the lots the
-    file bids on, documents still in the vault)."""
-    stored = _lines_of(kept)
-    lines = [
-        {"position": n, "unit_price": Decimal(price), "note": note} for n, price, note, _ in stored
-    ]
+    """The offer as bids.service takes it: the file merged with the current revision (the
+    lots the file covers change, the others stay); criterion values and attached documents
+    as given, or else those of the current revision (criteria of the lots the offer bids
+    on, documents still in the vault)."""
     latest = _latest_revision(bids.own_bid(org, tender.id))
+    if latest is None or file.cleared is None:  # nothing to merge with: the file's lines
+        offered = {n: (Decimal(price), note) for n, price, note, _lot in file.lines}
+        bid_lots = {entry[3] for entry in file.lines}
+    else:
+        sheet = sheet_of(tender)
+        offered = merged_offer(sheet, file, _lines_of_revision(latest))
+        bid_lots = {sheet.by_number[n].lot for n in offered}
+    lines = [
+        {"position": n, "unit_price": price, "note": note} for n, (price, note) in offered.items()
+    ]
     if criteria is None:
-        bid_lots = {entry[3] for entry in stored}
         criteria = [c for c in _current_criteria(latest) if c["lot"] in bid_lots]
     if documents is None:
         documents = _current_documents(latest)
@@ -429,7 +506,8 @@ def prepare(
     """The payload to sign for an upload (bids.service.prepare: the form's own checks)."""
     tender, kept = get_upload(user, org, tender_id, upload_id)
     with collector_paused():
-        data = offer_data(org, tender, kept, criteria, documents)
+        file = _file_of(kept)
+        data = offer_data(org, tender, file, criteria, documents)
         return bids.prepare(user, org, tender.id, data)
 
 
@@ -442,12 +520,13 @@ def submit(
     signature: str,
     criteria: list[dict] | None = None,
     documents: list[int] | None = None,
-) -> BidRevision:
+) -> AcceptedRevision:
     """Submit the signed upload as a revision (bids.service.submit), then forget the upload;
     the tender's audit chain records which file the revision came from."""
     tender, kept = get_upload(user, org, tender_id, upload_id)
     with collector_paused():
-        data = offer_data(org, tender, kept, criteria, documents)
+        file = _file_of(kept)
+        data = offer_data(org, tender, file, criteria, documents)
         # The file's audit event goes in the revision's own transaction: the locked path.
         revision = bids.submit(user, org, tender.id, data, key_id, signature, one_call=False)
     record(
@@ -463,10 +542,11 @@ def submit(
             "encoding": kept.encoding,
             "rows": kept.rows,
             "positions": kept.positions,
+            "lots": file.lots,
         },
         actor_user_id=user.id,
         actor_org_id=org.id,
-        chain=f"tender:{tender.id}",
+        chain=tender_chain(tender.id),
     )
     db.session.delete(kept)
     db.session.flush()

@@ -6,14 +6,16 @@ validated, signed, extended and pushed live exactly like one from the bid form."
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from bids import csv_schemas, csv_service, schemas, service
 from core import clock
-from core.api import API_PREFIX, actor, error_body, route
+from core.api import API_PREFIX, actor, error_body, route, translate
 from core.errors import Invalid
 from core.extensions import db
 from core.transaction import commit
+from positions.xlsx_rules import CONTENT_TYPE as XLSX_CONTENT_TYPE
 from signatures import service as signatures_service
 from tenders import service as tenders
 
@@ -36,7 +38,9 @@ _CONTENT_TYPES = {
 def api_template(tender_id: int, query: dict):
     """A text/csv file: one row per position (of one lot with `lot`), the unit-price or
     total-price column to fill, pre-filled with your current prices. UTF-8 with BOM and
-    `;` by default (what Russian Excel opens); `encoding=windows-1251` on request."""
+    `;` by default (what Russian Excel opens); `encoding=windows-1251` on request.
+    `format=xlsx`: the same as an Excel workbook (header frozen, only the price and note
+    columns editable, the price validated, an instructions sheet)."""
     data, filename = csv_service.template(
         *actor(),
         tender_id,
@@ -45,8 +49,13 @@ def api_template(tender_id: int, query: dict):
         encoding=query["encoding"],
         delimiter=query["delimiter"],
         language=query["lang"],
+        file_format=query["format"],
     )
-    response = Response(data, content_type=_CONTENT_TYPES[query["encoding"]])
+    if query["format"] == "xlsx":
+        content_type = XLSX_CONTENT_TYPE
+    else:
+        content_type = _CONTENT_TYPES[query["encoding"]]
+    response = Response(data, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # it holds the supplier's own prices
     return response
@@ -56,9 +65,11 @@ def _upload_bytes() -> bytes:
     """The file: the raw body (text/csv) or the `file` part of a multipart form; a file over
     the limit is refused before it is read."""
     limit = current_app.config["CSV_MAX_BYTES"]
-    too_large = (
-        f"The file is larger than the limit of {limit // (1024 * 1024)} MB ({limit} bytes); "
-        "upload the prices of one lot at a time."
+    too_large = _(
+        "The file is larger than the limit of %(mb)s MB (%(bytes)s bytes); "
+        "upload the prices of one lot at a time.",
+        mb=limit // (1024 * 1024),
+        bytes=limit,
     )
     if request.content_length is not None and request.content_length > limit + 64 * 1024:
         raise Invalid(too_large, {"file": too_large})
@@ -66,7 +77,7 @@ def _upload_bytes() -> bytes:
         part = request.files.get("file")
         if part is None:
             raise Invalid(
-                "Send the CSV file as the body or as the 'file' field.", {"file": "Missing."}
+                _("Send the CSV file as the body or as the 'file' field."), {"file": _("Missing.")}
             )
         data = part.read(limit + 1)
     else:
@@ -74,14 +85,17 @@ def _upload_bytes() -> bytes:
     if len(data) > limit:
         raise Invalid(too_large, {"file": too_large})
     if not data:
-        raise Invalid("The file is empty.", {"file": "The file is empty."})
+        raise Invalid(_("The file is empty."), {"file": _("The file is empty.")})
     return data
 
 
 def _problems_response(exc: csv_service.CsvInvalid) -> Response:
     body = error_body(exc.code, exc.message, exc.fields)
     body["rows"] = exc.rows
-    body["problems"] = csv_schemas.CsvProblemOut(many=True).dump(exc.problems)
+    problems = csv_schemas.CsvProblemOut(many=True).dump(exc.problems)
+    for problem, out in zip(exc.problems, problems):  # the reader's language
+        out["message"] = translate(problem.message)
+    body["problems"] = problems
     response = jsonify(body)
     response.status_code = 422
     return response
@@ -104,7 +118,8 @@ def api_upload(tender_id: int, query: dict):
     the header is row 1), `column` and `message`. A valid file is kept for signing: see its
     preview, then .../prepare and .../submit. Encodings UTF-8 (BOM or not) and Windows-1251
     are detected; `encoding` overrides. A newer upload replaces an older one not yet
-    submitted."""
+    submitted. The file changes only the positions it holds (a file of one lot leaves the
+    other lots of your bid as they are); an empty price cell drops that position."""
     data = _upload_bytes()
     filename = query["filename"] or getattr(request.files.get("file"), "filename", "") or ""
     try:
@@ -128,7 +143,10 @@ def api_upload(tender_id: int, query: dict):
 )
 def api_preview(tender_id: int, upload_id: int, query: dict):
     """Positions priced, total, what changes against the current revision (new, up, down,
-    dropped positions), and one page of lines (`only=changes`: the changed ones)."""
+    dropped positions), and one page of lines (`only=changes`: the changed ones). A file
+    changes only the positions it holds: `covered_lots` are the lots with rows in it,
+    `kept_lots` the lots of the current revision it leaves as they are (their lines come
+    as `kept`); `offer_positions` and `offer_total` describe the full offer to sign."""
     return csv_service.preview(
         *actor(),
         tender_id,
@@ -149,7 +167,7 @@ def api_preview(tender_id: int, upload_id: int, query: dict):
 )
 def api_discard(tender_id: int, upload_id: int):
     """Forget an upload that will not be submitted."""
-    _, kept = csv_service.get_upload(*actor(), tender_id, upload_id)
+    _tender, kept = csv_service.get_upload(*actor(), tender_id, upload_id)
     db.session.delete(kept)
     commit()
 
@@ -178,7 +196,7 @@ def api_prepare(tender_id: int, upload_id: int, body: dict):
     response=schemas.AcceptedOut,
     status=201,
     tag="bids",
-    errors=("bidding_closed", "tender_not_open", "bid_changed"),
+    errors=("bidding_closed", "tender_not_open", "bid_changed", "approval_required"),
 )
 def api_submit(tender_id: int, upload_id: int, body: dict):
     """The same operation as /bid/revisions: signature checked, deadline rule applied

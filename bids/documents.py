@@ -8,10 +8,11 @@ the tender's customer once bidding has closed (before that a file could reveal t
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from accounts.models import Organization, User
-from accounts.service import require_member
+from accounts.service import require_member, require_right
 from audit.service import record
 from bids.models import Bid, BidRevision, BidRevisionDocument, OrganizationDocument
 from core import clock
@@ -24,10 +25,14 @@ MAX_ATTACHED = 50
 CUSTOMER_READS_FROM = frozenset({"closed", "results_published", "unsuccessful"})
 
 
-def _member_org(user: User, org: Organization | None) -> Organization:
+def _member_org(user: User, org: Organization | None, right: str | None = None) -> Organization:
+    """The organization, if the user is its member (with right: holding it)."""
     if org is None:
-        raise Forbidden("Choose an organization first.")
-    require_member(user, org.id)
+        raise Forbidden(_("Choose an organization first."))
+    if right is None:
+        require_member(user, org.id)
+    else:
+        require_right(user, org.id, right)
     return org
 
 
@@ -50,10 +55,10 @@ def upload(
     user: User, org: Organization | None, filename: str, stream, title: str = ""
 ) -> OrganizationDocument:
     """Store a file in the organization's vault."""
-    org = _member_org(user, org)
+    org = _member_org(user, org, "sign")  # the vault feeds bids: who prepares them
     title = " ".join((title or "").split())
     if len(title) > 200:
-        raise Invalid("The title is too long.", {"title": "At most 200 characters."})
+        raise Invalid(_("The title is too long."), {"title": _("At most 200 characters.")})
     name, content_type = document_type(filename)
     sha, size = save_stream(stream, current_app.config["DOCUMENT_MAX_BYTES"])
     document = OrganizationDocument(
@@ -80,10 +85,10 @@ def upload(
 
 def archive(user: User, org: Organization | None, document_id: int) -> OrganizationDocument:
     """Hide a document from the vault; revisions that signed it keep it."""
-    org = _member_org(user, org)
+    org = _member_org(user, org, "sign")  # the vault feeds bids: who prepares them
     document = db.session.get(OrganizationDocument, document_id)
     if document is None or document.organization_id != org.id or document.archived_at:
-        raise NotFound("No such document in your vault.")
+        raise NotFound(_("No such document in your vault."))
     document.archived_at = clock.now()
     record(
         "organization.document_archived",
@@ -100,7 +105,10 @@ def to_attach(org: Organization, document_ids: list[int]) -> list[OrganizationDo
     """The vault documents an offer names, in the given order, or Invalid naming the bad ids."""
     ids = list(dict.fromkeys(document_ids))
     if len(ids) > MAX_ATTACHED:
-        raise Invalid("Too many documents.", {"documents": f"At most {MAX_ATTACHED} per revision."})
+        raise Invalid(
+            _("Too many documents."),
+            {"documents": _("At most %(max)s per revision.", max=MAX_ATTACHED)},
+        )
     if not ids:
         return []
     found = {
@@ -116,8 +124,8 @@ def to_attach(org: Organization, document_ids: list[int]) -> list[OrganizationDo
     missing = [str(i) for i in ids if i not in found]
     if missing:
         raise Invalid(
-            "Some documents are not in your vault; nothing was stored.",
-            {"documents": f"Unknown or archived document(s): {', '.join(missing)}."},
+            _("Some documents are not in your vault; nothing was stored."),
+            {"documents": _("Unknown or archived document(s): %(ids)s.", ids=", ".join(missing))},
         )
     return [found[i] for i in ids]
 
@@ -166,20 +174,21 @@ def for_download(
     the file exists)."""
     document = db.session.get(OrganizationDocument, document_id)
     if document is None or user is None or org is None:
-        raise NotFound("No such document.")
-    require_member(user, org.id)
+        raise NotFound(_("No such document."))
+    member = require_member(user, org.id)
     if document.organization_id == org.id:
         return document
-    customer_may_read = db.session.execute(
-        select(
-            exists()
-            .where(BidRevisionDocument.document_id == document.id)
-            .where(BidRevision.id == BidRevisionDocument.revision_id)
-            .where(Bid.id == BidRevision.bid_id)
-            .where(Tender.id == Bid.tender_id)
-            .where(Tender.customer_id == org.id, Tender.status.in_(CUSTOMER_READS_FROM))
-        )
-    ).scalar()
+    found = (
+        exists()
+        .where(BidRevisionDocument.document_id == document.id)
+        .where(BidRevision.id == BidRevisionDocument.revision_id)
+        .where(Bid.id == BidRevision.bid_id)
+        .where(Tender.id == Bid.tender_id)
+        .where(Tender.customer_id == org.id, Tender.status.in_(CUSTOMER_READS_FROM))
+    )
+    if not member.may("see_all"):  # a specialist: the tenders in its charge only
+        found = found.where((Tender.responsible_id == user.id) | (Tender.created_by_id == user.id))
+    customer_may_read = db.session.execute(select(found)).scalar()
     if not customer_may_read:
-        raise NotFound("No such document.")
+        raise NotFound(_("No such document."))
     return document

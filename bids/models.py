@@ -29,6 +29,8 @@ class Bid(db.Model):
     last_hash: Mapped[str | None] = mapped_column(String(64))
     first_bid_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The member in charge (issue 20): who first submitted it unless a manager reassigned it.
+    responsible_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
 
     revisions: Mapped[list[BidRevision]] = relationship(
         back_populates="bid", order_by="BidRevision.number"
@@ -70,7 +72,11 @@ class BidLine(db.Model):
     """A priced position in a revision."""
 
     __tablename__ = "bid_lines"
-    __table_args__ = (Index("ix_bid_lines_revision_position", "revision_id", "position_id"),)
+    __table_args__ = (
+        Index("ix_bid_lines_revision_position", "revision_id", "position_id"),
+        # One position's lines across revisions in one range (reports.price_history).
+        Index("ix_bid_lines_position_revision", "position_id", "revision_id", "unit_price"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     revision_id: Mapped[int] = mapped_column(ForeignKey("bid_revisions.id"))

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import NamedTuple
 
-# (field, message): every problem names the field it is about.
+from core.messages import N_, Text
+
+# (field, message): every problem names the field it is about; the message is an English
+# Text keeping its catalog template and values (the edge translates: core.api.translate).
 Problem = tuple[str, str]
 
 MODES = ("from_deadline", "from_change")
@@ -255,6 +258,34 @@ def line_total(unit_price: Decimal, quantity: Decimal, places: int = 2) -> Decim
     return _EXACT.multiply(unit_price, quantity).quantize(step, ROUND_HALF_UP, _EXACT)
 
 
+def first_offered(
+    history: Sequence[tuple[dt.datetime, Mapping[str, Decimal], Mapping[int, Mapping]]],
+    lot_of: Mapping[str, int],
+) -> dict[str, dt.datetime]:
+    """When each line of the final revision was first offered as it stands.
+
+    history: a bid's revisions in order as (accepted_at, {position: unit price},
+    {lot number: {criterion id: value}}). A line's moment is the earliest revision since
+    which its price and its lot's criterion values stayed unchanged up to the final one."""
+    if not history:
+        return {}
+    final_at, final_prices, final_criteria = history[-1]
+    since = dict.fromkeys(final_prices, final_at)
+    open_lines = set(final_prices)
+    for accepted_at, prices, criteria in reversed(history[:-1]):
+        for number in list(open_lines):
+            lot = lot_of.get(number)
+            if prices.get(number) == final_prices[number] and criteria.get(
+                lot, {}
+            ) == final_criteria.get(lot, {}):
+                since[number] = accepted_at
+            else:
+                open_lines.discard(number)
+        if not open_lines:
+            break
+    return since
+
+
 def decimal_places(value: Decimal) -> int:
     """Decimals a value really needs: 10.50 -> 1, 10.000 -> 0, 1E+2 -> 0."""
     _, digits, exponent = value.as_tuple()
@@ -274,22 +305,34 @@ def _finite_decimal(value: object) -> bool:
 
 def _price_problems(position: PositionSpec, price: object, places: int) -> list[Problem]:
     """Problems of one unit price: a positive number, few enough decimals, within the maximum."""
-    where, label = f"lines.{position.number}.unit_price", f"Position {position.number}"
+    where, number = f"lines.{position.number}.unit_price", position.number
     if not _finite_decimal(price):
-        return [(where, f"{label}: the unit price must be a number.")]
+        return [
+            (
+                where,
+                Text(N_("Position %(number)s: the unit price must be a number."), number=number),
+            )
+        ]
     assert isinstance(price, Decimal)
     problems: list[Problem] = []
     if price <= 0:
-        problems.append((where, f"{label}: the unit price must be positive."))
-    if decimal_places(price) > places:
         problems.append(
-            (where, f"{label}: the unit price {price} has more than {places} decimal places.")
+            (
+                where,
+                Text(N_("Position %(number)s: the unit price must be positive."), number=number),
+            )
         )
+    if decimal_places(price) > places:
+        text = N_(
+            "Position %(number)s: the unit price %(price)s has more than %(places)s decimal places."
+        )
+        problems.append((where, Text(text, number=number, price=price, places=places)))
     cap = position.max_unit_price
     if cap is not None and price > cap:
-        problems.append(
-            (where, f"{label}: the unit price {price} is above the maximum unit price {cap}.")
+        text = N_(
+            "Position %(number)s: the unit price %(price)s is above the maximum unit price %(max)s."
         )
+        problems.append((where, Text(text, number=number, price=price, max=cap)))
     return problems
 
 
@@ -297,7 +340,7 @@ def _missing_text(numbers: list[str]) -> str:
     """At most MISSING_LISTED position numbers, then 'and N more'."""
     shown = ", ".join(numbers[:MISSING_LISTED])
     rest = len(numbers) - MISSING_LISTED
-    return f"{shown} and {rest} more" if rest > 0 else shown
+    return Text(N_("%(shown)s and %(rest)s more"), shown=shown, rest=rest) if rest > 0 else shown
 
 
 def _whole_lot_problem(lot: LotSpec, priced: Mapping[str, Line]) -> list[Problem]:
@@ -308,8 +351,13 @@ def _whole_lot_problem(lot: LotSpec, priced: Mapping[str, Line]) -> list[Problem
     return [
         (
             f"lots.{lot.number}",
-            f"Lot {lot.number} is awarded as a whole: price every position. "
-            f"Missing: {_missing_text(missing)}.",
+            Text(
+                N_(
+                    "Lot %(lot)s is awarded as a whole: price every position. Missing: %(missing)s."
+                ),
+                lot=lot.number,
+                missing=_missing_text(missing),
+            ),
         )
     ]
 
@@ -317,12 +365,12 @@ def _whole_lot_problem(lot: LotSpec, priced: Mapping[str, Line]) -> list[Problem
 def _number_problem(c: CriterionSpec, value: object) -> str | None:
     """A number value: a finite Decimal within [min_value, max_value]."""
     if isinstance(value, bool) or not _finite_decimal(value):
-        return "give a number."
+        return Text(N_("give a number."))
     assert isinstance(value, Decimal)
     if c.min_value is not None and value < c.min_value:
-        return f"at least {c.min_value} (got {value})."
+        return Text(N_("at least %(min)s (got %(value)s)."), min=c.min_value, value=value)
     if c.max_value is not None and value > c.max_value:
-        return f"at most {c.max_value} (got {value})."
+        return Text(N_("at most %(max)s (got %(value)s)."), max=c.max_value, value=value)
     return None
 
 
@@ -331,15 +379,16 @@ def _value_problem(c: CriterionSpec, value: object) -> str | None:
     if c.kind == "number":
         return _number_problem(c, value)
     if c.kind == "boolean":
-        return None if isinstance(value, bool) else "answer yes or no."
+        return None if isinstance(value, bool) else Text(N_("answer yes or no."))
     if c.kind == "choice":
         if isinstance(value, str) and value in c.options:
             return None
-        return f"choose one of: {', '.join(c.options)}."
+        return Text(N_("choose one of: %(options)s."), options=", ".join(c.options))
     if not isinstance(value, str):
-        return "give a text."
+        return Text(N_("give a text."))
     if len(value) > TEXT_MAX_CHARS:
-        return f"at most {TEXT_MAX_CHARS} characters (got {len(value)})."
+        text = N_("at most %(max)s characters (got %(count)s).")
+        return Text(text, max=TEXT_MAX_CHARS, count=len(value))
     return None
 
 
@@ -349,13 +398,17 @@ def _criteria_problems(lot: LotSpec, values: Mapping[tuple[int, int], object]) -
     for c in lot.criteria:
         value = values.get((lot.number, c.id))
         if not _given(value):
-            message = "required." if c.required else None
+            message = Text(N_("required.")) if c.required else None
         else:
             message = _value_problem(c, value)
         if message:
-            problems.append(
-                (f"criteria.{lot.number}.{c.id}", f"Lot {lot.number}, '{c.name}': {message}")
+            text = Text(
+                N_("Lot %(lot)s, '%(name)s': %(problem)s"),
+                lot=lot.number,
+                name=c.name,
+                problem=message,
             )
+            problems.append((f"criteria.{lot.number}.{c.id}", text))
     return problems
 
 
@@ -370,11 +423,11 @@ def _stray_criteria(
         if not _given(value):
             continue
         if (lot_number, criterion_id) not in known:
-            problems.append((where, f"Lot {lot_number} has no criterion {criterion_id}."))
+            text = N_("Lot %(lot)s has no criterion %(criterion)s.")
+            problems.append((where, Text(text, lot=lot_number, criterion=criterion_id)))
         elif lot_number not in bid_lots:
-            problems.append(
-                (where, f"Lot {lot_number}: you do not bid on this lot, so leave its criteria out.")
-            )
+            text = N_("Lot %(lot)s: you do not bid on this lot, so leave its criteria out.")
+            problems.append((where, Text(text, lot=lot_number)))
     return problems
 
 
@@ -397,9 +450,10 @@ def offer_problems(
             problems += _criteria_problems(lot, offer.criteria)
     for number in offer.lines:
         if number not in known:
-            problems.append((f"lines.{number}", f"Position {number} is not in this tender."))
+            text = Text(N_("Position %(number)s is not in this tender."), number=number)
+            problems.append((f"lines.{number}", text))
     if not bid_lots:
-        problems.append(("lines", "Price at least one position."))
+        problems.append(("lines", Text(N_("Price at least one position."))))
     problems += _stray_criteria(lots, bid_lots, offer.criteria)
     return problems
 
@@ -496,7 +550,7 @@ def visibility_level(mode: str, *, viewer: str, has_own_bid: bool, bidding_open:
 
     viewer is "customer" (the tender's own), "supplier" (any other organization) or "public".
     After the close the customer sees names; suppliers keep their view until results are
-    published (the results then show every offer with names: tenders/results.py)."""
+    published (the results then show every offer with names: results/outcome.py)."""
     if mode not in VISIBILITY_MODES:
         raise ValueError(f"unknown visibility mode {mode!r}")
     if viewer == "customer":

@@ -5,6 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core.fields import ExactDecimal, Id, InputSchema
+from signatures.schemas import SIGNATURE_MAX_CHARS
+from signatures.service import signature_view
 
 
 class LineIn(InputSchema):
@@ -34,8 +36,11 @@ class OfferIn(InputSchema):
 class SignedOfferIn(OfferIn):
     """The same offer, signed: the signature covers the payload `prepare` returned."""
 
-    key_id = Id(required=True)
-    signature = fields.String(required=True, validate=validate.Length(min=8, max=4096))
+    # Optional for a qualified (CAdES) signature: its certificate names the key.
+    key_id = Id(load_default=None)
+    signature = fields.String(
+        required=True, validate=validate.Length(min=8, max=SIGNATURE_MAX_CHARS)
+    )
 
 
 class PreparedOut(Schema):
@@ -75,6 +80,8 @@ class RevisionOut(Schema):
     payload_hash = fields.String()
     previous_hash = fields.String(allow_none=True)
     signing_key_id = fields.Integer()
+    # The kind of signature and, for a qualified one, the signer (name, SNILS, INN, OGRN).
+    signed_with = fields.Function(lambda r: signature_view(r.signing_key_id))
     triggering = fields.Boolean()
     extended = fields.Boolean()
     deadline_before = fields.AwareDateTime()
@@ -96,6 +103,7 @@ class BidOut(Schema):
     participant_number = fields.Integer()
     first_bid_at = fields.AwareDateTime()
     withdrawn_at = fields.AwareDateTime(allow_none=True)
+    responsible_id = fields.Integer()
     revisions = fields.List(fields.Nested(RevisionOut))
 
 
@@ -104,10 +112,44 @@ class PageIn(InputSchema):
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
+class StandingIn(InputSchema):
+    # Position numbers, comma-separated (the bid form asks for the page it shows).
+    positions = fields.String(load_default="", validate=validate.Length(max=10_000))
+
+
+class StandingPositionOut(Schema):
+    position = fields.String()
+    best_price = ExactDecimal(places=2, allow_none=True)
+    own_price = ExactDecimal(places=2, allow_none=True)
+    own_rank = fields.Integer(allow_none=True)
+
+
+class StandingOut(Schema):
+    """The bid form's view: level "rank", "offers" or "named" (best price, own price and
+    rank per position), "count" (nothing: sealed, or no own bid yet) or "results"."""
+
+    level = fields.String()
+    participants = fields.Integer()
+    positions = fields.List(fields.Nested(StandingPositionOut))
+
+
 class OfferColumnOut(Schema):
     participant = fields.Integer()
     label = fields.String()
     own = fields.Boolean()
+    # Level "results" only: the organization's INN, the reason of a whole-tender disqualification.
+    inn = fields.String()
+    disqualified = fields.String(allow_none=True)
+
+
+class OfferCellOut(Schema):
+    """Level "results": one participant's offer on a position and its fate in the award."""
+
+    participant = fields.Integer()
+    price = ExactDecimal(places=2, allow_none=True)
+    status = fields.String(allow_none=True)  # "winner", "ranked", "disqualified" or None
+    rank = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)
 
 
 class OfferRowOut(Schema):
@@ -118,14 +160,59 @@ class OfferRowOut(Schema):
     prices = fields.List(ExactDecimal(places=2, allow_none=True))
     own_price = ExactDecimal(places=2, allow_none=True)
     own_rank = fields.Integer(allow_none=True)
+    # Level "results" only.
+    lot = fields.Integer(allow_none=True)
+    award_mode = fields.String(allow_none=True)
+    award_status = fields.String(allow_none=True)
+    winner = fields.Integer(allow_none=True)
+    cells = fields.List(fields.Nested(OfferCellOut))
+
+
+class CriterionOffersOut(Schema):
+    """One criterion of a lot: each column's value (as stored: a number's digits, true or
+    false, a choice's label, a text) and, after the close, each column's points."""
+
+    criterion = fields.Integer()
+    name = fields.String()
+    unit = fields.String()
+    kind = fields.String()
+    required = fields.Boolean()
+    weight = ExactDecimal(places=2)
+    values = fields.List(fields.String(allow_none=True))
+    points = fields.List(ExactDecimal(places=6, allow_none=True), allow_none=True)
+
+
+class LotCriteriaOut(Schema):
+    """The competitors' parameters on a lot, in the columns' order (anonymous as they are)."""
+
+    lot = fields.Integer()
+    title = fields.String()
+    award_mode = fields.String()
+    rows = fields.List(fields.Nested(CriterionOffersOut))
+    scores = fields.List(
+        ExactDecimal(places=6, allow_none=True),
+        allow_none=True,
+        metadata={"description": "After the close: score_kind per column."},
+    )
+    score_kind = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "score (a whole lot: the offer's score) or criteria_points (a lot "
+            "awarded per position: the criteria's points, the same on each position)"
+        },
+    )
 
 
 class OffersOut(Schema):
-    """What the viewer may see: level "count", "rank", "offers" or "named"."""
+    """What the viewer may see: level "count", "rank", "offers" or "named"; once the results
+    are published "results" (the customer and the participants: names and each offer's
+    fate) or "count" (everyone else, with a note)."""
 
     level = fields.String()
     participants = fields.Integer()
+    note = fields.String()
     columns = fields.List(fields.Nested(OfferColumnOut))
     rows = fields.List(fields.Nested(OfferRowOut))
+    criteria = fields.List(fields.Nested(LotCriteriaOut))
     page = fields.Integer()
     per_page = fields.Integer()

@@ -6,167 +6,93 @@ from __future__ import annotations
 
 import base64
 import collections
-import contextlib
 import datetime as dt
 import functools
-import time
-from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from decimal import Decimal
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm.attributes import set_committed_value
+from blinker import Namespace
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import bindparam, select
 
-from accounts.models import Organization, User
-from accounts.service import require_accredited, require_member
+from accounts.models import Membership, Organization, User
+from accounts.service import (
+    member_sees,
+    membership,
+    require_accredited,
+    require_member,
+    require_right,
+    require_sight,
+)
 from audit.service import record
-from bids import accept_pg, documents, offers, rules
+from bids import accept_pg, caches, documents, offers, rules
+from bids.accepting import (
+    AcceptedRevision,
+    Signed,
+    _Specs,
+    accepted_rows,
+    bids_so_far,
+    extension_event,
+    policy_of,
+    revision_event,
+)
+from bids.accepting import receipt_of as receipt_of  # the receipt, for views and reports
 from bids.models import Bid, BidCriterionValue, BidLine, BidRevision, OrganizationDocument
 from core import bulk, clock, live
+from core.api import translate
+from core.chains import tender_chain
 from core.errors import Forbidden, Invalid, NotFound, Refused
+from core.events import record_event, recorded
 from core.extensions import db
-from core.lru import Bounded
-from core.transaction import (
-    LockWaitTooLong,
-    after_commit,
-    commit,
-    lock,
-    lock_waits_at_most,
-    rollback,
-    without_yielding,
-)
-from notifications.service import deliver_event, record_event
-from positions import evaluation
-from positions.models import Criterion, Position
+from core.numbers import parse_decimal
+from core.transaction import after_commit, lock
 from signatures import canonical
 from signatures import service as signatures
 from signatures.models import SigningKey
-from signatures.payloads import receipt_payload, revision_payload, utc_timestamp
-from tenders.models import Lot, Tender
+from signatures.payloads import revision_payload
+from tenders.models import Tender
+from tenders.sight import sees_tender
 from tenders.sockets import tender_room
 
 CURRENCY_PLACES = 2
 
-
-def policy_of(tender: Tender) -> rules.ExtensionPolicy:
-    """The tender's extension policy as the pure rule reads it."""
-    return rules.ExtensionPolicy(
-        window=dt.timedelta(minutes=tender.extension_window_minutes),
-        extension=dt.timedelta(minutes=tender.extension_minutes),
-        mode=tender.extension_mode,
-        trigger_rank=tender.extension_trigger_rank,
-        max_extensions=tender.max_extensions,
-        latest_close=tender.latest_close,
-    )
+_signals = Namespace()
+# Sent with the tender before a signed revision is verified and accepted (user, org and the
+# payload signed): approvals refuses a payload its organization requires a manager to approve
+# first (approvals/guards.py; bids builds below it). Checked here, never on the accept path.
+signing = _signals.signal("bid-signing")
 
 
 # -- reading the tender and the offer -------------------------------------------------------
-
-
-class _Specs:
-    """The tender's lots as the pure rules see them, plus position ids by number."""
-
-    def __init__(self, tender: Tender):
-        self.version = (tender.id, tender.updated_at)
-        rows = db.session.execute(
-            select(
-                Position.id,
-                Position.lot_id,
-                Position.number,
-                Position.quantity,
-                Position.max_unit_price,
-            )
-            .where(Position.tender_id == tender.id)
-            .order_by(Position.sort_key)
-        ).all()
-        lots = db.session.execute(select(Lot).where(Lot.tender_id == tender.id)).scalars().all()
-        criteria = (
-            db.session.execute(
-                select(Criterion)
-                .join(Lot, Lot.id == Criterion.lot_id)
-                .where(Lot.tender_id == tender.id)
-            )
-            .scalars()
-            .all()
-        )
-        self.position_ids = {r.number: r.id for r in rows}
-        self.quantities = {r.number: r.quantity for r in rows}
-        self.kinds = {c.id: c.kind for c in criteria}
-        by_lot: dict[int, list[rules.PositionSpec]] = {}  # one pass (50,000 rows, many lots)
-        for r in rows:
-            by_lot.setdefault(r.lot_id, []).append(
-                rules.PositionSpec(r.number, r.quantity, r.max_unit_price)
-            )
-        self.lots = [
-            rules.LotSpec(
-                number=lot.number,
-                award_mode=lot.award_mode,
-                positions=tuple(by_lot.get(lot.id, ())),
-                criteria=tuple(
-                    rules.CriterionSpec(
-                        c.id,
-                        c.name,
-                        c.kind,
-                        c.required,
-                        c.min_value,
-                        c.max_value,
-                        tuple(o.label for o in c.options),
-                    )
-                    for c in criteria
-                    if c.lot_id == lot.id
-                ),
-            )
-            for lot in sorted(lots, key=lambda lot: lot.number)
-        ]
-
-
-# The specs of recently bid-on tenders. A published tender's positions and criteria change
-# only by an amendment, which moves `updated_at`, so (id, updated_at) names one version.
-_SPECS_CACHE = Bounded(32)
-
-# The latest offers of recently revised bids, by (bid, hash of the revision's signed payload,
-# tender version): the payload commits to every line and criterion value, so an entry can
-# never be stale. A revision accepted by this process is remembered, and the bid's next
-# revision (its supplier's connection usually comes back to the same process) compares with
-# it without reading it back. Small offers only: a large one is read when needed.
-_OFFERS_CACHE = Bounded(4096)
-_OFFERS_CACHE_LINES = 100
-
-
-def forget_specs() -> None:
-    """Empty the caches (tests roll back tenders, so an id and a time can come back)."""
-    _SPECS_CACHE.clear()
-    _OFFERS_CACHE.clear()
-    _BUSY_UNTIL.clear()
 
 
 def specs_of(tender: Tender) -> _Specs:
     """The tender's lots as the rules see them (cached per tender version: every prepare and
     submit needs them, and reading them is several queries)."""
     key = (tender.id, tender.updated_at)
-    specs = _SPECS_CACHE.get(key)
+    specs = caches.SPECS.get(key)
     if specs is None:
         specs = _Specs(tender)
-        _SPECS_CACHE.put(key, specs)
+        caches.SPECS.put(key, specs)
     return specs
 
 
 def _remember_offer(bid_id: int, payload_hash: str, specs: _Specs, offer: rules.Offer) -> None:
-    if len(offer.lines) <= _OFFERS_CACHE_LINES:
-        _OFFERS_CACHE.put((bid_id, payload_hash, specs.version), offer)
+    if len(offer.lines) <= caches.OFFERS_LINES:
+        caches.OFFERS.put((bid_id, payload_hash, specs.version), offer)
 
 
 def _criterion_value(kind: str | None, value: object):
     if kind == "number":
-        try:
-            number = Decimal(str(value).strip().replace(",", "."))
-        except InvalidOperation:
-            raise ValueError("not a number") from None
-        if not number.is_finite():
-            raise ValueError("not a number")
+        if isinstance(value, bool):
+            raise ValueError(_("not a number"))
+        number = parse_decimal(str(value))  # ValueError when it is none
+        if number is None:
+            raise ValueError(_("not a number"))
         return number
     if kind == "boolean":
         if not isinstance(value, bool):
-            raise ValueError("answer true or false")
+            raise ValueError(_("answer true or false"))
         return value
     return str(value)
 
@@ -178,7 +104,9 @@ def to_offer(data: dict, specs: _Specs) -> tuple[rules.Offer, list[tuple[str, st
     for item in data["lines"]:
         number = item["position"]
         if number in lines:
-            problems.append((f"lines.{number}", f"Position {number} is priced twice."))
+            problems.append(
+                (f"lines.{number}", _("Position %(number)s is priced twice.", number=number))
+            )
         lines[number] = rules.Line(unit_price=item["unit_price"], note=item.get("note", ""))
     values: dict[tuple[int, int], object] = {}
     for item in data.get("criteria", []):
@@ -212,7 +140,7 @@ def _offer_of(bid: Bid | None, specs: _Specs) -> rules.Offer | None:
     """The bid's latest offer (None before its first revision)."""
     if bid is None or bid.revision_count == 0:
         return None
-    known = _OFFERS_CACHE.get((bid.id, bid.last_hash, specs.version))
+    known = caches.OFFERS.get((bid.id, bid.last_hash, specs.version))
     if known is not None:
         return known
     lines_query, values_query = _latest_offer_queries()
@@ -233,27 +161,46 @@ def _stored(text: str):
     return {"true": True, "false": False}.get(text, text)
 
 
-def _value_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 # -- access ----------------------------------------------------------------------------------
 
 
-def check_bidder(user: User, org: Organization | None, tender: Tender) -> Organization:
-    """Refuse anyone who may not bid on this tender (with the reason)."""
-    return _bidder(user, org, tender)
+_LOOK_UP = object()  # _bidder: read the organization's bid on the tender
 
 
-def _bidder(user: User, org: Organization | None, tender: Tender) -> Organization:
+def check_bidder(
+    user: User, org: Organization | None, tender: Tender, *, signing: bool = True
+) -> Organization:
+    """Refuse anyone who may not bid on this tender (with the reason); signing=False checks
+    the organization only (and that the user is one of its members)."""
+    return _bidder(user, org, tender, signing=signing)
+
+
+def sign_refusal(user: User, org: Organization, bid: Bid | None) -> str | None:
+    """Why this member may not sign the organization's bid (None: it may)."""
+    try:
+        require_right(user, org.id, "sign", bid.responsible_id if bid is not None else None)
+    except Forbidden as exc:
+        return exc.message
+    return None
+
+
+def _bidder(
+    user: User, org: Organization | None, tender: Tender, bid=_LOOK_UP, signing: bool = True
+) -> Organization:
+    """Refuse anyone who may not bid on this tender: the organization (accredited supplier,
+    not the customer) and the member (the "sign" right; a specialist only on a bid it is
+    responsible for, or a new one)."""
     require_accredited(org, "supplier")
-    require_member(user, org.id)
+    if not signing:
+        require_member(user, org.id)
+    else:
+        if bid is _LOOK_UP:
+            bid = own_bid(org, tender.id)
+        require_right(user, org.id, "sign", bid.responsible_id if bid is not None else None)
     if tender.customer_id == org.id:
-        raise Forbidden("A customer cannot bid on its own tender.")
+        raise Forbidden(_("A customer cannot bid on its own tender."))
     if tender.sme_only and not org.is_sme:
-        raise Forbidden("Only small and medium enterprises may bid on this tender.")
+        raise Forbidden(_("Only small and medium enterprises may bid on this tender."))
     return org
 
 
@@ -263,7 +210,7 @@ def _open_tender(tender_id: int, for_update: bool) -> Tender:
 
 def _open(tender: Tender | None) -> Tender:
     if tender is None or tender.status == "draft":
-        raise NotFound("No such tender.")
+        raise NotFound(_("No such tender."))
     check_open(tender)
     return tender
 
@@ -276,7 +223,7 @@ def refused(tender: Tender, refusal: rules.Refusal) -> Refused:
 def closed_notice(tender: Tender, now: dt.datetime) -> str | None:
     """What the bid pages say when the tender takes no change now (None: it does)."""
     refusal = rules.bidding_refusal(tender.status, tender.bid_deadline, now)
-    return None if refusal is None else refused(tender, refusal).message
+    return None if refusal is None else translate(refused(tender, refusal).message)
 
 
 def check_open(tender: Tender, now: dt.datetime | None = None) -> None:
@@ -363,19 +310,27 @@ def _checked_offer(tender: Tender, data: dict) -> tuple[_Specs, rules.Offer]:
     if problems:
         fields: dict[str, list[str]] = {}
         for field, message in problems:
-            fields.setdefault(field, []).append(message)
-        raise Invalid(f"The offer has {len(problems)} problem(s); nothing was stored.", fields)
+            fields.setdefault(field, []).append(translate(message))
+        raise Invalid(
+            ngettext(
+                "The offer has %(num)d problem; nothing was stored.",
+                "The offer has %(num)d problems; nothing was stored.",
+                len(problems),
+            ),
+            fields,
+        )
     return specs, offer
 
 
 def prepare(user: User, org: Organization | None, tender_id: int, data: dict) -> dict:
     """Validate an offer and return the exact payload (and bytes) the supplier must sign."""
     tender = _open_tender(tender_id, for_update=False)
-    _bidder(user, org, tender)
+    bid = own_bid(org, tender.id) if org is not None else None  # no organization: refused
+    _bidder(user, org, tender, bid)
     check_open(tender, clock.now())
     specs, offer = _checked_offer(tender, data)
     attached = documents.to_attach(org, data.get("documents", []))
-    payload = _payload(tender, org, own_bid(org, tender.id), offer, specs, attached)
+    payload = _payload(tender, org, bid, offer, specs, attached)
     message = canonical.canonicalize(payload)
     return {
         "payload": payload,
@@ -393,44 +348,59 @@ def submit(
     org: Organization | None,
     tender_id: int,
     data: dict,
-    key_id: int,
+    key_id: int | None,
     signature: str,
     *,
     one_call: bool = True,
-) -> BidRevision:
+) -> AcceptedRevision:
     """Accept a signed revision, or refuse it with nothing stored.
 
     What concerns only this bidder (validation, the signature) is checked first; the tender
     row is then locked from the deadline check to the end of the transaction, so two changes
     racing at the deadline can neither both extend nor slip in after the close, and the lock
     is held only for the decision and the writes. On PostgreSQL most revisions are stored in
-    one call that commits by itself (one_call; see _accept_in_one_call): a caller that must
-    write more in the same transaction passes one_call=False. The revision comes with its
-    receipt and the deadline now in force (see _as_shown)."""
+    one call that commits by itself (one_call; bids.accept_pg.try_accept): a caller that must
+    write more in the same transaction passes one_call=False. The accepted revision comes as
+    plain data, with its receipt and the deadline now in force (accepting.AcceptedRevision).
+    Without key_id the signature must be a qualified (CAdES) one: its certificate is the key."""
+    if key_id is None:
+        key_id = signatures.key_for_signature(user, signature).id
     loaded = db.session.execute(
         _submit_query(), {"tender": tender_id, "org": org.id if org else None, "key": key_id}
     ).one_or_none()  # the key, if any, is now in the session: verifying finds it there
     tender, bid = _open(loaded[0] if loaded else None), loaded[1]
-    _bidder(user, org, tender)
+    _bidder(user, org, tender, bid)
     specs, offer = _checked_offer(tender, data)
     attached = documents.to_attach(org, data.get("documents", []))
     signed_state = _state(bid)
     payload = _payload(tender, org, bid, offer, specs, attached)
-    key = signatures.verify_user_signature(user, key_id, payload, signature)
+    signing.send(tender, user=user, org=org, payload=payload)
+    key = signatures.verify_user_signature(
+        user,
+        key_id,
+        payload,
+        signature,
+        org=org,
+        qualified_only=tender.qualified_signature_required,
+    )
     previous = _offer_of(bid, specs)
     triggering = bid is None or bid.status == "withdrawn" or rules.is_triggering(previous, offer)
     signed = Signed(user, org, key, signature, payload, offer, specs, attached, triggering)
     if one_call and accept_pg.usable(tender, bid, len(offer.lines)):
-        revision = _accept_in_one_call(tender, bid, signed, previous)
-        if revision is not None:
-            return _as_shown(revision, tender, org)
+        changed = _changed_prices(previous, offer) if triggering else {}
+        # what the push after the commit tells, read by the call under the tender lock
+        live_delta = changed and offers.live_delta(tender.visibility, changed)
+        accepted = accept_pg.try_accept(tender, bid, signed, list(changed) if live_delta else None)
+        if accepted is not None:
+            _announce_accepted(accepted, signed, changed)
+            return accepted.revision
         # The tender, the bid or the chain moved since they were read: decide under the lock.
 
     tender = _open_tender(tender_id, for_update=True)  # re-read: status and deadline may move
     now = clock.now()
     check_open(tender, now)
     if not key.usable_at(now):
-        raise Invalid("The signing key was revoked meanwhile.", {"key_id": "Key revoked."})
+        raise Invalid(_("The signing key was revoked meanwhile."), {"key_id": _("Key revoked.")})
     bid = own_bid(org, tender.id, fresh=True)
     if _state(bid) != signed_state:
         raise Refused("bid_changed")
@@ -446,7 +416,7 @@ def submit(
     if not decision.accepted:
         raise refused(tender, decision.refusal or rules.closed(tender.bid_deadline))
     new_participant = bid is None or bid.status == "withdrawn"
-    bid = bid or _new_bid(tender, org, now)
+    bid = bid or _new_bid(tender, org, user, now)
     revision = _store(tender, bid, signed, now, decision)
     documents.attach(revision, attached)
     _remember_offer(bid.id, revision.payload_hash, specs, offer)
@@ -456,30 +426,7 @@ def submit(
         _announce_participants(tender.id, now, org_id=org.id)
     if decision.extended:
         _extend(tender, user, org, decision, revision, now)
-    return _as_shown(revision, tender, org)
-
-
-def _as_shown(revision: BidRevision, tender: Tender, org: Organization) -> BidRevision:
-    """The accepted revision with what the bidder is shown with it: the platform's signed
-    receipt, the deadline now in force and the number of extensions so far."""
-    revision.receipt = receipt_of(revision, tender, org)
-    revision.bid_deadline = tender.bid_deadline
-    revision.extensions_count = tender.extensions_count
-    return revision
-
-
-class Signed(NamedTuple):
-    """A checked, signed offer waiting to be accepted."""
-
-    user: User
-    org: Organization
-    key: SigningKey
-    signature: str
-    payload: dict
-    offer: rules.Offer
-    specs: _Specs
-    attached: list[OrganizationDocument]
-    triggering: bool
+    return AcceptedRevision.of_stored(revision, tender, org, attached)
 
 
 def _push_offer(
@@ -504,210 +451,26 @@ def _push_offer(
     )
 
 
-def _accept_in_one_call(
-    tender: Tender, bid: Bid, signed: Signed, previous: rules.Offer | None
-) -> BidRevision | None:
-    """PostgreSQL, a first bid or a revision of an active bid: decide with the pure rule and
-    store it all in one call of bid_accept_revision() (bids/accept_pg.py).
-
-    A revision that leaves the deadline alone is decided from the deadline read before and
-    stored in one call that commits by itself, holding the tender lock only inside the
-    database. One that moves the deadline (in the window, where every bidder's change moves
-    it, so that concurrent ones would each find it moved), or one that found it moved or its
-    participant number taken, is decided under the lock: lock the tender row, decide from
-    the deadline it holds, make the same call in that transaction, commit (three round trips
-    under the lock, where the locked path takes a dozen). None: the bid or the tender moved
-    otherwise, or the rule refuses (the locked path then decides again and says why)."""
-    new_bid = bid is None
-    bid = bid or _first_bid(tender, signed.org)
-    changed = _changed_prices(previous, signed.offer) if signed.triggering else {}
-    # what the push after the commit tells, read by the call under the tender lock
-    best_of = list(changed) if changed and offers.live_delta(tender.visibility, changed) else None
-    done = _one_call_or_under_lock(tender, bid, signed, new_bid, best_of)
-    if done is None:
-        return None
-    tender, stored, rows, extension, now, decision = done
-    revision = accept_pg.revision_object(stored.revision_id, rows, signed.attached)
-    _remember_offer(bid.id, revision.payload_hash, signed.specs, signed.offer)
-    set_committed_value(bid, "revision_count", revision.number)  # as stored (a new bid too)
-    set_committed_value(bid, "last_hash", revision.payload_hash)
+def _announce_accepted(
+    accepted: accept_pg.Accepted, signed: Signed, changed: dict[str, Decimal | None]
+) -> None:
+    """After a revision stored in one call (bids/accept_pg.py): remember the offer and tell
+    the watchers what the call read under the tender lock, as the locked path does."""
+    tender, bid = accepted.tender, accepted.bid
+    _remember_offer(bid.id, accepted.revision.payload_hash, signed.specs, signed.offer)
     if signed.triggering:  # no best prices asked for: none to tell
-        _push_offer(tender, bid, changed, (stored.best or {}, stored.participants), stored.seq)
-    if new_bid:  # after the offer, as on the locked path
-        _announce_participants(tender.id, now, stored.participants, signed.org.id)
-    if extension is not None:
-        set_committed_value(tender, "bid_deadline", decision.deadline)
-        set_committed_value(tender, "extensions_count", tender.extensions_count + 1)
-        deliver_event(stored.event_id)
-        _announce_extension(tender, extension)
-    return revision
-
-
-def _one_call_or_under_lock(
-    tender: Tender, bid: Bid, signed: Signed, new_bid: bool, best_of: list[str] | None
-) -> tuple | None:
-    """(tender, stored, rows, extension, now, decision) once stored (see _accept_in_one_call);
-    None if the locked path must decide. A moment the tender's chain passed meanwhile (another
-    revision, stamped later, was stored first) is taken again, up to ONE_CALL_TRIES times."""
-    revision_id = None
-    for _ in range(ONE_CALL_TRIES):
-        now, decision = _decided(tender, bid if new_bid else None, signed)
-        if decision is None:
-            return None
-        if decision.extended:
-            revision_id = accept_pg.next_revision_id()  # taken ahead, not under the lock
-            break
-        stored, rows, extension = _store_in_one_call(tender, bid, signed, now, decision, best_of)
-        if stored.revision_id is not None:
-            return tender, stored, rows, extension, now, decision
-        if stored.deadline is not None or stored.bids is not None:
-            break
-        if not stored.moment_passed:
-            return None  # the bid, the status or the chain moved: the locked path decides
-    # Another change moved the deadline, or another new participant took the number, or
-    # another event came first with a later moment: under the lock the deadline is re-read,
-    # the bids are counted again and the moment is taken again.
-    try:
-        done = _under_lock(tender.id, bid, signed, new_bid, best_of, revision_id)
-    except LockWaitTooLong:
-        done = None
-    if done is None:
-        rollback()  # nothing stored, the lock and its timeout gone: the locked path decides
-    return done
-
-
-# How many times a revision stored in one call is stamped before the lock is taken for it:
-# a moment the chain passed (chains keep their moments in order: migration 0016) is taken
-# again without holding the lock across round trips, as the lock would block every bidder.
-ONE_CALL_TRIES = 3
-# How long the section below waits for a lock with the whole process. The tender lock is
-# held by the same section of other processes for a few round trips: a longer wait means a
-# holder that takes its time (a large CSV revision on the locked path) or a green thread of
-# this very process that cannot run while the process waits.
-LOCK_WAIT_MS = 50
-# After such a wait, this process waits for that tender's lock cooperatively for a while
-# (bounded by LOCK_WAIT_COOPERATIVE_MS), and the rest of the section still does not yield.
-BUSY_SECONDS = 1.0
-LOCK_WAIT_COOPERATIVE_MS = 250
-_BUSY_UNTIL = Bounded(256)  # tender id -> time.monotonic() until which
-
-
-def _under_lock(
-    tender_id: int,
-    bid: Bid,
-    signed: Signed,
-    new_bid: bool,
-    best_of: list[str] | None,
-    revision_id: int | None,
-) -> tuple | None:
-    """Lock the tender row, decide from the deadline it holds and store the revision by the
-    same call in that transaction, then commit: what _one_call_or_under_lock returns, or
-    None (then roll back). Every bidder on the tender waits for this lock, so from its wait
-    to the commit the process does nothing else (core.transaction.without_yielding): no
-    green thread switch while the lock is held, which under load costs milliseconds per
-    round trip, and at most one waiter per process, so no queue forms. Every lock wait is
-    bounded (LOCK_WAIT_MS; then LockWaitTooLong, and the locked path waits cooperatively);
-    after one, the tender's lock is waited for cooperatively for BUSY_SECONDS."""
-    cooperative = (_BUSY_UNTIL.get(tender_id) or 0.0) > time.monotonic()
-    bound = LOCK_WAIT_COOPERATIVE_MS if cooperative else LOCK_WAIT_MS
-    try:
-        # the bound is set cooperatively, and with it the session holds its connection
-        with lock_waits_at_most(bound):
-            with contextlib.nullcontext() if cooperative else without_yielding():
-                tender = lock(Tender, tender_id)  # deadline, extensions, status as they are
-            if tender is None or tender.status != "published":
-                return None
-            with without_yielding():
-                if new_bid:
-                    bid.participant_number = _bids_so_far(tender) + 1
-                now, decision = _decided(tender, bid if new_bid else None, signed)
-                if decision is None:
-                    return None
-                stored, rows, extension = _store_in_one_call(
-                    tender,
-                    bid,
-                    signed,
-                    now,
-                    decision,
-                    best_of,
-                    alone=False,
-                    revision_id=revision_id,
-                )
-                if stored.revision_id is None:
-                    return None
-                commit(keep_loaded=True, run_hooks=False)  # stored: let the lock go now
-    except LockWaitTooLong:
-        _BUSY_UNTIL.put(tender_id, time.monotonic() + BUSY_SECONDS)
-        raise
-    return tender, stored, rows, extension, now, decision
-
-
-def _decided(
-    tender: Tender, new_bid: Bid | None, signed: Signed
-) -> tuple[dt.datetime, rules.Decision | None]:
-    """The moment and the rule's decision for a revision accepted now (None: the key is no
-    longer usable or the rule refuses; the locked path says why)."""
-    now = clock.now()
-    if not signed.key.usable_at(now):
-        return now, None
-    if new_bid is not None:
-        new_bid.first_bid_at = now
-    decision = rules.decide(
-        tender.bid_deadline,
-        now,
-        policy_of(tender),
-        triggering=signed.triggering,
-        rank=None,
-        extensions_so_far=tender.extensions_count,
-    )
-    return now, decision if decision.accepted else None
-
-
-def _first_bid(tender: Tender, org: Organization) -> Bid:
-    """A first bid to store in one call (not in the session): its id taken ahead, its number
-    as the bids so far say (the call checks it)."""
-    return Bid(
-        id=accept_pg.next_bid_id(),
-        tender_id=tender.id,
-        organization_id=org.id,
-        participant_number=_bids_so_far(tender) + 1,
-        status="active",
-        revision_count=0,
-        last_hash=None,
-    )
-
-
-def _store_in_one_call(
-    tender: Tender,
-    bid: Bid,
-    signed: Signed,
-    now: dt.datetime,
-    decision: rules.Decision,
-    best_of: list[str] | None,
-    alone: bool = True,
-    revision_id: int | None = None,
-) -> tuple[accept_pg.Stored, Rows, dict | None]:
-    rows = _accepted_rows(tender, bid, signed, now, decision)
-    events = [accept_pg.Event("bid.revision_accepted", "bid", bid.id, _revision_event(bid, rows))]
-    extension = None
-    if decision.extended:
-        rows.revision["id"] = revision_id or accept_pg.next_revision_id()
-        extension = _extension_event(decision, now, tender.extensions_count + 1)
-        payload = {**extension, "revision_id": rows.revision["id"]}
-        events.append(accept_pg.Event("tender.extended", "tender", tender.id, payload))
-    stored = accept_pg.store(
-        tender,
-        bid,
-        now,
-        rows,
-        signed.attached,
-        events,
-        {"user": signed.user.id, "org": signed.org.id},
-        {"number": tender.number, **extension} if extension else None,
-        best_of,
-        alone,
-    )
-    return stored, rows, extension
+        seen = (accepted.best or {}, accepted.participants)
+        _push_offer(tender, bid, changed, seen, accepted.seq)
+    if accepted.new_bid:  # after the offer, as on the locked path
+        _announce_participants(tender.id, accepted.now, accepted.participants, signed.org.id)
+    if accepted.extension is not None:
+        recorded(
+            accepted.event_id,
+            "tender.extended",
+            tender.id,
+            {"number": tender.number, **accepted.extension},
+        )
+        _announce_extension(tender, accepted.extension)
 
 
 def _changed_prices(previous: rules.Offer | None, offer: rules.Offer) -> dict[str, Decimal | None]:
@@ -727,94 +490,17 @@ def _state(bid: Bid | None) -> tuple[int, str | None]:
     return (bid.revision_count, bid.last_hash) if bid is not None else (0, None)
 
 
-def _new_bid(tender: Tender, org: Organization, now: dt.datetime) -> Bid:
+def _new_bid(tender: Tender, org: Organization, user: User, now: dt.datetime) -> Bid:
     bid = Bid(
         tender_id=tender.id,
         organization_id=org.id,
-        participant_number=_bids_so_far(tender) + 1,
+        responsible_id=user.id,  # who first submitted it, until a manager reassigns it
+        participant_number=bids_so_far(tender) + 1,
         first_bid_at=now,
     )
     db.session.add(bid)
     db.session.flush()
     return bid
-
-
-class Rows(NamedTuple):
-    """What accepting a revision stores: the revision, its lines (without the revision id)
-    and its criterion values (lot, criterion, text)."""
-
-    revision: dict
-    lines: list[dict]
-    criteria: list[tuple[int, int, str]]
-
-
-def _accepted_rows(
-    tender: Tender, bid: Bid, signed: Signed, now: dt.datetime, decision: rules.Decision
-) -> Rows:
-    """The rows of an accepted revision, with the platform's signed receipt."""
-    payload, offer, specs = signed.payload, signed.offer, signed.specs
-    revision_hash = canonical.digest_hex(payload)
-    receipt = receipt_payload(
-        revision_hash=revision_hash,
-        accepted_at=utc_timestamp(now),
-        tender_number=tender.number,
-        bidder_inn=signed.org.inn,
-        revision=payload["revision"],
-    )
-    _, receipt_signature = signatures.sign_platform(receipt)
-    totals = {
-        n: rules.line_total(line.unit_price, specs.quantities[n]) for n, line in offer.lines.items()
-    }
-    revision = {
-        "bid_id": bid.id,
-        "number": payload["revision"],
-        "accepted_at": now,
-        "submitted_by_id": signed.user.id,
-        "signing_key_id": signed.key.id,
-        "signature": signed.signature,
-        "payload_hash": revision_hash,
-        "previous_hash": bid.last_hash,
-        "receipt_signature": receipt_signature,
-        "triggering": signed.triggering,
-        "deadline_before": decision.previous_deadline,
-        "deadline_after": decision.deadline,
-        "total": sum(totals.values(), Decimal(0)),
-    }
-    lines = [
-        {
-            "position_id": specs.position_ids[n],
-            "position_number": n,
-            "unit_price": line.unit_price,
-            "total": totals[n],
-            "note": line.note,
-        }
-        for n, line in offer.lines.items()
-    ]
-    criteria = [
-        (lot, criterion, _value_text(value)) for (lot, criterion), value in offer.criteria.items()
-    ]
-    return Rows(revision, lines, criteria)
-
-
-def _revision_event(bid: Bid, rows: Rows) -> dict:
-    """The audit payload of bid.revision_accepted."""
-    return {
-        "revision": rows.revision["number"],
-        "hash": rows.revision["payload_hash"],
-        "triggering": rows.revision["triggering"],
-        "participant": bid.participant_number,
-        "positions": len(rows.lines),
-    }
-
-
-def _extension_event(decision: rules.Decision, now: dt.datetime, extensions: int) -> dict:
-    """What an extension tells: the new and previous deadline, the server time."""
-    return {
-        "previous": decision.previous_deadline.isoformat(),
-        "deadline": decision.deadline.isoformat(),
-        "server_time": now.isoformat(),
-        "extensions": extensions,
-    }
 
 
 def _announce_extension(tender: Tender, payload: dict) -> None:
@@ -827,7 +513,7 @@ def _announce_extension(tender: Tender, payload: dict) -> None:
 def _store(
     tender: Tender, bid: Bid, signed: Signed, now: dt.datetime, decision: rules.Decision
 ) -> BidRevision:
-    rows = _accepted_rows(tender, bid, signed, now, decision)
+    rows = accepted_rows(tender, bid, signed, now, decision)
     revision = BidRevision(**rows.revision)
     db.session.add(revision)
     db.session.flush()
@@ -846,10 +532,10 @@ def _store(
         "bid.revision_accepted",
         "bid",
         bid.id,
-        _revision_event(bid, rows),
+        revision_event(bid, rows),
         actor_user_id=signed.user.id,
         actor_org_id=signed.org.id,
-        chain=f"tender:{tender.id}",
+        chain=tender_chain(tender.id),
     )
     return revision
 
@@ -874,12 +560,6 @@ def _push_participants(tender_id: int, now: dt.datetime, count: int | None) -> N
     live.emit_now("bid_activity", data, tender_room(tender_id))
 
 
-def _bids_so_far(tender: Tender) -> int:
-    return db.session.execute(
-        select(func.count()).select_from(Bid).where(Bid.tender_id == tender.id)
-    ).scalar_one()
-
-
 def _extend(
     tender: Tender,
     user: User,
@@ -890,7 +570,7 @@ def _extend(
 ) -> None:
     tender.bid_deadline = decision.deadline
     tender.extensions_count += 1
-    payload = _extension_event(decision, now, tender.extensions_count)
+    payload = extension_event(decision, now, tender.extensions_count)
     record(
         "tender.extended",
         "tender",
@@ -898,7 +578,7 @@ def _extend(
         {**payload, "revision_id": revision.id},
         actor_user_id=user.id,
         actor_org_id=org.id,
-        chain=f"tender:{tender.id}",
+        chain=tender_chain(tender.id),
     )
     record_event("tender.extended", tender.id, {"number": tender.number, **payload})
     _announce_extension(tender, payload)
@@ -943,7 +623,7 @@ def _rank(
         offers[key] = rules.Offer(
             lines={n: rules.Line(price, "") for n, price in final.items()}, criteria={}
         )
-        for number, moment in evaluation.first_offered(history, {}).items():
+        for number, moment in rules.first_offered(history, {}).items():
             first_made[(key, number)] = moment
     return rules.price_ranks(offers, first_made, specs.lots).get("me")
 
@@ -964,7 +644,7 @@ def withdraw(user: User, org: Organization | None, tender_id: int) -> Bid:
         {"participant": bid.participant_number},
         actor_user_id=user.id,
         actor_org_id=org.id,
-        chain=f"tender:{tender.id}",
+        chain=tender_chain(tender.id),
     )
     db.session.flush()
     _announce_participants(tender.id, clock.now(), org_id=org.id)
@@ -985,13 +665,78 @@ def withdraw(user: User, org: Organization | None, tender_id: int) -> Bid:
     return bid
 
 
+def visible_bids_query(member: Membership):
+    """The organization's bids this member may see, as a select of Bid (its whereclause is
+    usable in joins): holders of see_all see every one; anyone else those it is responsible
+    for (accounts.rules.sees, as my_bid checks one bid)."""
+    query = select(Bid).where(Bid.organization_id == member.organization_id)
+    if member.may("see_all"):
+        return query
+    return query.where(Bid.responsible_id == member.user_id)
+
+
 def my_bid(user: User, org: Organization | None, tender_id: int) -> tuple[Bid | None, list]:
     """The organization's bid and every revision it made (its own view only)."""
     if org is None:
-        raise Forbidden("Choose an organization first.")
+        raise Forbidden(_("Choose an organization first."))
     require_member(user, org.id)
     bid = own_bid(org, tender_id)
+    if bid is not None:
+        require_sight(user, org.id, {bid.responsible_id})
     return bid, (bid.revisions if bid else [])
+
+
+def viewing_org(user, org, tender):
+    """The organization whose view of the offers this user gets: its own, when the member
+    sees the tender (customer) or the organization's bid (supplier); else the public's."""
+    if user is None or org is None:
+        return None
+    if org.id == tender.customer_id:
+        return org if sees_tender(user, org, tender) else None
+    return org if sees_bid(user, org, tender.id) else None
+
+
+def sees_bid(user: User | None, org: Organization | None, tender_id: int) -> bool:
+    """Whether this user, acting for org, sees the organization's bid on the tender (and so
+    what its bid lets the organization see of the others'): true when it has none yet."""
+    if org is None or user is None:
+        return False
+    bid = own_bid(org, tender_id)
+    if bid is None:
+        return membership(user, org.id) is not None
+    return member_sees(user, org.id, {bid.responsible_id})
+
+
+def reassign(user: User, org: Organization | None, tender_id: int, responsible_id: int) -> Bid:
+    """A manager puts another member with the right to sign in charge of the bid."""
+    if org is None:
+        raise Forbidden(_("Choose an organization first."))
+    require_right(user, org.id, "approve")  # managers only
+    bid = own_bid(org, tender_id)
+    if bid is None:
+        raise NotFound(_("Your organization has no bid on this tender."))
+    person = db.session.get(User, responsible_id)
+    target = membership(person, org.id) if person is not None else None
+    if target is None or not target.may("sign"):
+        message = _("Choose a member of the organization who signs bids.")
+        raise Invalid(message, {"user_id": [message]})
+    previous = bid.responsible_id
+    if previous == responsible_id:
+        return bid
+    bid.responsible_id = responsible_id
+    record(
+        "bid.responsible_changed",
+        "bid",
+        bid.id,
+        {"from": previous, "to": responsible_id},
+        actor_user_id=user.id,
+        actor_org_id=org.id,
+        chain=tender_chain(tender_id),
+    )
+    db.session.flush()
+    # The previous person's connections may no longer hear what this bid lets them see.
+    live.visibility_changed(tender_id, live.viewers_room(tender_id, org.id))
+    return bid
 
 
 def revision_lines(revision: BidRevision) -> list[BidLine]:
@@ -1001,18 +746,6 @@ def revision_lines(revision: BidRevision) -> list[BidLine]:
             select(BidLine).where(BidLine.revision_id == revision.id).order_by(BidLine.id)
         ).scalars()
     )
-
-
-def receipt_of(revision: BidRevision, tender: Tender, org: Organization) -> dict:
-    """The platform receipt of a revision (payload + signature), rebuilt from what is stored."""
-    payload = receipt_payload(
-        revision_hash=revision.payload_hash,
-        accepted_at=utc_timestamp(revision.accepted_at),
-        tender_number=tender.number,
-        bidder_inn=org.inn,
-        revision=revision.number,
-    )
-    return {"payload": payload, "signature": revision.receipt_signature}
 
 
 def current_offer(tender: Tender, bid: Bid | None) -> dict:
@@ -1031,3 +764,14 @@ def current_offer(tender: Tender, bid: Bid | None) -> dict:
         "lines": lines,
         "criteria": {f"{v.lot_number}:{v.criterion_id}": _stored(v.value) for v in values},
     }
+
+
+# -- the re-bidding round (results/rebidding) stores its revisions with these same steps -------
+
+payload_of = _payload
+store_revision = _store
+latest_offer = _offer_of
+push_offer = _push_offer
+price_rank = _rank
+changed_prices = _changed_prices
+bid_state = _state

@@ -4,14 +4,18 @@ one's own bid, the offers table, the document vault; and the bid form's pages.""
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from accounts.schemas import ResponsibleSchema
+from accounts.service import members, membership
 from bids import documents, offers, schemas, service
 from core import clock
-from core.api import API_PREFIX, actor, route
+from core.api import API_PREFIX, actor, route, translate
 from core.errors import Invalid, NotFound
 from core.extensions import db
 from core.files import send_document
+from core.forms import parse_form
 from core.transaction import commit
 from signatures import service as signatures_service
 from tenders import schemas as tender_schemas
@@ -44,17 +48,16 @@ def api_prepare(tender_id: int, body: dict):
     response=schemas.AcceptedOut,
     status=201,
     tag="bids",
-    errors=("bidding_closed", "tender_not_open", "bid_changed"),
+    errors=("bidding_closed", "tender_not_open", "bid_changed", "approval_required"),
 )
 def api_submit(tender_id: int, body: dict):
     """Accepted only before the deadline (409 bidding_closed names it in the tender's zone),
     with a valid signature over the prepared payload; may extend the deadline (DESIGN.md's
     30-minute rule)."""
     user, org = actor()
-    revision = service.submit(user, org, tender_id, body, body["key_id"], body["signature"])
-    revision.documents  # noqa: B018 - loaded now, shown after the commit without a re-read
+    accepted = service.submit(user, org, tender_id, body, body["key_id"], body["signature"])
     commit(keep_loaded=True)
-    return revision
+    return accepted
 
 
 @route(
@@ -75,6 +78,23 @@ def api_withdraw(tender_id: int):
 
 @route(
     api,
+    "/tenders/<int:tender_id>/bid/responsible",
+    "PUT",
+    summary="Put another member in charge of my organization's bid",
+    body=ResponsibleSchema,
+    response=schemas.BidOut,
+    tag="bids",
+)
+def api_reassign(tender_id: int, body: dict):
+    """Managers only; the new responsible person must be a member who signs bids (a
+    manager or a specialist). Audited in the tender's chain."""
+    bid = service.reassign(*actor(), tender_id, body["user_id"])
+    commit()
+    return bid
+
+
+@route(
+    api,
     "/tenders/<int:tender_id>/bid",
     "GET",
     summary="My bid and its revisions",
@@ -82,10 +102,11 @@ def api_withdraw(tender_id: int):
     tag="bids",
 )
 def api_my_bid(tender_id: int):
-    """Only the bidder's own organization sees it."""
-    bid, _ = service.my_bid(*actor(), tender_id)
+    """Only the bidder's own organization sees it: its managers, observers and
+    administrators, and the specialist responsible for it."""
+    bid, _revisions = service.my_bid(*actor(), tender_id)
     if bid is None:
-        raise NotFound("Your organization has not bid on this tender.")
+        raise NotFound(_("Your organization has not bid on this tender."))
     return bid
 
 
@@ -103,9 +124,35 @@ def api_offers(tender_id: int, query: dict):
     """Positions x participants as the caller may see them (DESIGN.md's visibility rules):
     nothing but the number of bids before one's own bid, anonymous participants until the
     close, own rank and best price only in rank_only mode, nothing in sealed mode."""
-    org = getattr(g, "org", None) if getattr(g, "api_user", None) else None
-    tender = tenders.visible_tender(tenders.get_tender(tender_id), org)
-    return offers.table(tender, org, query["page"], query["per_page"])
+    user = getattr(g, "api_user", None)
+    org = getattr(g, "org", None) if user else None
+    tender = tenders.visible_tender(tenders.get_tender(tender_id), org, user)
+    return offers.table(
+        tender, service.viewing_org(user, org, tender), query["page"], query["per_page"]
+    )
+
+
+@route(
+    api,
+    "/tenders/<int:tender_id>/bid/standing",
+    "GET",
+    summary="Best price, own price and own rank per position (the bid form)",
+    query=schemas.StandingIn,
+    response=schemas.StandingOut,
+    tag="bids",
+)
+def api_standing(tender_id: int, query: dict):
+    """Where the caller's offer stands on some positions, as the tender's visibility lets it
+    see: the best price and its own rank by price (rank_only, or open_after_own_bid once its
+    bid is in); nothing but the number of bids when sealed or before its own bid."""
+    user, org = actor()
+    tender = tenders.visible_tender(tenders.get_tender(tender_id), org, user)
+    org = service.viewing_org(user, org, tender)
+    numbers = [n.strip() for n in query["positions"].split(",") if n.strip()][:STANDING_MAX]
+    return offers.standing(tender, org, numbers)
+
+
+STANDING_MAX = 500  # positions per question (the form asks for its page: 50)
 
 
 # -- the organization's document vault ---------------------------------------------------------
@@ -137,7 +184,7 @@ def api_upload_document():
     """Charter, registry extract, licences, technical proposals: attach them to revisions."""
     upload = request.files.get("file")
     if upload is None:
-        raise Invalid("Send the file as multipart field 'file'.", {"file": "Missing."})
+        raise Invalid(_("Send the file as multipart field 'file'."), {"file": _("Missing.")})
     document = documents.upload(
         *actor(), upload.filename or "", upload.stream, request.form.get("title", "")
     )
@@ -186,6 +233,16 @@ def _send(document):
 # -- pages -------------------------------------------------------------------------------------
 
 bp = Blueprint("bids", __name__)
+
+
+@bp.app_template_global("notice_offers")
+def notice_offers(tender, page: int, per_page: int) -> dict | None:
+    """The offers on the notice page: one page of positions, as this viewer may see them."""
+    org = g.org if current_user.is_authenticated else None
+    org = service.viewing_org(current_user, org, tender) if org else None
+    return offers.table(tender, org, page, per_page) if org else None
+
+
 FORM_PAGE = 50
 OFFERS_PAGE = 100  # as many as the notice shows per page of positions
 
@@ -197,8 +254,11 @@ def form(number: str):
     the last revision. Signing happens in the browser (the private key never leaves it)."""
     tender = tenders.visible_tender(tenders.by_number(number), g.org)
     org = g.org
-    service.check_bidder(current_user, org, tender)
-    bid, revisions = service.my_bid(current_user, org, tender.id)
+    service.check_bidder(current_user, org, tender, signing=False)
+    bid, revisions = service.my_bid(current_user, org, tender.id)  # those who see it
+    member = membership(current_user, org.id)
+    listed = members(org.id)
+    people = {m.user_id: f"{m.user.name} ({m.user.email})" for m in listed}
     current = service.current_offer(tender, bid)
     q = request.args.get("q", "").strip()[:100]
     page = _page()
@@ -207,6 +267,7 @@ def form(number: str):
     last = revisions[-1] if revisions else None
     vault = documents.vault(current_user, org)
     attached_ids = {d.document_id for d in last.documents} if last else set()
+    standing = offers.standing(tender, org, [p.number for p in positions])
     return render_template(
         "bids/form.html",
         tender=tender,
@@ -220,13 +281,36 @@ def form(number: str):
         revisions=revisions,
         current=current,
         receipt=service.receipt_of(last, tender, org) if last else None,
+        signed_with=signatures_service.signature_line(
+            signatures_service.signature_view(last.signing_key_id) if last else None
+        ),
         keys=[k for k in signatures_service.user_keys(current_user) if k.revoked_at is None],
         server_now=clock.now(),
-        closed_notice=service.closed_notice(tender, clock.now()),
+        closed_notice=service.closed_notice(tender, clock.now())
+        or service.sign_refusal(current_user, org, bid),
+        people=people,
+        may_reassign=bid is not None and member.may("approve"),
+        signers=[(m.user_id, people[m.user_id]) for m in listed if m.may("sign")],
         unit=tender_schemas.unit_short,
         vault=vault,
         attached_ids=attached_ids,
+        standing=standing,
+        standing_by={s["position"]: s for s in standing["positions"]},
     )
+
+
+@bp.post("/tenders/<number>/bid/responsible")
+@login_required
+def reassign(number: str):
+    """A manager puts another member in charge of the organization's bid."""
+    tender = tenders.visible_tender(tenders.by_number(number), g.org)
+    data, errors = parse_form(ResponsibleSchema(), request.form)
+    if errors:
+        raise Invalid(_("Choose a member."), errors)
+    service.reassign(current_user, g.org, tender.id, data["user_id"])
+    commit()
+    flash(_("Responsible person changed."), "success")
+    return redirect(url_for("bids.form", number=number))
 
 
 @bp.post("/tenders/<number>/bid/withdraw")
@@ -236,7 +320,7 @@ def withdraw(number: str):
     tender = tenders.visible_tender(tenders.by_number(number), g.org)
     service.withdraw(current_user, g.org, tender.id)  # a refusal answers 409 with the reason
     commit()
-    flash("Your bid is withdrawn.", "success")
+    flash(_("Your bid is withdrawn."), "success")
     return redirect(url_for("bids.form", number=number))
 
 
@@ -250,16 +334,17 @@ def vault():
         upload = request.files.get("file")
         try:
             if upload is None or not upload.filename:
-                raise Invalid("Choose a file to upload.", {"file": "Missing."})
+                raise Invalid(_("Choose a file to upload."), {"file": _("Missing.")})
             documents.upload(
                 current_user, g.org, upload.filename, upload.stream, request.form.get("title", "")
             )
             commit()
-            flash("Document added to the vault.", "success")
+            flash(_("Document added to the vault."), "success")
             return redirect(url_for("bids.vault"))
         except Invalid as exc:
             db.session.rollback()
-            errors, status = {**exc.fields, "_form": [exc.message]}, exc.status
+            fields = {k: [translate(m) for m in v] for k, v in exc.fields.items()}
+            errors, status = {**fields, "_form": [translate(exc.message)]}, exc.status
     return render_template(
         "bids/vault.html", documents=documents.vault(current_user, g.org), errors=errors
     ), status
@@ -270,7 +355,7 @@ def vault():
 def archive_document(document_id: int):
     documents.archive(current_user, g.org, document_id)
     commit()
-    flash("Document archived; revisions that were signed with it keep it.", "success")
+    flash(_("Document archived; revisions that were signed with it keep it."), "success")
     return redirect(url_for("bids.vault"))
 
 
@@ -286,9 +371,10 @@ def download_document(document_id: int):
 def offers_fragment(number: str):
     """The offers section alone, as the notice shows it to this viewer (live refreshes)."""
     tender = tenders.visible_tender(tenders.by_number(number), g.org)
-    if g.org is None:
+    org = service.viewing_org(current_user, g.org, tender) if g.org is not None else None
+    if org is None:
         return "", 204
-    table = offers.table(tender, g.org, _page(), OFFERS_PAGE)
+    table = offers.table(tender, org, _page(), OFFERS_PAGE)
     return render_template("tenders/_offers.html", tender=tender, offers=table)
 
 

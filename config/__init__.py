@@ -15,6 +15,16 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _check_site_path(values: dict, name: str) -> None:
+    """A script the pages load must be a path on this site: the CSP allows no other."""
+    path = values[name]
+    if path and (not path.startswith("/") or path.startswith("//")):
+        raise RuntimeError(
+            f"{name} must be a path on this site (the CSP allows scripts of this site only), "
+            f"e.g. /static/vendor/cryptopro/cadesplugin_api.js; got {path!r}"
+        )
+
+
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int | None = None) -> int:
     raw = env.get(name)
     if raw in (None, ""):
@@ -30,6 +40,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int | None = 
     return value
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"Configuration variable {name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise RuntimeError(f"Configuration variable {name} must be positive, got {raw!r}")
+    return value
+
+
 def _zone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -38,6 +61,14 @@ def _zone(name: str) -> str:
             f"Configuration variable TIMEZONE must be an IANA time zone such as "
             f"Europe/Moscow, got {name!r}"
         ) from None
+    return name
+
+
+def _language(name: str) -> str:
+    if name not in ("ru", "en"):
+        raise RuntimeError(
+            f"Configuration variable BABEL_DEFAULT_LOCALE must be ru or en, got {name!r}"
+        )
     return name
 
 
@@ -70,6 +101,9 @@ class BaseConfig:
     SQLALCHEMY_DATABASE_URI: str | None = None
     REDIS_URL: str | None = None
     TIMEZONE = "Europe/Moscow"
+    # The interface language when neither the user, the switch's cookie nor Accept-Language
+    # chose one (docs/i18n.md): "ru" or "en".
+    BABEL_DEFAULT_LOCALE = "ru"
     SOCKETIO_ASYNC_MODE = "eventlet"
     SOCKETIO_CHANNEL = "tenders-socketio"  # the Redis channel of the Socket.IO message queue
     # Mail: without MAIL_SERVER, mails are written to files in instance/mail.
@@ -107,13 +141,25 @@ class BaseConfig:
     # 32 MB: a 50,000-position bid template with names of ~300 Cyrillic characters on average.
     CSV_MAX_BYTES = 32 * 1024 * 1024
     CSV_MAX_ROWS = 50_000
+    # An uploaded .xlsx may unpack to this much XML (zip-bomb guard; 50,000 rows: ~25 MB).
+    XLSX_MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
     CSV_UPLOAD_TTL_HOURS = 24  # a valid CSV bid waits this long for its signature
     DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
     AMENDMENT_MIN_NOTICE_HOURS = 24
-    # Signatures: trusted CA certificates (*.pem in a folder) enable chain validation.
+    # A re-bidding round's deadline is at least this far ahead (a sandbox may shorten it).
+    REBIDDING_MIN_LEAD_SECONDS = 3600
+    # Signatures: trusted CA certificates (*.pem in a folder) enable chain validation; for
+    # qualified (GOST) signatures also the CRLs (*.crl, *.pem in a folder). Unset: the
+    # instance folder's trusted-ca/ and crl/ (the demo's test centre is put there).
     SIGNATURE_TRUSTED_CA_DIR: str | None = None
+    SIGNATURE_CRL_DIR: str | None = None
     SIGNATURE_ALLOW_SELF_SIGNED = True
     PLATFORM_KEY_PEM: str | None = None  # default: generated into instance/platform_key.pem
+    # CryptoPro's cadesplugin_api.js as this site serves it (e.g. /static/vendor/cryptopro/
+    # cadesplugin_api.js; CryptoPro's file, not ours: docs/signatures.md). Set, the bid pages
+    # load it and the CSP admits CryptoPro's browser extension, so that bids can be signed
+    # through the plug-in; unset, the file route alone (a plug-in found anyway is used).
+    CRYPTOPRO_PLUGIN_API_URL: str | None = None
     # Jobs: "rq" when REDIS_URL is set, "inprocess" otherwise; tests may ask for "eager".
     JOBS_MODE: str | None = None
     # Redis calls of the web process (enqueues, live pushes) give up after this many seconds,
@@ -121,6 +167,9 @@ class BaseConfig:
     # a response (the sweepers catch up; docs/operations.md).
     REDIS_TIMEOUT = 1.0
     REDIS_PAUSE = 5.0
+    # The scheduler's Redis calls give up after this many seconds (redis-py may retry them):
+    # a hung Redis must fail them, not hang the process. The fault tests shorten it.
+    SCHEDULER_REDIS_TIMEOUT = 5.0
     # Fault tests only: a folder where jobs wait at named points (core/faults.py).
     FAULT_GATE_DIR: str | None = None
     # Run every sweeper at this interval (seconds) instead of its own (tests, demos).
@@ -148,6 +197,9 @@ class BaseConfig:
     WEB_SOCKET_TIMEOUT = 60
     WEB_BACKLOG = 1024
     WEB_REFUSALS = 256
+    # Official classifier editions loaded by `flask classifiers load` (docs/tenders.md);
+    # empty: the instance folder's classifiers/.
+    CLASSIFIERS_DIR = ""
     # PostgreSQL: revisions of active bids stored in one call of bid_accept_revision().
     BIDS_ONE_CALL_ACCEPT = True
 
@@ -162,6 +214,9 @@ class BaseConfig:
         values["REDIS_URL"] = env.get("REDIS_URL") or values["REDIS_URL"] or None
         values["SECRET_KEY"] = env.get("SECRET_KEY") or values["SECRET_KEY"]
         values["TIMEZONE"] = _zone(env.get("TIMEZONE") or values["TIMEZONE"])
+        values["BABEL_DEFAULT_LOCALE"] = _language(
+            env.get("BABEL_DEFAULT_LOCALE") or values["BABEL_DEFAULT_LOCALE"]
+        )
         values["SOCKETIO_ASYNC_MODE"] = (
             env.get("SOCKETIO_ASYNC_MODE") or values["SOCKETIO_ASYNC_MODE"]
         )
@@ -169,6 +224,11 @@ class BaseConfig:
         values["BASE_URL"] = (env.get("BASE_URL") or values["BASE_URL"]).rstrip("/")
         values["JOBS_MODE"] = env.get("JOBS_MODE") or values["JOBS_MODE"]
         values["FAULT_GATE_DIR"] = env.get("FAULT_GATE_DIR") or values["FAULT_GATE_DIR"]
+        values["CLASSIFIERS_DIR"] = (
+            env.get("CLASSIFIERS_DIR")
+            or values["CLASSIFIERS_DIR"]
+            or str(Path(instance_path) / "classifiers")
+        )
         if env.get("SWEEPERS_INTERVAL"):
             values["SWEEPERS_INTERVAL"] = _int(env, "SWEEPERS_INTERVAL", 60)
         for name in ("OCDS_PREFIX", "OCDS_PUBLISHER"):
@@ -185,14 +245,26 @@ class BaseConfig:
         values["DIGEST_HOUR"] = _int(env, "DIGEST_HOUR", values["DIGEST_HOUR"])
         values["MAIL_USE_TLS"] = _bool(env.get("MAIL_USE_TLS"), values["MAIL_USE_TLS"])
         values["MAIL_USE_SSL"] = _bool(env.get("MAIL_USE_SSL"), values["MAIL_USE_SSL"])
-        for name in ("SIGNATURE_TRUSTED_CA_DIR", "PLATFORM_KEY_PEM"):
+        for name in (
+            "SIGNATURE_TRUSTED_CA_DIR",
+            "SIGNATURE_CRL_DIR",
+            "PLATFORM_KEY_PEM",
+            "CRYPTOPRO_PLUGIN_API_URL",
+        ):
             values[name] = env.get(name) or values[name]
+        _check_site_path(values, "CRYPTOPRO_PLUGIN_API_URL")
         values["SIGNATURE_ALLOW_SELF_SIGNED"] = _bool(
             env.get("SIGNATURE_ALLOW_SELF_SIGNED"), values["SIGNATURE_ALLOW_SELF_SIGNED"]
         )
         values["PROXY_FIX_X_FOR"] = _int(env, "PROXY_FIX_X_FOR", values["PROXY_FIX_X_FOR"])
         values["MAX_CONTENT_LENGTH"] = _int(env, "MAX_CONTENT_LENGTH", values["MAX_CONTENT_LENGTH"])
-        for name in ("CSV_MAX_BYTES", "CSV_MAX_ROWS", "CSV_UPLOAD_TTL_HOURS"):
+        for name in (
+            "CSV_MAX_BYTES",
+            "CSV_MAX_ROWS",
+            "CSV_UPLOAD_TTL_HOURS",
+            "XLSX_MAX_UNZIPPED_BYTES",
+            "REBIDDING_MIN_LEAD_SECONDS",
+        ):
             values[name] = _int(env, name, values[name])
         values["DOCUMENT_MAX_BYTES"] = _int(
             env, "DOCUMENT_MAX_BYTES", values["DOCUMENT_MAX_BYTES"], minimum=1
@@ -203,6 +275,8 @@ class BaseConfig:
         values["BIDS_ONE_CALL_ACCEPT"] = _bool(
             env.get("BIDS_ONE_CALL_ACCEPT"), values["BIDS_ONE_CALL_ACCEPT"]
         )
+        for name in ("REDIS_TIMEOUT", "REDIS_PAUSE", "SCHEDULER_REDIS_TIMEOUT"):
+            values[name] = _float(env, name, values[name])
         for name in ("DB_PING_IDLE_SECONDS", "DB_POOL_SIZE", "DB_MAX_OVERFLOW", *WEB_SETTINGS):
             values[name] = _int(env, name, values[name])
         values["SQLALCHEMY_DATABASE_URI"] = database_url(values["SQLALCHEMY_DATABASE_URI"])

@@ -6,17 +6,21 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from marshmallow import Schema, ValidationError, fields
 from wtforms import ValidationError as WTFValidationError
 
+from core import formats, i18n
 from core.errors import CODES, Invalid, Unauthorized
 from core.extensions import csrf, db
+from core.messages import N_, Moment, Text
 from core.transaction import commit
 
 API_PREFIX = "/api/v1"
@@ -40,8 +44,76 @@ def error_body(code: str, message: str, field_errors: dict | None = None) -> dic
     return {"error": {"code": code, "message": message, "fields": field_errors or {}}}
 
 
+# marshmallow's validators write their numbers into the sentence: read them back out.
+_MARSHMALLOW_PATTERNS = (
+    (
+        re.compile(r"Length must be between (?P<min>\d+) and (?P<max>\d+)\."),
+        lambda m: gettext("Length must be between %(min)s and %(max)s.", **m),
+    ),
+    (
+        re.compile(r"Shorter than minimum length (?P<min>\d+)\."),
+        lambda m: gettext("Shorter than minimum length %(min)s.", **m),
+    ),
+    (
+        re.compile(r"Longer than maximum length (?P<max>\d+)\."),
+        lambda m: gettext("Longer than maximum length %(max)s.", **m),
+    ),
+    (
+        re.compile(
+            r"Must be greater than or equal to (?P<min>[\d.]+) and less than or equal to "
+            r"(?P<max>[\d.]+)\."
+        ),
+        lambda m: gettext("Must be between %(min)s and %(max)s.", **m),
+    ),
+    (
+        re.compile(r"Must be greater than or equal to (?P<min>[\d.]+)\."),
+        lambda m: gettext("Must be greater than or equal to %(min)s.", **m),
+    ),
+    (
+        re.compile(r"Must be less than or equal to (?P<max>[\d.]+)\."),
+        lambda m: gettext("Must be less than or equal to %(max)s.", **m),
+    ),
+    (
+        re.compile(r"Must be one of: (?P<choices>.*)\."),
+        lambda m: gettext("Must be one of: %(choices)s.", **m),
+    ),
+)
+
+
+def _value(value):
+    """A value named in a message, in the current language: Text translated, Moment in the
+    tender's zone and the language's format, a Decimal with the language's decimal mark."""
+    if isinstance(value, Text):
+        return translate(value)
+    lang = i18n.language()
+    if isinstance(value, Moment):
+        if lang == "en":
+            return str(value)
+        return formats.moment(value.moment, value.zone, seconds=True)
+    if isinstance(value, Decimal) and lang != "en":
+        return str(value).replace(".", ",")
+    return value
+
+
+def translate(message: str) -> str:
+    """A message written in English (a rule's N_() constant, a Text with its values,
+    marshmallow's words) in the current language; unchanged when the catalog does not hold
+    it."""
+    if not message:
+        return message
+    if isinstance(message, Text):
+        values = {k: _value(v) for k, v in message.params.items()}
+        return gettext(message.template, **values) if values else gettext(message.template)
+    for pattern, text in _MARSHMALLOW_PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            return text(found.groupdict())
+    return gettext(message)
+
+
 def flatten_messages(messages) -> dict[str, list[str]]:
-    """marshmallow's nested messages as {"field.sub": [messages]}."""
+    """marshmallow's nested messages as {"field.sub": [messages]}, in the request's language
+    (a message in the catalog, marked where it is written, is translated here)."""
     out: dict[str, list[str]] = {}
 
     def walk(prefix, value):
@@ -52,8 +124,9 @@ def flatten_messages(messages) -> dict[str, list[str]]:
             for v in value:
                 walk(prefix, v)
         else:
+            texts = value if isinstance(value, list) else [value]
             out.setdefault(prefix or "_schema", []).extend(
-                value if isinstance(value, list) else [str(value)]
+                translate(t if isinstance(t, str) else str(t)) for t in texts
             )
 
     walk("", messages)
@@ -66,16 +139,23 @@ def _authenticate(unsafe: bool) -> None:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
-        from accounts.service import authenticate_token  # the API's one account dependency
-
-        api_token = authenticate_token(token.strip())
+            raise Unauthorized(N_("Use 'Authorization: Bearer <token>'."))
+        # The login manager's request loader (registered by accounts) reads the token; it is
+        # asked here too for a request whose session or remember cookie came first.
+        loader = current_app.login_manager.request_callback
+        if "api_token" not in g and loader is not None:
+            loader(request)
+        if g.get("api_token_error") is not None:
+            raise g.api_token_error
+        api_token = g.get("api_token")
+        if api_token is None:
+            raise Unauthorized(N_("The API token is not valid."))
         if db.session.dirty:
             commit()  # the token's last-used time, before (and whatever) the call does
         g.api_user, g.org, g.api_token = api_token.user, api_token.organization, api_token
         return
     if not current_user.is_authenticated:
-        raise Unauthorized("Authentication required: send an API token or log in.")
+        raise Unauthorized(N_("Authentication required: send an API token or log in."))
     if unsafe:
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
@@ -95,10 +175,10 @@ def _check_auth(auth: bool | str, method: str) -> None:
 
 def _json_object() -> dict:
     if not request.is_json:
-        raise Invalid("Send a JSON body with Content-Type: application/json.")
+        raise Invalid(N_("Send a JSON body with Content-Type: application/json."))
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise Invalid("The body must be a JSON object.")
+        raise Invalid(N_("The body must be a JSON object."))
     return payload
 
 
@@ -110,7 +190,9 @@ def _load(schema: Schema, data) -> dict:
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise Invalid("The request has invalid fields.", flatten_messages(exc.messages)) from None
+        raise Invalid(
+            N_("The request has invalid fields."), flatten_messages(exc.messages)
+        ) from None
 
 
 def route(

@@ -28,8 +28,6 @@ BACKOFF_MAX = 30.0
 # A worker takes jobs from its queues in this order: closes first (they are due at a moment),
 # then the default queue (events, evaluations, sweepers), then mail.
 WORKER_ORDER = ("closing", "default", "emails")
-# The scheduler's Redis calls are short; a hung Redis must fail them, not hang the process.
-SCHEDULER_REDIS_TIMEOUT = 5.0
 
 
 class _Stop(Exception):
@@ -136,7 +134,9 @@ def scheduler() -> None:
 
     backend = _backend()
     _logging()
-    connection = redis_guard.client(backend.redis_url, SCHEDULER_REDIS_TIMEOUT)
+    connection = redis_guard.client(
+        backend.redis_url, current_app.config["SCHEDULER_REDIS_TIMEOUT"]
+    )
 
     def run_once() -> bool:
         # A new scheduler each time: every sweeper runs as it starts (after an outage, at once).

@@ -95,7 +95,28 @@ CODES: dict[str, tuple[int, str]] = {
     "tender_not_open": (409, "The tender takes no bids (cancelled)."),
     "bid_changed": (409, "The bid changed while this revision was signed: prepare, sign again."),
     "no_active_bid": (409, "There is no active bid to withdraw."),
+    "approval_required": (
+        409,
+        "The organization requires approval of this exact version (draft, amendment, "
+        "cancellation or bid payload) and it has none: send it for approval first.",
+    ),
+    "approval_stale": (
+        409,
+        "The version approved is not the current one (the draft changed since it was sent, or "
+        "another version was named): the message names both.",
+    ),
+    "approval_closed": (409, "The approval request is no longer waiting for a decision."),
+    "approval_not_required": (409, "The organization requires no approval for this."),
+    "own_request": (
+        403,
+        "The organization requires another manager to decide a request than the one who sent it.",
+    ),
     "evaluation_pending": (409, "The offers are being evaluated (a background job); retry."),
+    "rebidding_not_closed": (409, "A re-bidding round needs a closed tender, results unpublished."),
+    "rebidding_published": (409, "The results are published: no re-bidding round any more."),
+    "rebidding_running": (409, "A re-bidding round of the tender is still running."),
+    "rebidding_closed": (409, "The re-bidding round's deadline has passed; the message names it."),
+    "rebidding_none": (409, "The tender has no re-bidding round running."),
     "request_entity_too_large": (413, "The body is larger than the limit."),
     "invalid": (422, "Input that breaks a rule; fields name what is wrong."),
     "too_many_attempts": (429, "Throttled; try again after Retry-After seconds."),

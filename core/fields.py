@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+
+from core.numbers import parse_decimal
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers (SQLite cannot even bind past 2**63)
 
@@ -17,8 +19,14 @@ def Id(strict: bool = False, **kwargs) -> fields.Integer:  # noqa: N802 - named 
     return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+NOT_A_NUMBER = "Not a number: write it like 1 234,50 or 1234.50."
+
+
 class ExactDecimal(fields.Field):
-    """A decimal sent as a string (or an integer), never a float; limited places and range."""
+    """A decimal sent as a string (or an integer), never a float; limited places and range.
+
+    The text is read by :func:`core.numbers.parse_decimal`, as in the CSV files: spaces or
+    no-break spaces between thousands, a decimal comma or point ("68 500,00")."""
 
     def __init__(
         self,
@@ -28,6 +36,13 @@ class ExactDecimal(fields.Field):
         positive: bool = False,
         **kwargs,
     ):
+        kwargs["metadata"] = {
+            "type": "string",
+            "description": f"A decimal as a string, at most {places} decimals. Answers write "
+            '"68500.00"; requests may also group thousands with spaces or no-break spaces and '
+            'use a decimal comma ("68 500,00"). An integer is accepted, a float is not.',
+            **kwargs.get("metadata", {}),
+        }
         super().__init__(**kwargs)
         self.places, self.minimum, self.maximum, self.positive = places, minimum, maximum, positive
 
@@ -40,11 +55,11 @@ class ExactDecimal(fields.Field):
         if isinstance(value, bool | float):
             raise ValidationError('Send decimals as strings, e.g. "1234.50" (floats lose cents).')
         try:
-            number = Decimal(str(value).strip().replace(",", "."))
-        except InvalidOperation:
-            raise ValidationError("Not a number.") from None
-        if not number.is_finite():
-            raise ValidationError("Not a number.")
+            number = parse_decimal(str(value))
+        except ValueError:
+            number = None
+        if number is None:
+            raise ValidationError(NOT_A_NUMBER)
         if -number.as_tuple().exponent > self.places:
             raise ValidationError(f"At most {self.places} decimal places.")
         if self.positive and number <= 0:
@@ -82,6 +97,14 @@ class CommaList(fields.Field):
 class TimeZone(fields.String):
     """An IANA time zone name (Europe/Moscow, Asia/Yekaterinburg...)."""
 
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {
+            "description": "An IANA time zone name; the deadlines are read in it.",
+            "example": "Asia/Yekaterinburg",
+            **kwargs.get("metadata", {}),
+        }
+        super().__init__(**kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         name = super()._deserialize(value, attr, data, **kwargs)
         try:
@@ -117,3 +140,11 @@ class InputSchema(Schema):
             k: v.strip() if isinstance(v, str) and k not in self.KEEP_AS_IS else v
             for k, v in data.items()
         }
+
+
+class QuerySchema(InputSchema):
+    """A query string's filters: an empty parameter (a form's blank field) means absent."""
+
+    @pre_load
+    def blanks_are_absent(self, data, **kwargs):
+        return {k: v for k, v in data.items() if v not in ("", None)}

@@ -25,6 +25,8 @@ from flask.cli import AppGroup
 
 from core import transaction
 from core.errors import DomainError, Invalid
+from core.extensions import db
+from core.messages import N_, Text
 
 log = logging.getLogger(__name__)
 # Sent with sha256=, problem= ("missing" or "damaged"), where= (what was being served)
@@ -142,8 +144,10 @@ def save_stream(stream: BinaryIO, max_bytes: int, field: str = "file") -> tuple[
                 size += len(chunk)
                 if size > max_bytes:
                     raise Invalid(
-                        f"The file is larger than {max_bytes // (1024 * 1024)} MB.",
-                        {field: "File too large."},
+                        Text(
+                            N_("The file is larger than %(mb)s MB."), mb=max_bytes // (1024 * 1024)
+                        ),
+                        {field: N_("File too large.")},
                     )
                 digest.update(chunk)
                 tmp.write(chunk)
@@ -152,7 +156,7 @@ def save_stream(stream: BinaryIO, max_bytes: int, field: str = "file") -> tuple[
             raise
     if size == 0:
         os.unlink(tmp.name)
-        raise Invalid("The file is empty.", {field: "The file is empty."})
+        raise Invalid(N_("The file is empty."), {field: N_("The file is empty.")})
     sha = digest.hexdigest()
     target = blob_path(sha)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -194,8 +198,12 @@ def document_type(filename: str) -> tuple[str, str]:
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in DOCUMENT_EXTENSIONS:
         raise Invalid(
-            "This type of file is not accepted.",
-            {"file": f"Accepted: {', '.join(sorted(DOCUMENT_EXTENSIONS))}."},
+            N_("This type of file is not accepted."),
+            {
+                "file": Text(
+                    N_("Accepted: %(types)s."), types=", ".join(sorted(DOCUMENT_EXTENSIONS))
+                )
+            },
         )
     return name, mimetypes.guess_type(name)[0] or "application/octet-stream"
 
@@ -203,8 +211,6 @@ def document_type(filename: str) -> tuple[str, str]:
 def referenced_hashes() -> set[str]:
     """Every stored file the database points to: each mapped column named sha256 or
     *_sha256 (documents, protocols, snapshots), found from the models, not listed here."""
-    from core.extensions import db
-
     found: set[str] = set()
     for mapper in db.Model.registry.mappers:
         for column in mapper.columns:

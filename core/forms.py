@@ -23,3 +23,18 @@ def parse_form(schema: Schema, form: MultiDict) -> tuple[dict, dict[str, list[st
         return schema.load(raw), {}
     except ValidationError as exc:
         return {}, flatten_messages(exc.messages)
+
+
+def parse_query(schema: Schema, args: MultiDict) -> tuple[dict, dict[str, list[str]]]:
+    """Validated query-string values, or the defaults and the problems (shown on the page)."""
+    try:
+        return schema.load(args.to_dict()), {}
+    except ValidationError as exc:
+        return schema.load({}), flatten_messages(exc.messages)
+
+
+def link_args(schema: Schema, args) -> dict[str, str]:
+    """The query-string values a page's links carry on (pager, exports): the schema's own
+    fields only, less page. Any other name would reach url_for as one of its own arguments
+    (endpoint: a 500; _external, _anchor: another link)."""
+    return {k: v for k, v in args.items() if k in schema.fields and k != "page"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
@@ -17,11 +16,13 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from core import clock, input_check
-from core.api import API_PREFIX, error_body
+from core import formats, input_check
+from core.api import API_PREFIX, error_body, translate
 from core.errors import DomainError, TooManyAttempts
 
 log = logging.getLogger(__name__)
@@ -31,19 +32,39 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# CryptoPro's browser extension (Chrome, Chromium-Gost, Yandex; Opera): cadesplugin_api.js
+# loads the extension's own script into the page.
+CRYPTOPRO_EXTENSIONS = (
+    "chrome-extension://iifchhfnnmpdbibifmljnfjhpififfog",
+    "chrome-extension://epebfcehmdedogndhlcacafjaacknbcm",
+)
+CSP_WITH_CRYPTOPRO = CSP.replace(
+    "script-src 'self';", f"script-src 'self' {' '.join(CRYPTOPRO_EXTENSIONS)};"
+)
+
+
+def content_security_policy() -> str:
+    """The CSP; with CryptoPro's plug-in configured its extension may add its script."""
+    return CSP_WITH_CRYPTOPRO if current_app.config.get("CRYPTOPRO_PLUGIN_API_URL") else CSP
+
 
 TITLES = {
-    400: "Bad request",
-    401: "Not logged in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Too large",
-    415: "Unsupported type",
-    422: "Invalid input",
-    429: "Too many attempts",
-    500: "Internal error",
+    400: _l("Bad request"),
+    401: _l("Not logged in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Too large"),
+    415: _l("Unsupported type"),
+    422: _l("Invalid input"),
+    429: _l("Too many attempts"),
+    500: _l("Internal error"),
+}
+# What a standard HTTP error says when the code gave no description of its own.
+DEFAULT_MESSAGES = {
+    404: _l("There is nothing at this address, or it is not yours to see."),
+    405: _l("This address does not accept this kind of request."),
 }
 
 
@@ -59,21 +80,18 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
         resp = jsonify(error_body(code, message, fields))
     else:
         resp = render_template(
-            "errors/error.html", code=status, title=TITLES.get(status, "Error"), message=message
+            "errors/error.html",
+            code=status,
+            title=str(TITLES.get(status, _l("Error"))),
+            message=message,
         )
     return resp, status
 
 
-NO_STORE_ENDPOINTS = {"accounts.tokens", "accounts.login", "accounts.register"}
-
-
-def localtime(moment, zone: str | None = None) -> str:
-    """A UTC moment in a time zone (the platform's by default), with the zone named."""
-    if moment is None:
-        return ""
-    zone = zone or current_app.config["TIMEZONE"]
-    local = clock.local(moment, zone)
-    return local.strftime("%d.%m.%Y %H:%M:%S ") + (local.tzname() or zone)
+def localtime(moment, zone: str | None = None, lang: str | None = None) -> str:
+    """A UTC moment in a time zone (the platform's by default), to the second, with the
+    zone named in the current language (core.formats.moment)."""
+    return formats.moment(moment, zone, lang, seconds=True)
 
 
 def base_url() -> str:
@@ -90,26 +108,6 @@ def external_url(endpoint: str, **values) -> str:
         return base_url() + url_for(endpoint, **values)
     with current_app.test_request_context("/"):
         return base_url() + url_for(endpoint, **values)
-
-
-def money(value) -> str:
-    """1234567.5 -> '1 234 567,50' (no-break spaces, decimal comma, as in Russian documents)."""
-    if value is None:
-        return ""
-    return f"{Decimal(value):,.2f}".replace(",", "\u00a0").replace(".", ",")
-
-
-def qty(value) -> str:
-    """A quantity without trailing zeros: 1500.000 -> '1 500', 2.500 -> '2,5'."""
-    if value is None:
-        return ""
-    text = f"{Decimal(value).normalize():,f}"
-    return text.replace(",", "\u00a0").replace(".", ",")
-
-
-def reject_key(mapping: dict, key: str) -> dict:
-    """A copy of a dict without one key (query strings for pagers)."""
-    return {k: v for k, v in mapping.items() if k != key}
 
 
 # Browsers drop tabs and newlines from a URL and read a backslash as a slash: "/\t/evil.example"
@@ -147,21 +145,23 @@ def refuse_oversized() -> None:
 
 def security_headers(resp):
     """CSP without inline script, no framing, no sniffing; secrets never cached."""
-    resp.headers.setdefault("Content-Security-Policy", CSP)
+    resp.headers.setdefault("Content-Security-Policy", content_security_policy())
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")
     resp.headers.setdefault("Referrer-Policy", "same-origin")
     resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if request.path.startswith(API_PREFIX) or request.endpoint in NO_STORE_ENDPOINTS:
+    no_store = current_app.extensions.get("no_store_endpoints", ())
+    if request.path.startswith(API_PREFIX) or request.endpoint in no_store:
         resp.headers.setdefault("Cache-Control", "no-store")
     return resp
 
 
 def domain_error(exc: DomainError):
     """A service's refusal: 4xx with its message and fields."""
-    resp, status = error_response(exc.status, exc.code, exc.message, exc.fields)
+    fields = {k: [translate(m) for m in v] for k, v in exc.fields.items()}
+    resp, status = error_response(exc.status, exc.code, translate(exc.message), fields)
     resp = current_app.make_response((resp, status))
     if isinstance(exc, TooManyAttempts):
         resp.headers["Retry-After"] = str(exc.retry_after)
@@ -173,8 +173,11 @@ def csrf_error(exc: CSRFError):
     return error_response(
         400,
         "csrf",
-        f"The form's security token is missing or stale ({exc.description}). "
-        "Reload the page and try again.",
+        _(
+            "The form's security token is missing or stale (%(reason)s). "
+            "Reload the page and try again.",
+            reason=exc.description,
+        ),
     )
 
 
@@ -182,10 +185,15 @@ def http_error(exc: HTTPException):
     """404, 405, 413... in the page or JSON form."""
     status = exc.code or 500
     code = (exc.name or "error").lower().replace(" ", "_")
-    message = exc.description or TITLES.get(status, "Error")
+    if not exc.description or exc.description == type(exc).description:  # werkzeug's own
+        message = str(DEFAULT_MESSAGES.get(status) or TITLES.get(status, _l("Error")))
+    else:
+        message = exc.description  # the code's own words (mark them with _() where raised)
     if status == 413:
         limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        message = f"The request is larger than the {limit // (1024 * 1024)} MB limit."
+        message = _(
+            "The request is larger than the %(limit)s MB limit.", limit=limit // (1024 * 1024)
+        )
     return error_response(status, code, message)
 
 
@@ -195,17 +203,20 @@ def unexpected(exc: Exception):
     return error_response(
         500,
         "internal",
-        "Something went wrong on our side; it has been logged. Nothing you sent was stored.",
+        _("Something went wrong on our side; it has been logged. Nothing you sent was stored."),
     )
+
+
+def never_store(app: Flask, *endpoints: str) -> None:
+    """Pages of `app` that must never be cached (Cache-Control: no-store), besides the API:
+    the blueprint that shows secrets or takes passwords names them when it is registered."""
+    app.extensions.setdefault("no_store_endpoints", set()).update(endpoints)
 
 
 def init_app(app: Flask) -> None:
     """Register security headers, the size limit, error handlers and the time filter."""
-    app.add_template_filter(localtime, "localtime")
-    app.add_template_filter(money, "money")
-    app.add_template_filter(qty, "qty")
-    app.add_template_filter(qty, "number")  # scores, percentages: exact, no trailing zeros
-    app.add_template_filter(reject_key, "reject_key")
+    app.add_template_filter(formats.in_template_language(localtime), "localtime")
+    formats.init_app(app)  # money, qty, number, percent, moment, date, region
     app.before_request(refuse_oversized)
     input_check.init_app(app)  # after the size limit: it reads the body
     app.after_request(security_headers)

@@ -13,11 +13,13 @@ import itertools
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from flask import Flask, current_app, has_app_context
 
 from core import clock, redis_guard, sweepers
+from core.extensions import db
 from core.transaction import after_commit, rollback
 
 log = logging.getLogger(__name__)
@@ -41,25 +43,25 @@ def resolve(path: str):
     return getattr(importlib.import_module(module), name)
 
 
+_app_factory: Callable[[], Flask] | None = None
 _worker_app: Flask | None = None
 
 
 def run_job(path: str, *args) -> object:
-    """Entry point of every job: find the function, run it inside an app context."""
+    """Entry point of every job: find the function, run it inside an app context (a worker
+    without one builds its app once, with the factory given to init_app)."""
     if has_app_context():
         return _run_here(path, args)
     global _worker_app
     if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
+        if _app_factory is None:
+            raise RuntimeError("no application for jobs: start workers with `flask jobs worker`")
+        _worker_app = _app_factory()
     with _worker_app.app_context():
         return _run_here(path, args)
 
 
 def _run_here(path: str, args: tuple) -> object:
-    from core.extensions import db
-
     periodic = not args and any(p.path == path for p in current_app.extensions["periodic_jobs"])
     try:
         result = resolve(path)(*args)
@@ -250,8 +252,14 @@ class InProcessBackend:
                 self._cond.wait(wait)
 
 
-def init_app(app: Flask, periodic: tuple[Periodic, ...]) -> None:
-    """Choose the backend: RQ with REDIS_URL (unless JOBS_MODE says otherwise)."""
+def init_app(
+    app: Flask, periodic: tuple[Periodic, ...], app_factory: Callable[[], Flask] | None = None
+) -> None:
+    """Choose the backend: RQ with REDIS_URL (unless JOBS_MODE says otherwise). app_factory:
+    how a worker process that runs a job outside any app context builds its app."""
+    global _app_factory
+    if app_factory is not None:
+        _app_factory = app_factory
     mode = app.config.get("JOBS_MODE") or ("rq" if app.config.get("REDIS_URL") else "inprocess")
     if app.config.get("SWEEPERS_INTERVAL"):
         periodic = tuple(replace(p, interval=app.config["SWEEPERS_INTERVAL"]) for p in periodic)

@@ -47,9 +47,23 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     conf_args.setdefault("include_object", include_object)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite's batch mode copies a table and drops the old one: tables that refer to
+            # it must not stop that, so foreign keys are off while migrating (the PRAGMA is
+            # a no-op inside a transaction: this runs before the first statement) and the
+            # references are checked at the end.
+            # (on the driver's connection: SQLAlchemy's would BEGIN first, see core.transaction)
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            driver = connection.connection.driver_connection
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"migrations left broken references: {broken[:5]}")
 
 
 if context.is_offline_mode():

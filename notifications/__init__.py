@@ -1,1 +1,1 @@
-"""Notifications: outgoing mail (outbox) now; subscriptions and the inbox later."""
+"""Notifications: subscriptions, followed tenders, the inbox and the mails of domain events."""

@@ -12,46 +12,96 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, Signer
 from markupsafe import escape
 from sqlalchemy import String, case, cast, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from accounts.models import Membership, User
+from accounts.rules import sees
 from bids.models import Bid
-from core import clock, jobs
+from core import clock, formats, jobs
+from core.events import DomainEvent
 from core.extensions import db
 from core.http import base_url, external_url
+from core.mail import SEND_BATCH_JOB, OutgoingEmail, queue_mail, recipient_language
 from core.transaction import dialect
-from notifications import matching, rules
-from notifications.models import DomainEvent, Notification, OutgoingEmail, TenderFollow
-from notifications.service import queue_mail
+from notifications import matching, results, rules
+from notifications.models import Notification, TenderFollow
 from tenders.models import Tender
+from tenders.sight import in_charge
 
 log = logging.getLogger(__name__)
 MAIL_BATCH = 200  # mails per send job
 RELAY_AFTER = dt.timedelta(seconds=60)  # an event unprocessed this long is taken by the relay
 
-# What each kind of notification says (inbox and mail).
+# What each kind of notification says (inbox and mail), in the reader's language.
 HEADLINES = {
-    "tender.matched": "New tender matching your subscription",
-    "tender.amended": "Tender amended",
-    "tender.extended": "Bidding extended",
-    "tender.cancelled": "Tender cancelled",
-    "tender.closed": "Bidding closed",
-    "tender.unsuccessful": "Tender closed without a valid bid",
-    "tender.results_published": "Results published",
-    "tender.results_corrected": "Results corrected",
-    "tender.question_answered": "A clarification was published",
-    "question.answered": "Your question was answered",
-    "reminder.24h": "Bidding closes in 24 hours",
-    "reminder.1h": "Bidding closes in 1 hour",
-    "accreditation.decided": "Accreditation decision",
+    "tender.matched": _l("New tender matching your subscription"),
+    "tender.amended": _l("Tender amended"),
+    "tender.extended": _l("Bidding extended"),
+    "tender.cancelled": _l("Tender cancelled"),
+    "tender.closed": _l("Bidding closed"),
+    "tender.unsuccessful": _l("Tender closed without a valid bid"),
+    "tender.results_published": _l("Results published"),
+    "tender.results_corrected": _l("Results corrected"),
+    "tender.question_answered": _l("A clarification was published"),
+    "question.asked": _l("A supplier asked a question about your tender"),
+    "question.answered": _l("Your question was answered"),
+    "reminder.24h": _l("Bidding closes in 24 hours"),
+    "reminder.1h": _l("Bidding closes in 1 hour"),
+    "accreditation.decided": _l("Accreditation decision"),
+    "approval.requested": _l("A tender is waiting for your approval"),
+    "approval.approved": _l("Your tender is approved"),
+    "approval.returned": _l("Your tender was returned"),
+    "bid_approval.requested": _l("A bid is waiting for your approval"),
+    "bid_approval.approved": _l("Your bid offer is approved"),
+    "bid_approval.returned": _l("Your bid offer was returned"),
 }
+# The subject of an instant mail about a tender: the tender's number and what happened.
+SUBJECTS = {
+    "tender.amended": _l("Tender %(number)s: the notice was amended"),
+    "tender.extended": _l("Tender %(number)s: bidding extended until %(deadline)s"),
+    "tender.cancelled": _l("Tender %(number)s is cancelled"),
+    "tender.closed": _l("Tender %(number)s: bidding closed"),
+    "tender.unsuccessful": _l("Tender %(number)s closed without a valid bid"),
+    "tender.results_published": _l("Tender %(number)s: results published"),
+    "tender.results_corrected": _l("Tender %(number)s: results corrected"),
+    "tender.question_answered": _l("Tender %(number)s: a clarification was published"),
+    "question.asked": _l("Tender %(number)s: a supplier asked a question"),
+    "question.answered": _l("Tender %(number)s: your question was answered"),
+    "reminder.24h": _l("Tender %(number)s: bidding closes in 24 hours, at %(deadline)s"),
+    "reminder.1h": _l("Tender %(number)s: bidding closes in 1 hour, at %(deadline)s"),
+    "approval.requested": _l("Tender %(number)s: waiting for your approval"),
+    "approval.approved": _l("Tender %(number)s: approved"),
+    "approval.returned": _l("Tender %(number)s: returned to you"),
+    "bid_approval.requested": _l("Bid on %(number)s: waiting for your approval"),
+    "bid_approval.approved": _l("Bid on %(number)s: the offer is approved"),
+    "bid_approval.returned": _l("Bid on %(number)s: the offer was returned"),
+}
+
+
+def headline(kind: str) -> str:
+    """What a notification of this kind says, in the current language."""
+    found = HEADLINES.get(kind)
+    return str(found) if found is not None else kind
+
+
+def event_subject(kind: str, facts: dict) -> str:
+    """The subject of an instant mail about a tender, in the current language."""
+    found = SUBJECTS.get(kind)
+    if found is None:
+        return _("Tender %(number)s: %(headline)s", number=facts["number"], headline=headline(kind))
+    return str(found) % {"number": facts["number"], "deadline": facts["deadline"]}
+
+
 ANCHORS = {
     "tender.matched": "lots",
     "tender.amended": "amendments",
@@ -94,8 +144,22 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
         raise ValueError("invalid unsubscribe token") from None
 
 
+# Where the notifications of kinds other packages add lead (kind prefix -> link of a tender).
+LINKS: dict[str, Callable[[Tender], str]] = {}
+
+
 def tender_link(tender: Tender, kind: str = "") -> str:
-    """Straight to the part of the notice the notification is about."""
+    """Straight to the part of the notice the notification is about (a question to the
+    customer: the tender's page in its cabinet, where it answers)."""
+    for prefix, link in LINKS.items():
+        if kind.startswith(prefix):
+            return link(tender)
+    if kind == "question.asked":
+        return external_url("cabinet.edit", tender_id=tender.id, _anchor="questions")
+    if kind.startswith("approval."):
+        return external_url("cabinet.edit", tender_id=tender.id, _anchor="approval")
+    if kind.startswith("bid_approval."):
+        return external_url("bids.form", number=tender.number, _anchor="approval")
     anchor = ANCHORS.get(kind)
     return (
         external_url("main.notice", number=tender.number, _anchor=anchor)
@@ -118,17 +182,17 @@ def unsubscribe_headers(
 
 
 def tender_facts(tender: Tender) -> dict:
-    """What a mail shows of a tender (rendered once per tender, not once per recipient)."""
-    zone = ZoneInfo(tender.timezone or "Europe/Moscow")
-    deadline = tender.bid_deadline.astimezone(zone) if tender.bid_deadline else None
+    """What a mail shows of a tender, in the current language (made once per tender and
+    language, not once per recipient)."""
     return {
         "id": tender.id,
         "number": tender.number,
         "title": tender.title,
         "customer": tender.customer.name if tender.customer else "",
         "region_code": tender.region_code,
-        "deadline": f"{deadline:%d.%m.%Y %H:%M} ({tender.timezone})" if deadline else "—",
-        "value": f"{tender.estimated_value:,.2f} {tender.currency}".replace(",", " ")
+        "region": formats.region(tender.region_code),
+        "deadline": formats.moment(tender.bid_deadline, tender.timezone or "Europe/Moscow") or "—",
+        "value": f"{formats.money(tender.estimated_value)} {formats.currency(tender.currency)}"
         if tender.estimated_value is not None
         else "",
         "categories": [c.code for c in tender.categories],
@@ -194,13 +258,28 @@ def notify_users(
     ]
     created = add_notifications(rows)
     if mail and tender is not None:
-        facts = tender_facts(tender)
+        by_language: dict[str, list[tuple[int, int]]] = {}
         for notification_id, uid in created:
-            user, reason = users[uid], recipients[uid]
-            context = (extra or {}).get(uid, {})
-            _queue_event_mail(
-                notification_id, user, reason, kind, tender, facts, payload, template, context
+            by_language.setdefault(recipient_language(users[uid]), []).append(
+                (notification_id, uid)
             )
+        for lang, group in sorted(by_language.items()):
+            with force_locale(lang):  # the tender's facts once per language
+                facts = tender_facts(tender)
+                for notification_id, uid in group:
+                    user, reason = users[uid], recipients[uid]
+                    context = (extra or {}).get(uid, {})
+                    _queue_event_mail(
+                        notification_id,
+                        user,
+                        reason,
+                        kind,
+                        tender,
+                        facts,
+                        payload,
+                        template,
+                        context,
+                    )
     push_unread([uid for _, uid in created])
     return [uid for _, uid in created]
 
@@ -208,18 +287,18 @@ def notify_users(
 def _queue_event_mail(
     notification_id, user, reason, kind, tender, facts, payload, template, context
 ) -> None:
+    """One instant mail about a tender, in the current (the recipient's) language."""
     url, headers = unsubscribe_headers(user.id, f"tender:{tender.id}")
-    headline = HEADLINES.get(kind, kind)
     mail = queue_mail(
         user.email,
         template,
-        subject=f"{tender.number}: {headline}",
+        subject=event_subject(kind, facts)[:300],
         user_id=user.id,
         headers=headers,
         user=user,
         reason=reason,
         kind=kind,
-        headline=headline,
+        headline=headline(kind),
         tender=facts,
         payload=payload,
         link=tender_link(tender, kind),
@@ -269,13 +348,25 @@ def participants(tender_id: int, *, bidders_only: bool = False) -> dict[int, str
             select(TenderFollow.user_id).where(TenderFollow.tender_id == tender_id)
         ).scalars():
             found[uid] = "follower"
-    for uid in db.session.execute(
-        select(Membership.user_id)
+    found.update(dict.fromkeys(bid_members(tender_id), "bidder"))
+    return found
+
+
+def bid_members(tender_id: int, org_ids: Iterable[int] | None = None) -> list[int]:
+    """The members who see their organization's bid on the tender (a specialist: the bids
+    in its charge only); with org_ids, of those organizations only."""
+    query = (
+        select(Membership.user_id, Membership.roles, Bid.responsible_id)
         .join(Bid, Bid.organization_id == Membership.organization_id)
         .where(Bid.tender_id == tender_id)
-    ).scalars():
-        found[uid] = "bidder"
-    return found
+    )
+    if org_ids is not None:
+        query = query.where(Bid.organization_id.in_(list(org_ids)))
+    return [
+        uid
+        for uid, roles, responsible in db.session.execute(query).all()
+        if sees(roles, {responsible}, uid)
+    ]
 
 
 # -- events ------------------------------------------------------------------------------------
@@ -382,9 +473,17 @@ _NAME, _UNSUBSCRIBE = "\x00name\x00", "\x00unsubscribe\x00"
 
 def _instant_alert_mails(tender: Tender) -> list[int]:
     """Store the instant alert mails of a tender's new matches, in bulk: the templates are
-    rendered once for the tender and only the greeting and the unsubscribe link differ."""
+    rendered once per language of the recipients (users.locale) and only the greeting and
+    the unsubscribe link differ."""
     rows = db.session.execute(
-        select(Notification.id, Notification.subscription_id, User.id, User.email, User.name)
+        select(
+            Notification.id,
+            Notification.subscription_id,
+            User.id,
+            User.email,
+            User.name,
+            User.locale,
+        )
         .join(User, User.id == Notification.user_id)
         .where(
             Notification.tender_id == tender.id,
@@ -396,23 +495,39 @@ def _instant_alert_mails(tender: Tender) -> list[int]:
     ).all()
     if not rows:
         return []
-    subject = f"New tender {tender.number}: {tender.title}"[:300]
-    context = {
-        "subject": subject,
-        "name": _NAME,
-        "tender": tender_facts(tender),
-        "link": tender_link(tender, "tender.matched"),
-        "unsubscribe_url": _UNSUBSCRIBE,
-        "settings_url": external_url("notifications.subscriptions_page"),
-        "base_url": base_url(),
-    }
+    link = tender_link(tender, "tender.matched")
+    settings_url = external_url("notifications.subscriptions_page")
     env = current_app.jinja_env
-    text_body = env.get_template("mail/tender_alert.txt").render(context)
-    html_body = env.get_template("mail/tender_alert.html").render(context)
+    rendered: dict[str, tuple[str, str, str]] = {}  # language -> subject, text, html
+
+    def render(lang: str) -> tuple[str, str, str]:
+        if lang not in rendered:
+            with force_locale(lang):
+                subject = _(
+                    "New tender %(number)s: %(title)s", number=tender.number, title=tender.title
+                )[:300]
+                context = {
+                    "subject": subject,
+                    "name": _NAME,
+                    "tender": tender_facts(tender),
+                    "link": link,
+                    "unsubscribe_url": _UNSUBSCRIBE,
+                    "settings_url": settings_url,
+                    "base_url": base_url(),
+                    "lang": lang,
+                }
+                rendered[lang] = (
+                    subject,
+                    env.get_template("mail/tender_alert.txt").render(context),
+                    env.get_template("mail/tender_alert.html").render(context),
+                )
+        return rendered[lang]
+
     prefix = external_url("notifications.unsubscribe", token="-").removesuffix("-")
     signer, now, batch = _signer(), clock.now(), uuid.uuid4().hex[:12]
     mails = []
-    for notification_id, sub_id, user_id, email, name in rows:
+    for notification_id, sub_id, user_id, email, name, locale in rows:
+        subject, text_body, html_body = render(recipient_language(locale))
         scope = f"subscription:{sub_id}" if sub_id else "alerts"
         url, headers = unsubscribe_headers(user_id, scope, prefix, signer)
         mails.append(
@@ -472,7 +587,7 @@ def enqueue_mails(mail_ids: list[int]) -> None:
     for start in range(0, len(mail_ids), MAIL_BATCH):
         chunk = mail_ids[start : start + MAIL_BATCH]
         jobs.enqueue(
-            "notifications.jobs.send_emails",
+            SEND_BATCH_JOB,
             *chunk,
             queue="emails",
             job_id=f"mails-{chunk[0]}-{chunk[-1]}",
@@ -521,16 +636,38 @@ def _answered(event: DomainEvent, tender: Tender) -> None:
     notify_users(others, event.kind, tender, key, payload)
 
 
+def _asked(event: DomainEvent, tender: Tender) -> None:
+    """The customer's members learn of a new question, to answer it in the cabinet."""
+    charge = in_charge(tender)
+    members = [
+        uid
+        for uid, roles in db.session.execute(
+            select(Membership.user_id, Membership.roles).where(
+                Membership.organization_id == tender.customer_id
+            )
+        ).all()
+        if sees(roles, charge, uid)  # who answers: those who see the tender
+    ]
+    key, payload = f"event:{event.id}", dict(event.payload)
+    notify_users(dict.fromkeys(members, "customer"), "question.asked", tender, key, payload)
+
+
 def _results(event: DomainEvent, tender: Tender) -> None:
     """Every participant learns its own result per position; followers that results are out."""
-    from notifications import results
-
     people = participants(tender.id)
     per_user = results.for_participants(tender, people)
     key, payload = f"event:{event.id}", dict(event.payload)
     notify_users(
         people, event.kind, tender, key, payload, template="tender_results", extra=per_user
     )
+
+
+def _approval(event: DomainEvent, tender: Tender) -> None:
+    """An approval step: the managers who decide it, or the member who asked (inbox, mail)."""
+    payload = dict(event.payload)
+    reason = "approver" if event.kind.endswith(".requested") else "author"
+    recipients = dict.fromkeys(payload.pop("recipients", []), reason)
+    notify_users(recipients, event.kind, tender, f"event:{event.id}", payload, template="approval")
 
 
 HANDLERS = {
@@ -540,9 +677,15 @@ HANDLERS = {
     "tender.closed": _to_participants,
     "tender.unsuccessful": _to_participants,
     "tender.extended": _extended,
+    "tender.question_asked": _asked,
     "tender.question_answered": _answered,
     "tender.results_published": _results,
     "tender.results_corrected": _results,  # each participant its own new result
+    **{
+        f"{prefix}.{step}": _approval
+        for prefix in ("approval", "bid_approval")
+        for step in ("requested", "approved", "returned")
+    },
 }
 
 
@@ -610,19 +753,22 @@ def send_digests(limit_users: int = 1000) -> int:
         if not items:
             continue
         url, headers = unsubscribe_headers(user.id, "alerts")
-        mail = queue_mail(
-            user.email,
-            "tender_digest",
-            subject=f"{len(items)} new tender(s) for you",
-            user_id=user.id,
-            headers=headers,
-            user=user,
-            tenders=[
-                {**tender_facts(t), "link": tender_link(t, "tender.matched")} for _, t in items
-            ],
-            unsubscribe_url=url,
-            settings_url=external_url("notifications.subscriptions_page"),
-        )
+        with force_locale(recipient_language(user)):
+            mail = queue_mail(
+                user.email,
+                "tender_digest",
+                subject=ngettext(
+                    "%(num)d new tender for you", "%(num)d new tenders for you", len(items)
+                ),
+                user_id=user.id,
+                headers=headers,
+                user=user,
+                tenders=[
+                    {**tender_facts(t), "link": tender_link(t, "tender.matched")} for _n, t in items
+                ],
+                unsubscribe_url=url,
+                settings_url=external_url("notifications.subscriptions_page"),
+            )
         db.session.execute(
             update(Notification)
             .where(Notification.id.in_([n.id for n, _ in items]))

@@ -7,9 +7,11 @@ from sqlalchemy import select
 
 from accounts.models import Organization, User
 from core import clock
+from core.events import DomainEvent
 from core.extensions import db
 from notifications import delivery, subscriptions
-from notifications.models import DomainEvent, Notification, Subscription
+from notifications.models import Notification, Subscription
+from tenders.models import Tender
 
 # Supplier INN -> declared categories (their members' default subscription).
 DECLARED = {
@@ -47,7 +49,7 @@ def load_subscriptions() -> int:
         ).scalar_one_or_none()
         if org is None or org.declared_categories:
             continue
-        admin = next(m.user for m in org.memberships if m.role == "admin")
+        admin = next(m.user for m in org.memberships if m.may("administer"))
         subscriptions.declare_categories(admin, org.id, codes)
         created += len(org.memberships)
     for email, subs in SUBSCRIPTIONS.items():
@@ -67,8 +69,6 @@ def load_inbox() -> int:
     """Deliver the demo tenders' events now (so the inbox is filled without a worker), let
     supplier2 follow the cable tender, and mark one notification read; returns the number
     of notifications."""
-    from tenders.models import Tender
-
     users = {u.email: u for u in db.session.execute(select(User)).scalars()}
     cable = db.session.execute(
         select(Tender).where(Tender.title.like("Поставка кабельной продукции%"))

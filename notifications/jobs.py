@@ -1,4 +1,4 @@
-"""Notification jobs: deliver events, send mail, relay what an outage held back, remind,
+"""Notification jobs: deliver events, relay what an outage held back, remind,
 mail the daily digests, push unread counters."""
 
 from __future__ import annotations
@@ -7,46 +7,20 @@ import logging
 
 from sqlalchemy import func, select
 
-from core import jobs, live
+from core import live, mail
 from core.extensions import db
 from core.transaction import commit, rollback
-from notifications import delivery, service
+from notifications import delivery
 from notifications.models import Notification
 
 log = logging.getLogger(__name__)
 
 
-def send_email(mail_id: int) -> str | None:
-    """Send one stored mail: marked "sending" in a first transaction, handed to SMTP with no
-    transaction open, its outcome recorded in a second. A worker dying in between leaves it
-    "sending": the relay sends it again once its lease runs out (same Message-ID)."""
-    message = service.take(mail_id)
-    commit()
-    if message is None:
-        status = service.status_of(mail_id)
-        commit()
-        return status
-    status = service.record(mail_id, service.send(message))
-    commit()
-    return status
-
-
-def send_emails(*mail_ids: int) -> int:
-    """Send a batch of stored mails, each in its own transaction; returns how many were sent."""
-    sent = 0
-    for mail_id in mail_ids:
-        sent += send_email(mail_id) == "sent"
-    return sent
-
-
-def relay_outbox() -> int:
-    """Hand overdue pending mails to the queue again; return how many."""
-    ids = service.stale_mail_ids()
-    for mail_id in ids:
-        jobs.enqueue_now(
-            "notifications.jobs.send_email", mail_id, queue="emails", job_id=f"mail-{mail_id}"
-        )
-    return len(ids)
+# The outbox's jobs are core.mail's; these names stay for mail jobs queued before they moved
+# and for operators (`flask jobs run notifications.jobs.relay_outbox`, the sweeper's name).
+send_email = mail.send_email
+send_emails = mail.send_emails
+relay_outbox = mail.relay_outbox
 
 
 def process_event(event_id: int) -> bool:

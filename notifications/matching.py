@@ -39,6 +39,7 @@ from notifications.models import (
 )
 from notifications.subscriptions import python_terms
 from tenders.models import Tender
+from tenders.search import document_text
 
 SEARCH_PG = table("tender_search", column("tender_id"), column("document"))
 
@@ -50,8 +51,6 @@ def tender_terms(tender: Tender) -> Select:
         return select(
             func.unnest(func.tsvector_to_array(SEARCH_PG.c.document)).label("term")
         ).where(SEARCH_PG.c.tender_id == tender.id)
-    from tenders.search import document_text
-
     head, body = document_text(tender)
     terms = json.dumps(python_terms(f"{head}\n{body}"), ensure_ascii=False)
     each = func.json_each(terms).table_valued("value")

@@ -1,5 +1,5 @@
 """Each participant's own result per position, for the results notification (read through
-tenders/results.py: awards per position of per_position lots, per lot of whole_lot lots)."""
+results/outcome.py: awards per position of per_position lots, per lot of whole_lot lots)."""
 
 from __future__ import annotations
 
@@ -10,49 +10,47 @@ from sqlalchemy import select
 from accounts.models import Membership
 from bids.models import Bid
 from core.extensions import db
+from results.outcome import participant_results
 from tenders.models import Tender
 
 log = logging.getLogger(__name__)
 
 
-def _money(value) -> str:
-    return "" if value is None else f"{value:,.2f}".replace(",", " ")
-
-
 def organization_results(tender: Tender, org_id: int) -> list[dict]:
     """One row per award the organization made an offer for, in notice order:
-    {position, name, result, rank, price, winning_price}, from the tenders package's read
-    API of the published results (tenders/results.py)."""
-    try:
-        from tenders.results import participant_results
-    except ImportError:  # no results module in this build: the mail links to the notice
-        return []
+    {position, lot, name, result, rank, price, winning_price, reason}, from the tenders
+    package's read API of the published results (results/outcome.py). The result is a code
+    ("won", "not awarded", "disqualified") and the prices are numbers: the mail words and
+    formats them in its reader's language."""
     out = []
     for item in participant_results(tender, org_id):
         award, own = item.award, item.own
         if own.status == "disqualified":
-            result = f"disqualified: {own.reason or ''}".strip()
-        elif own.rank == 1:
+            result = "disqualified"
+        elif item.won:
             result = "won"
         else:
             result = "not awarded"
         per_position = award.position_id is not None
         out.append(
             {
-                "position": award.position_number if per_position else f"lot {award.lot_number}",
+                "position": award.position_number if per_position else None,
+                "lot": None if per_position else award.lot_number,
                 "name": award.position_name or award.lot_title,
                 "result": result,
                 "rank": own.rank,
-                "price": _money(own.unit_price if per_position else own.total),
-                "winning_price": _money(award.price),
+                "price": own.unit_price if per_position else own.total,
+                "winning_price": award.price,
+                "reason": own.reason if own.status == "disqualified" else None,
             }
         )
     return out
 
 
 def for_participants(tender: Tender, people: dict[int, str]) -> dict[int, dict]:
-    """{user id: {"results": [...], "inbox": {"summary"}}} for the members of bidding
-    organizations; followers get the link to the published results only."""
+    """{user id: {"results": [...], "inbox": {"won", "bid_on"}}} for the members of bidding
+    organizations (the inbox words the counts in its reader's language); followers get the
+    link to the published results only."""
     bidders = [u for u, why in people.items() if why == "bidder"]
     if not bidders:
         return {}
@@ -72,6 +70,6 @@ def for_participants(tender: Tender, people: dict[int, str]) -> dict[int, dict]:
                 by_org[org_id] = []
         rows = by_org[org_id]
         won = sum(r["result"] == "won" for r in rows)
-        summary = f"Won {won} of {len(rows)} position(s) or lot(s) bid on." if rows else ""
-        out[user_id] = {"results": rows, "inbox": {"summary": summary} if summary else {}}
+        counts = {"won": won, "bid_on": len(rows)} if rows else {}
+        out[user_id] = {"results": rows, "inbox": counts}
     return out

@@ -1,34 +1,12 @@
-"""Pure delivery rules for the mail outbox."""
+"""Pure rules of subscriptions, reminders, digests and unsubscribe scopes (the mail
+outbox's own rules are in core/mail_rules.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 
-
-def retry_delay(attempts: int, base_seconds: int = 30, cap_seconds: int = 6 * 3600) -> dt.timedelta:
-    """Backoff before the next try after `attempts` failed ones: 30 s, 1 min, 2 min... capped."""
-    if attempts < 1:
-        return dt.timedelta(0)
-    return dt.timedelta(seconds=min(cap_seconds, base_seconds * 2 ** (attempts - 1)))
-
-
-SENDING_LEASE = dt.timedelta(minutes=10)
-
-
-def may_send(status: str, lease_until: dt.datetime | None, now: dt.datetime) -> bool:
-    """Whether a worker may take a mail to send: pending, or "sending" with its lease run out
-    (the worker that took it died, or hung, before recording the SMTP server's answer: the
-    outcome is unknown and the mail is sent again, at least once in all)."""
-    if status == "pending":
-        return True
-    return status == "sending" and lease_until is not None and lease_until <= now
-
-
-def next_state(attempts: int, max_attempts: int) -> str:
-    """After a failed try: keep retrying, or give up and leave the mail for the operator."""
-    return "failed" if attempts >= max_attempts else "pending"
-
+from core.messages import N_
 
 # -- subscriptions, reminders, digests -------------------------------------------------------
 
@@ -79,15 +57,15 @@ def extension_mail_due(last_mailed: dt.datetime | None, now: dt.datetime) -> boo
 
 def subscription_problems(facets: dict) -> dict[str, str]:
     """A subscription must name at least one facet (else it would match every tender) and a
-    sane price range; returns {field: message}."""
+    sane price range; returns {field: message} (English, marked: the edge translates)."""
     problems: dict[str, str] = {}
     if not any(facets.get(k) for k in ("categories", "regions", "keywords", "customers")):
-        problems["categories"] = "Choose at least one category, region, keyword or customer."
+        problems["categories"] = N_("Choose at least one category, region, keyword or customer.")
     low, high = facets.get("price_min"), facets.get("price_max")
     if low is not None and high is not None and low > high:
-        problems["price_max"] = "The maximum price is below the minimum."
+        problems["price_max"] = N_("The maximum price is below the minimum.")
     if not facets.get("by_email", True) and not facets.get("in_cabinet", True):
-        problems["in_cabinet"] = "Choose email, the cabinet or both."
+        problems["in_cabinet"] = N_("Choose email, the cabinet or both.")
     return problems
 
 

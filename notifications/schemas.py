@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, fields, validate
 
-from accounts.regions import REGIONS_BY_CODE
-from core.fields import CommaList, ExactDecimal, Id, InputSchema
+from accounts.schemas import RegionField
+from core.fields import CommaList, ExactDecimal, Id, InputSchema, QuerySchema
 from notifications.models import FREQUENCIES
 from tenders.schemas import TenderSummaryOut, known_category
 
-_region = fields.String(validate=validate.OneOf(sorted(REGIONS_BY_CODE), error="Unknown region."))
+_region = RegionField()
 _category = fields.String(validate=[validate.Length(max=20), known_category])
 
 
@@ -64,7 +64,10 @@ class InboxQuery(InputSchema):
 class NotificationOut(Schema):
     id = fields.Integer()
     kind = fields.String()
-    text = fields.String()
+    text = fields.String(metadata={"description": "What it says, in the caller's language."})
+    note = fields.String(
+        metadata={"description": "A second line (a participant's results), in its language."}
+    )
     tender_id = fields.Integer(allow_none=True)
     tender_number = fields.String(allow_none=True)
     link = fields.String(allow_none=True)
@@ -83,7 +86,7 @@ class UnreadOut(Schema):
     unread = fields.Integer()
 
 
-class FeedQuery(InputSchema):
+class FeedQuery(QuerySchema):
     """Narrow or widen "Tenders for me" from the page."""
 
     add_region = CommaList(_region, load_default=list)
@@ -94,10 +97,6 @@ class FeedQuery(InputSchema):
     q = fields.String(load_default="", validate=validate.Length(max=200))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
-
-    @pre_load
-    def blanks_are_absent(self, data, **kwargs):
-        return {k: v for k, v in data.items() if v not in ("", None)}
 
 
 class FeedOut(Schema):

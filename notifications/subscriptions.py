@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, select, text
 
 from accounts.models import Membership, Organization, User
+from accounts.service import require_member
 from audit.service import record
 from core import clock
 from core.errors import Forbidden, Invalid, NotFound
@@ -76,7 +79,7 @@ def own_subscription(user: User, subscription_id: int) -> Subscription:
     """A subscription of this user (another user's is "not found", never shown)."""
     sub = db.session.get(Subscription, subscription_id)
     if sub is None or sub.user_id != user.id:
-        raise NotFound("No such subscription.")
+        raise NotFound(_("No such subscription."))
     return sub
 
 
@@ -97,10 +100,10 @@ def facets_of(sub: Subscription) -> dict:
 
 
 def _check(data: dict) -> dict:
-    problems = subscription_problems(data)
+    problems = {k: _(m) for k, m in subscription_problems(data).items()}
     unknown = [c for c in data.get("categories", []) if classifiers.category(c) is None]
     if unknown:
-        problems["categories"] = f"Unknown categories: {', '.join(unknown)}."
+        problems["categories"] = _("Unknown categories: %(codes)s.", codes=", ".join(unknown))
     customers = sorted(set(data.get("customers", [])))
     if customers:
         found = set(
@@ -110,12 +113,16 @@ def _check(data: dict) -> dict:
         )
         missing = [str(c) for c in customers if c not in found]
         if missing:
-            problems["customers"] = f"No such customer organization: {', '.join(missing)}."
+            problems["customers"] = _(
+                "No such customer organization: %(ids)s.", ids=", ".join(missing)
+            )
     for i, word in enumerate(data.get("keywords", [])):
         if not keyword_terms(word):
-            problems[f"keywords.{i}"] = f"{word!r} has no searchable word (only stop words)."
+            problems[f"keywords.{i}"] = _(
+                "“%(word)s” has no searchable word (only stop words).", word=word
+            )
     if problems:
-        raise Invalid("The subscription has invalid fields.", problems)
+        raise Invalid(_("The subscription has invalid fields."), problems)
     return data
 
 
@@ -157,7 +164,13 @@ def create(user: User, data: dict) -> Subscription:
     """A new subscription of the user."""
     count = len(user_subscriptions(user))
     if count >= MAX_SUBSCRIPTIONS:
-        raise Invalid(f"At most {MAX_SUBSCRIPTIONS} subscriptions per user.")
+        raise Invalid(
+            ngettext(
+                "At most %(num)d subscription per user.",
+                "At most %(num)d subscriptions per user.",
+                MAX_SUBSCRIPTIONS,
+            )
+        )
     _check(data)
     sub = Subscription(user_id=user.id)
     _fill(sub, data)
@@ -242,15 +255,16 @@ def sync_default(org: Organization, user: User) -> Subscription | None:
 def declare_categories(user: User, org_id: int, codes: list[str]) -> Organization:
     """An organization admin sets the categories the organization supplies; every member's
     default subscription follows."""
-    from accounts.service import require_member
-
     require_member(user, org_id, admin=True)
     unknown = [c for c in codes if classifiers.category(c) is None]
     if unknown:
-        raise Invalid("Unknown categories.", {"categories": f"Unknown codes: {', '.join(unknown)}"})
+        raise Invalid(
+            _("Unknown categories."),
+            {"categories": _("Unknown codes: %(codes)s", codes=", ".join(unknown))},
+        )
     org = db.session.get(Organization, org_id)
     if codes and not org.is_supplier:
-        raise Forbidden("Only a supplier organization declares the categories it supplies.")
+        raise Forbidden(_("Only a supplier organization declares the categories it supplies."))
     org.declared_categories = sorted(set(codes))
     members = db.session.execute(
         select(User).join(Membership).where(Membership.organization_id == org.id)
@@ -276,7 +290,7 @@ def follow(user: User, tender_id: int) -> TenderFollow:
     """Follow a public tender (idempotent)."""
     tender = db.session.get(Tender, tender_id)
     if tender is None or tender.published_at is None:
-        raise NotFound("No such tender.")
+        raise NotFound(_("No such tender."))
     row = db.session.get(TenderFollow, (user.id, tender_id))
     if row is None:
         row = TenderFollow(user_id=user.id, tender_id=tender_id)

@@ -12,25 +12,48 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from accounts.access import operator_required
 from accounts.models import Organization
-from accounts.regions import REGION_OPTIONS, region_name
+from accounts.regions import REGION_OPTIONS
+from core import formats
 from core.api import API_PREFIX, actor, flatten_messages, route
 from core.errors import DomainError, Forbidden, NotFound
 from core.extensions import csrf, db
-from core.http import base_url
+from core.forms import parse_query
+from core.http import base_url, local_target
+from core.mail import OutgoingEmail, retry_failed
 from core.transaction import commit
-from notifications import delivery, feed, inbox, schemas, service, subscriptions
-from notifications.models import Notification, OutgoingEmail, Subscription
+from notifications import delivery, feed, inbox, schemas, subscriptions
+from notifications.models import Notification, Subscription
 from positions import classifiers
 from tenders import service as tender_service
 from tenders.models import Tender
 
 bp = Blueprint("notifications", __name__)
+
+
+@bp.app_context_processor
+def inject_counts() -> dict:
+    """The unread counter every page's header shows."""
+    if not getattr(current_user, "is_authenticated", False):  # also mails rendered by jobs
+        return {"unread_count": 0}
+    return {"unread_count": inbox.unread_count(current_user.id)}
+
+
+@bp.app_template_global()
+def follows(tender) -> bool | None:
+    """Whether the logged-in user follows the tender (None: anonymous, no button)."""
+    if not current_user.is_authenticated:
+        return None
+    return subscriptions.is_following(current_user.id, tender.id)
 
 
 @bp.get("/operator/mail")
@@ -47,29 +70,33 @@ def operator_mail():
         .scalars()
         .all()
     )
-    return render_template("notifications/operator_mail.html", mails=rows)
+    return render_template(
+        "notifications/operator_mail.html",
+        mails=rows,
+        mail_status=lambda s: str(MAIL_STATUSES.get(s, s)),
+    )
+
+
+MAIL_STATUSES = {
+    "pending": _l("pending"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+}
 
 
 @bp.post("/operator/mail/<int:mail_id>/retry")
 @operator_required
 def operator_retry(mail_id: int):
     """Put a failed mail back in the queue."""
-    if service.retry_failed(mail_id) is None:
-        raise NotFound("No failed mail with this number.")
+    if retry_failed(mail_id) is None:
+        raise NotFound(_("No failed mail with this number."))
     commit()
-    flash("Mail queued again.", "success")
+    flash(_("Mail queued again."), "success")
     return redirect(url_for("notifications.operator_mail"))
 
 
 # -- the cabinet inbox ---------------------------------------------------------------------------
-
-
-def _query(schema, args) -> tuple[dict, dict]:
-    """Validated query-string values, or the defaults and the problems (shown on the page)."""
-    try:
-        return schema.load(args.to_dict()), {}
-    except ValidationError as exc:
-        return schema.load({}), flatten_messages(exc.messages)
 
 
 def _notification_out(n: Notification, tender: Tender | None) -> dict:
@@ -77,6 +104,7 @@ def _notification_out(n: Notification, tender: Tender | None) -> dict:
         "id": n.id,
         "kind": n.kind,
         "text": inbox.describe(n, tender),
+        "note": inbox.note(n),
         "tender_id": n.tender_id,
         "tender_number": tender.number if tender else None,
         "link": delivery.tender_link(tender, n.kind) if tender else None,
@@ -90,7 +118,7 @@ def _notification_out(n: Notification, tender: Tender | None) -> dict:
 @login_required
 def inbox_page():
     """The user's notifications, newest first; unread ones marked."""
-    query, errors = _query(schemas.InboxQuery(), request.args)
+    query, errors = parse_query(schemas.InboxQuery(), request.args)
     rows, total = inbox.page(
         current_user.id,
         unread_only=query["unread"],
@@ -125,7 +153,10 @@ def mark_all_read():
     """Mark every notification read."""
     count = inbox.mark_all_read(current_user.id)
     commit()
-    flash(f"{count} notification(s) marked read.", "success")
+    flash(
+        ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", count),
+        "success",
+    )
     return redirect(url_for("notifications.inbox_page"))
 
 
@@ -172,7 +203,7 @@ def _form_data(form) -> tuple[dict, dict]:
         if org is None and token.isdigit() and len(token) < 10:
             org = int(token)
         if org is None:
-            problems.append(f"No organization with INN {token}.")
+            problems.append(_("No organization with INN %(inn)s.", inn=token))
         else:
             customers.append(org)
     raw["customers"] = customers
@@ -192,7 +223,7 @@ def _subscription_page(sub: Subscription | None, values: dict, errors: dict, sta
         sub=sub,
         values=values,
         errors=errors,
-        tree=category_tree(),
+        tree=classifiers.category_tree(),
         chosen=set(values.get("categories", [])),
         regions=REGION_OPTIONS,
     ), status
@@ -207,7 +238,6 @@ def subscriptions_page():
         "notifications/subscriptions.html",
         subs=subs,
         consent=current_user.marketing_consent_at,
-        region_name=region_name,
     )
 
 
@@ -226,7 +256,7 @@ def new_subscription():
         db.session.rollback()
         return _subscription_page(None, _posted(request.form), _problems(exc), exc.status)
     commit()
-    flash("Subscription saved.", "success")
+    flash(_("Subscription saved."), "success")
     return redirect(url_for("notifications.subscriptions_page"))
 
 
@@ -246,7 +276,7 @@ def edit_subscription(subscription_id: int):
         db.session.rollback()
         return _subscription_page(sub, _posted(request.form), _problems(exc), exc.status)
     commit()
-    flash("Subscription saved.", "success")
+    flash(_("Subscription saved."), "success")
     return redirect(url_for("notifications.subscriptions_page"))
 
 
@@ -256,7 +286,7 @@ def delete_subscription(subscription_id: int):
     """Delete a subscription (the organization's default one is paused)."""
     subscriptions.remove(current_user, subscription_id)
     commit()
-    flash("Subscription removed.", "success")
+    flash(_("Subscription removed."), "success")
     return redirect(url_for("notifications.subscriptions_page"))
 
 
@@ -265,7 +295,7 @@ def delete_subscription(subscription_id: int):
 def org_categories():
     """An admin declares the categories the organization supplies."""
     if g.org is None:
-        raise Forbidden("You are not a member of any organization.")
+        raise Forbidden(_("You are not a member of any organization."))
     codes = [c for c in request.form.getlist("categories") if c]
     try:
         subscriptions.declare_categories(current_user, g.org.id, codes)
@@ -274,7 +304,7 @@ def org_categories():
         flash(f"{exc.message} {' '.join(sum(exc.fields.values(), []))}".strip(), "error")
         return redirect(url_for("accounts.cabinet"))
     commit()
-    flash("Declared categories saved; members' default subscriptions follow them.", "success")
+    flash(_("Declared categories saved; members' default subscriptions follow them."), "success")
     return redirect(url_for("accounts.cabinet"))
 
 
@@ -300,14 +330,6 @@ def _problems(exc: DomainError) -> dict:
     return errors
 
 
-def category_tree() -> list:
-    """Sections with their classes and subclasses (as the tender editor shows them)."""
-    return [
-        (s, [(c, classifiers.children(c.code)) for c in classifiers.children(s.code)])
-        for s in classifiers.children(None)
-    ]
-
-
 # -- "Tenders for me" ----------------------------------------------------------------------------
 
 
@@ -315,7 +337,15 @@ def category_tree() -> list:
 @login_required
 def for_me_page():
     """Published tenders matching my subscriptions; add regions, hide categories, search."""
-    query, errors = _query(schemas.FeedQuery(), request.args)
+    query, errors = parse_query(schemas.FeedQuery(), request.args)
+    if errors:  # apply what is valid; the page keeps the bad input beside its message
+        bad = {key.split(".")[0] for key in errors}
+        valid = {k: v for k, v in request.args.items() if k not in bad}
+        query, _ = parse_query(schemas.FeedQuery(), MultiDict(valid))
+        errors = {
+            field: [m for key, msgs in errors.items() if key.split(".")[0] == field for m in msgs]
+            for field in bad
+        }
     items, total, facets = feed.for_me(current_user, query)
     return render_template(
         "notifications/for_me.html",
@@ -327,7 +357,8 @@ def for_me_page():
         pages=max(1, -(-total // query["per_page"])),
         errors=errors,
         regions=REGION_OPTIONS,
-        region_name=region_name,
+        category_name=lambda code: getattr(classifiers.category(code), "name", code),
+        region_list=lambda codes: ", ".join(formats.region(c) for c in codes),
         args=request.args,
     ), (400 if errors else 200)
 
@@ -342,8 +373,20 @@ def follow(number: str):
     tender = tender_service.by_number(number)
     subscriptions.follow(current_user, tender.id)
     commit()
-    flash(f"You follow {tender.number}: its changes, answers and deadline reach you.", "success")
-    return redirect(url_for("main.notice", number=tender.number))
+    flash(
+        _(
+            "You follow %(number)s: its changes, answers and deadline reach you.",
+            number=tender.number,
+        ),
+        "success",
+    )
+    return _back(tender)
+
+
+def _back(tender: Tender):
+    """Back to the list the button was in (a path of this site), else to the notice."""
+    target = local_target(request.form.get("next"))
+    return redirect(target or url_for("main.notice", number=tender.number))
 
 
 @bp.post("/tenders/<number>/unfollow")
@@ -353,8 +396,8 @@ def unfollow(number: str):
     tender = tender_service.by_number(number)
     subscriptions.unfollow(current_user.id, tender.id)
     commit()
-    flash(f"You no longer follow {tender.number}.", "success")
-    return redirect(url_for("main.notice", number=tender.number))
+    flash(_("You no longer follow %(number)s.", number=tender.number), "success")
+    return _back(tender)
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
@@ -366,7 +409,10 @@ def unsubscribe(token: str):
     except ValueError:
         return render_template("notifications/unsubscribe.html", invalid=True, token=token), 400
     if request.method == "GET":
-        return render_template("notifications/unsubscribe.html", invalid=False, token=token)
+        what = inbox.unsubscribe_target(token)
+        return render_template(
+            "notifications/unsubscribe.html", invalid=False, token=token, what=what
+        )
     done = inbox.unsubscribe(token)
     commit()
     return render_template("notifications/unsubscribe.html", invalid=False, done=done, token=token)

@@ -3,24 +3,31 @@
 Pure standard library. Both files live in ``positions/data`` and are read once, lazily,
 on first use (``okpd2.csv``: ``code;name;parent``; ``okei.csv``: ``code;name;short;short_en``).
 
-OKPD2 (ОК 034-2014, КПЕС 2008) is shipped down to subclasses ("25.1") for every class and to
-groups ("25.11") for the most used ones. Codes deeper than the shipped data (a position coded
-"25.11.23.119") are still understood: they resolve to their nearest shipped ancestor, so
-``is_within("25.11.23.119", "C")`` and ``section_of("25.11.23.119")`` work.
+OKPD2 (ОК 034-2014, КПЕС 2008) is shipped whole, every level (docs/tenders.md names the
+source); an operator replaces it with Rosstat's newest edition by `flask classifiers load`,
+which writes to CLASSIFIERS_DIR (`use_directory`). A code deeper than the data still resolves
+to its nearest known ancestor.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from core.messages import N_
+
+UNKNOWN_CATEGORY = N_("Unknown category.")  # said in the reader's language by core.api
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
-OKPD2_FILE = DATA_DIR / "okpd2.csv"
-OKEI_FILE = DATA_DIR / "okei.csv"
+OKPD2_NAME = "okpd2.csv"
+OKEI_NAME = "okei.csv"
+_override_dir: Path | None = None
+_loaded: tuple = ()  # the files the caches were filled from (_signature)
 
 _OKPD2_HEADER = ["code", "name", "parent"]
 _OKEI_HEADER = ["code", "name", "short", "short_en"]
@@ -102,11 +109,39 @@ def _tree_order(children: dict[str | None, list[str]]) -> list[str]:
     return order
 
 
+def data_file(name: str) -> Path:
+    """The file in use: the operator's loaded copy if there is one, else the shipped one."""
+    if _override_dir is not None and (_override_dir / name).is_file():
+        return _override_dir / name
+    return DATA_DIR / name
+
+
+def use_directory(directory: str | Path | None) -> None:
+    """Read loaded classifiers from this folder first (the app passes CLASSIFIERS_DIR)."""
+    global _override_dir, _loaded
+    _override_dir = Path(directory) if directory else None
+    if _signature() != _loaded:  # another file, or the same file installed anew
+        _okpd2.cache_clear()
+        _okei.cache_clear()
+        _search_index.cache_clear()
+        _loaded = _signature()
+
+
+def _signature() -> tuple:
+    """Which files the data come from, and their versions (path, size, modification)."""
+    out = []
+    for name in (OKPD2_NAME, OKEI_NAME):
+        path = data_file(name)
+        stat = path.stat()
+        out.append((path, stat.st_size, stat.st_mtime_ns))
+    return tuple(out)
+
+
 @cache
 def _okpd2() -> _Okpd2:
     names: dict[str, str] = {}
     parents: dict[str, str | None] = {}
-    for code, name, parent in _read_rows(OKPD2_FILE, _OKPD2_HEADER):
+    for code, name, parent in _read_rows(data_file(OKPD2_NAME), _OKPD2_HEADER):
         if code in names:
             raise ValueError(f"okpd2.csv: duplicate code {code!r}")
         names[code] = name
@@ -126,7 +161,7 @@ def _okpd2() -> _Okpd2:
 
 @cache
 def _okei() -> tuple[tuple[Unit, ...], dict[str, Unit]]:
-    items = tuple(Unit(*row) for row in _read_rows(OKEI_FILE, _OKEI_HEADER))
+    items = tuple(Unit(*row) for row in _read_rows(data_file(OKEI_NAME), _OKEI_HEADER))
     by_code: dict[str, Unit] = {}
     for item in items:
         if not (len(item.code) == 3 and item.code.isdigit()):
@@ -181,6 +216,12 @@ def children(code: str | None = None) -> list[Category]:
     """Direct children of a grouping; None gives the 21 sections. Unknown code: []."""
     key = None if code is None else _normalize_code(code)
     return list(_okpd2().children.get(key, ()))
+
+
+def category_tree() -> list[tuple[Category, list[tuple[Category, list[Category]]]]]:
+    """Sections with their classes and subclasses, as the tender editor, the subscriptions
+    and the supplier's declared categories show them (groups are searchable in the API)."""
+    return [(s, [(c, children(c.code)) for c in children(s.code)]) for s in children(None)]
 
 
 def _chain(node: Category | None) -> list[Category]:
@@ -243,14 +284,33 @@ def _fold(text: str) -> str:
     return text.casefold().replace("ё", "е")
 
 
+@dataclass(frozen=True)
+class _SearchIndex:
+    codes: tuple[str, ...]  # folded, in classifier order
+    words: tuple[str, ...]  # every folded word of a name, sorted
+    postings: dict[str, frozenset[int]]  # word -> positions in classifier order
+
+
 @cache
-def _name_words(code: str) -> tuple[str, ...]:
-    return tuple(_WORD.findall(_fold(_okpd2().by_code[code].name)))
+def _search_index() -> _SearchIndex:
+    postings: dict[str, set[int]] = {}
+    for i, item in enumerate(categories()):
+        for word in _WORD.findall(_fold(item.name)):
+            postings.setdefault(word, set()).add(i)
+    return _SearchIndex(
+        tuple(_fold(c.code) for c in categories()),
+        tuple(sorted(postings)),
+        {w: frozenset(p) for w, p in postings.items()},
+    )
 
 
-def _name_matches(code: str, terms: list[str]) -> bool:
-    words = _name_words(code)
-    return all(any(word.startswith(term) for word in words) for term in terms)
+def _starting_with(index: _SearchIndex, term: str) -> set[int]:
+    found: set[int] = set()
+    at = bisect.bisect_left(index.words, term)
+    while at < len(index.words) and index.words[at].startswith(term):
+        found |= index.postings[index.words[at]]
+        at += 1
+    return found
 
 
 def search_categories(text: str, limit: int = 50) -> list[Category]:
@@ -261,10 +321,10 @@ def search_categories(text: str, limit: int = 50) -> list[Category]:
     terms = _WORD.findall(query)
     if not terms or limit <= 0:
         return []
-    by_code = [c for c in categories() if _fold(c.code).startswith(query)]
-    seen = {c.code for c in by_code}
-    by_name = [c for c in categories() if c.code not in seen and _name_matches(c.code, terms)]
-    return (by_code + by_name)[:limit]
+    index, items = _search_index(), categories()
+    by_code = [i for i, code in enumerate(index.codes) if code.startswith(query)][:limit]
+    by_name = set.intersection(*(_starting_with(index, t) for t in terms)) - set(by_code)
+    return [items[i] for i in by_code + sorted(by_name)][:limit]
 
 
 # --- OKEI ----------------------------------------------------------------------------------
@@ -305,3 +365,136 @@ def find_unit(text: str | None) -> Unit | None:
             if wanted in (norm(item.short), norm(item.short_en), norm(item.name)):
                 return item
     return None
+
+
+# --- reading an official edition (`flask classifiers load`) ---------------------------------
+
+# The 21 sections of OKPD2 and the divisions (first two digits) each holds.
+SECTION_DIVISIONS: dict[str, tuple[int, int]] = {
+    "A": (1, 3), "B": (5, 9), "C": (10, 33), "D": (35, 35), "E": (36, 39), "F": (41, 43),
+    "G": (45, 47), "H": (49, 53), "I": (55, 56), "J": (58, 63), "K": (64, 66), "L": (68, 68),
+    "M": (69, 75), "N": (77, 82), "O": (84, 84), "P": (85, 85), "Q": (86, 88), "R": (90, 93),
+    "S": (94, 96), "T": (97, 98), "U": (99, 99),
+}  # fmt: skip
+_OKPD2_CODE = re.compile(r"\d\d(\.\d{1,2}(\.\d{1,2}(\.\d{3})?)?)?")
+_SECTION_ROW = re.compile(r"(?:РАЗДЕЛ|Раздел|SECTION|Section)?\s*([A-UА-Я])")
+
+
+class TableProblems(ValueError):
+    """A classifier file that cannot be loaded; `problems` name each line and reason."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems[:5]))
+        self.problems = problems
+
+
+def _cells(line: str) -> list[str]:
+    delimiter = "\t" if "\t" in line else ";"
+    row = next(csv.reader([line], delimiter=delimiter))
+    return [c.strip().strip('"').strip() for c in row if c.strip().strip('"').strip()]
+
+
+def _section_of_division(division: str) -> str | None:
+    number = int(division)
+    return next((s for s, (lo, hi) in SECTION_DIVISIONS.items() if lo <= number <= hi), None)
+
+
+def _okpd2_line(lineno: int, cells: list[str], first: bool) -> tuple[str, str] | str | None:
+    """(code, name) of one table line, a problem, or None for a header line."""
+    code = cells[0].upper()
+    section = _SECTION_ROW.fullmatch(code)
+    if section:
+        code = section.group(1).translate(_CYRILLIC_LOOKALIKES)
+        if code not in SECTION_DIVISIONS:
+            return f"line {lineno}: {cells[0]!r} is not an OKPD2 section"
+    elif not _OKPD2_CODE.fullmatch(code):
+        return None if first else f"line {lineno}: {cells[0]!r} is not an OKPD2 code"
+    if len(cells) < 2:
+        return f"line {lineno}: {code} has no name"
+    return code, " ".join(cells[1].split())
+
+
+def _okpd2_parent(code: str, names: dict[str, str]) -> str | None:
+    if code in SECTION_DIVISIONS:
+        return None
+    if len(code) == 2:
+        return _section_of_division(code)
+    parent = _structural_parent(code)
+    while parent and parent not in names:
+        parent = _structural_parent(parent)
+    return parent or None
+
+
+def read_okpd2_table(
+    lines: Iterable[str], section_names: dict[str, str]
+) -> list[tuple[str, str, str | None]]:
+    """(code, name, parent) rows from an OKPD2 table: one grouping per line, its code then
+    its name, separated by a tab or ";" (Rosstat's published table, or this module's own
+    ``code;name;parent`` file); a header line is skipped. Parents come from the codes; a
+    section missing from the file takes its name from ``section_names``. Raises
+    TableProblems naming each bad line."""
+    names: dict[str, str] = {}
+    problems: list[str] = []
+    for lineno, line in enumerate(lines, start=1):
+        cells = _cells(line.rstrip("\r\n").lstrip("\ufeff"))
+        found = _okpd2_line(lineno, cells, first=lineno == 1) if cells else None
+        if isinstance(found, str):
+            problems.append(found)
+        elif found and found[0] in names:
+            problems.append(f"line {lineno}: {found[0]} appears twice")
+        elif found:
+            names[found[0]] = found[1]
+    if not any(code not in SECTION_DIVISIONS for code in names):
+        problems.append("no OKPD2 code found (one grouping per line: code, then name)")
+    for letter, name in section_names.items():
+        names.setdefault(letter, name)
+    rows: list[tuple[str, str, str | None]] = []
+    for code in sorted(names, key=lambda c: (len(c) > 1, c)):
+        parent = _okpd2_parent(code, names)
+        if code not in SECTION_DIVISIONS and parent not in names:
+            problems.append(f"{code}: no section or grouping above it in the file")
+            continue
+        rows.append((code, names[code], parent))
+    if problems:
+        raise TableProblems(problems)
+    return rows
+
+
+def read_okei_table(lines: Iterable[str]) -> list[tuple[str, str, str, str]]:
+    """(code, name, short, short_en) rows from an OKEI table: code, name, national and
+    international short names separated by a tab or ";" (a header line is skipped)."""
+    rows: dict[str, tuple[str, str, str, str]] = {}
+    problems: list[str] = []
+    for lineno, line in enumerate(lines, start=1):
+        cells = _cells(line.rstrip("\r\n").lstrip("\ufeff"))
+        if not cells:
+            continue
+        code = cells[0]
+        if not (code.isdigit() and len(code) <= 3):
+            if lineno == 1:
+                continue
+            problems.append(f"line {lineno}: {code!r} is not an OKEI code (three digits)")
+            continue
+        code = code.zfill(3)
+        if len(cells) < 3:
+            problems.append(f"line {lineno}: {code} needs a name and a short name")
+            continue
+        if code in rows:
+            problems.append(f"line {lineno}: {code} appears twice")
+            continue
+        short_en = cells[3] if len(cells) > 3 else cells[2]
+        rows[code] = (code, cells[1], cells[2], short_en)
+    if problems:
+        raise TableProblems(problems)
+    return list(rows.values())
+
+
+def write_table(path: Path, header: list[str], rows: Iterable[tuple]) -> None:
+    """Write rows in this module's own format (``;``-separated, UTF-8), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";", lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows([cell or "" for cell in row] for row in rows)
+    partial.replace(path)

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
+from core.messages import N_, Text
 from positions.csv_rules import (
     CsvRefused,
     Problem,
@@ -41,6 +42,7 @@ from positions.csv_rules import (
     sniff_delimiter,
     unneutralize,
 )
+from positions.xlsx_rules import MAX_UNZIPPED_BYTES, is_workbook, open_sheet
 
 __all__ = [
     "COLUMNS",
@@ -79,21 +81,22 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "delivery_date": ("delivery date", "срок поставки", "дата поставки"),
 }
 REQUIRED = frozenset({"number", "name", "quantity", "unit"})
+SHEET_NAMES = ("Позиции", "Positions")  # the data sheet of the .xlsx template
 MAX_NAME_LENGTH = 500
 QUANTITY_PLACES = 3
 MAX_NUMBER_LENGTH = 20
 
 _FIELD_NAMES = {
-    "lot": "lot number",
-    "number": "position number",
-    "name": "name",
-    "specification": "specification",
-    "category": "category",
-    "quantity": "quantity",
-    "unit": "unit of measure",
-    "max_price": "maximum unit price",
-    "delivery_place": "delivery place",
-    "delivery_date": "delivery date",
+    "lot": N_("lot number"),
+    "number": N_("position number"),
+    "name": N_("name"),
+    "specification": N_("specification"),
+    "category": N_("category"),
+    "quantity": N_("quantity"),
+    "unit": N_("unit of measure"),
+    "max_price": N_("maximum unit price"),
+    "delivery_place": N_("delivery place"),
+    "delivery_date": N_("delivery date"),
 }
 _T = TypeVar("_T")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)*")
@@ -134,6 +137,7 @@ def parse_positions(
     max_rows: int = 50_000,
     max_bytes: int = 20 * 1024 * 1024,
     encoding: str | None = None,
+    max_unzipped: int = MAX_UNZIPPED_BYTES,
 ) -> tuple[list[PositionRow], list[Problem]]:
     """Read a positions file; return (valid rows, every problem found).
 
@@ -145,19 +149,55 @@ def parse_positions(
     """
     if len(data) > max_bytes:
         raise CsvRefused(
-            f"The file is {_megabytes(len(data))} ({len(data)} bytes); the limit is "
-            f"{_megabytes(max_bytes)} ({max_bytes} bytes)."
+            N_(
+                "The file is %(size)s MB (%(bytes)s bytes); the limit is %(limit)s MB "
+                "(%(limit_bytes)s bytes).",
+                size=_megabytes(len(data)),
+                bytes=len(data),
+                limit=_megabytes(max_bytes),
+                limit_bytes=max_bytes,
+            )
         )
-    text, _encoding = decode(data, encoding)
-    records = read_records(text, sniff_delimiter(first_line(text)))
+    book = None
+    if is_workbook(data):
+        book = open_sheet(data, preferred=SHEET_NAMES, max_rows=max_rows, max_unzipped=max_unzipped)
+        records: Iterator[tuple[int, list[str]]] = book.rows
+    else:
+        text, _encoding = decode(data, encoding)
+        records = read_records(text, sniff_delimiter(first_line(text)))
+    try:
+        rows, problems, header_line, header = _read(
+            records, find_unit, known_category, currency_places, max_rows
+        )
+    except CsvRefused as exc:
+        if book is None:
+            raise
+        raise CsvRefused(
+            Text(N_("Sheet '%(sheet)s': %(reason)s"), sheet=book.name, reason=exc.args[0])
+        ) from None
+    if book is not None:
+        problems = book.locate(problems, header, header_line)
+    return rows, problems
+
+
+def _read(
+    records: Iterator[tuple[int, list[str]]],
+    find_unit: Callable[[str], str | None],
+    known_category: Callable[[str], bool],
+    currency_places: int,
+    max_rows: int,
+) -> tuple[list[PositionRow], list[Problem], int, list[str]]:
     header_line, header = next(records, (0, []))
     if not header:
-        raise CsvRefused("The file is empty: its first row must hold the column headers.")
+        raise CsvRefused(N_("The file is empty: its first row must hold the column headers."))
     index, problems = match_header(header, COLUMNS, REQUIRED, line=header_line)
     if not index:
         raise CsvRefused(
-            f"Row {header_line} holds no known column headers; the first row must name "
-            "the columns, e.g. '№;Наименование;Количество;Ед. изм.'."
+            N_(
+                "Row %(row)s holds no known column headers; the first row must name "
+                "the columns, e.g. '№;Наименование;Количество;Ед. изм.'.",
+                row=header_line,
+            )
         )
     reader = _RowReader(index, header, find_unit, known_category, currency_places)
     rows: list[PositionRow] = []
@@ -166,19 +206,22 @@ def parse_positions(
         count += 1
         if count > max_rows:
             raise CsvRefused(
-                f"The file has more than {max_rows} position rows; split it into files "
-                f"of at most {max_rows} rows."
+                N_(
+                    "The file has more than %(max)s position rows; split it into files "
+                    "of at most %(max)s rows.",
+                    max=max_rows,
+                )
             )
         row = reader.read(line, cells, problems)
         if row is not None:
             rows.append(row)
     if not count:
-        raise CsvRefused("The file has a header row but no positions under it.")
-    return rows, problems
+        raise CsvRefused(N_("The file has a header row but no positions under it."))
+    return rows, problems, header_line, header
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / (1024 * 1024):.1f}"
 
 
 class _RowReader:
@@ -193,8 +236,8 @@ class _RowReader:
         currency_places: int,
     ) -> None:
         parsers: dict[str, Callable[[str], Any]] = {
-            "lot": partial(_item_number, what="lot number"),
-            "number": partial(_item_number, what="position number"),
+            "lot": partial(_item_number, what=_FIELD_NAMES["lot"]),
+            "number": partial(_item_number, what=_FIELD_NAMES["number"]),
             "name": _name,
             "specification": unneutralize,
             "category": self._category,
@@ -224,12 +267,14 @@ class _RowReader:
             raw = cells[position].strip()
             if not raw:
                 if required:
-                    problems.append(Problem(line, label, f"{_FIELD_NAMES[field]} is empty"))
+                    problems.append(
+                        Problem(line, label, N_("%(what)s is empty", what=_FIELD_NAMES[field]))
+                    )
                 continue
             try:
                 values[field] = parse(raw)
             except _Invalid as error:
-                problems.append(Problem(line, label, str(error)))
+                problems.append(Problem(line, label, error.args[0]))  # a Text
         self._check_unique(line, values, problems)
         if len(problems) > before or not self.complete:
             return None
@@ -243,23 +288,31 @@ class _RowReader:
         if first != line:
             label = next(column[2] for column in self.columns if column[0] == "number")
             problems.append(
-                Problem(line, label, f"duplicate position {number} (first on row {first})")
+                Problem(
+                    line,
+                    label,
+                    N_(
+                        "duplicate position %(number)s (first on row %(first)s)",
+                        number=number,
+                        first=first,
+                    ),
+                )
             )
             del values["number"]
 
     def _unit(self, raw: str) -> str:
         code = self.units[raw]
         if code is None:
-            raise _Invalid(f"unknown unit of measure '{raw}'")
+            raise _Invalid(N_("unknown unit of measure '%(value)s'", value=raw))
         return code
 
     def _category(self, raw: str) -> str:
         if not self.categories[raw]:
-            raise _Invalid(f"unknown category '{raw}'")
+            raise _Invalid(N_("unknown category '%(value)s'", value=raw))
         return raw
 
     def _max_price(self, raw: str) -> Decimal:
-        return _amount(raw, "maximum unit price", self.currency_places)
+        return _amount(raw, _FIELD_NAMES["max_price"], self.currency_places)
 
 
 class _Memo(dict[str, _T]):
@@ -291,41 +344,63 @@ def _position(line: int, values: dict[str, Any]) -> PositionRow:
     )
 
 
-def _item_number(raw: str, *, what: str) -> str:
+def _item_number(raw: str, *, what: Text) -> str:
     """ "03.1" -> "3.1"; digits with dots for sub-items, no part 0."""
     if raw.isdigit() and raw.isascii() and raw[0] != "0" and len(raw) <= MAX_NUMBER_LENGTH:
         return raw
     if len(raw) > MAX_NUMBER_LENGTH or not _NUMBER.fullmatch(raw):
         raise _Invalid(
-            f"{what} '{raw}' must be digits, optionally with dots for sub-items (5 or 3.1)"
+            N_(
+                "%(what)s '%(value)s' must be digits, optionally with dots for sub-items "
+                "(5 or 3.1)",
+                what=what,
+                value=raw,
+            )
         )
     parts = [int(part) for part in raw.split(".")]
     if not all(parts):
-        raise _Invalid(f"{what} '{raw}' must not be 0 or have a part 0")
+        raise _Invalid(
+            N_("%(what)s '%(value)s' must not be 0 or have a part 0", what=what, value=raw)
+        )
     return ".".join(map(str, parts))
 
 
 def _name(raw: str) -> str:
     name = " ".join(unneutralize(raw).split())
     if len(name) > MAX_NAME_LENGTH:
-        raise _Invalid(f"name is longer than {MAX_NAME_LENGTH} characters ({len(name)})")
+        raise _Invalid(
+            N_(
+                "name is longer than %(max)s characters (%(length)s)",
+                max=MAX_NAME_LENGTH,
+                length=len(name),
+            )
+        )
     return name
 
 
 def _quantity(raw: str) -> Decimal:
-    return _amount(raw, "quantity", QUANTITY_PLACES)
+    return _amount(raw, _FIELD_NAMES["quantity"], QUANTITY_PLACES)
 
 
-def _amount(raw: str, what: str, places: int) -> Decimal:
+def _amount(raw: str, what: Text, places: int) -> Decimal:
     try:
         value = parse_decimal(raw)
     except ValueError:
-        raise _Invalid(f"{what} '{raw}' is not a number") from None
+        raise _Invalid(N_("%(what)s '%(value)s' is not a number", what=what, value=raw)) from None
     assert value is not None  # the cell is not empty
     if value <= 0:
-        raise _Invalid(f"{what} must be greater than zero, not '{raw}'")
+        raise _Invalid(
+            N_("%(what)s must be greater than zero, not '%(value)s'", what=what, value=raw)
+        )
     if decimal_places(value) > places:
-        raise _Invalid(f"{what} '{raw}' has more than {places} decimal places")
+        raise _Invalid(
+            N_(
+                "%(what)s '%(value)s' has more than %(places)s decimal places",
+                what=what,
+                value=raw,
+                places=places,
+            )
+        )
     return value
 
 
@@ -337,4 +412,6 @@ def _date(raw: str) -> dt.date:
                 return dt.date(int(match[year]), int(match[month]), int(match[day]))
             except ValueError:
                 break
-    raise _Invalid(f"delivery date '{raw}' is not a valid date (write it as DD.MM.YYYY)")
+    raise _Invalid(
+        N_("delivery date '%(value)s' is not a valid date (write it as DD.MM.YYYY)", value=raw)
+    )

@@ -28,6 +28,9 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 
 import charset_normalizer
 
+from core.messages import N_
+from core.numbers import parse_decimal
+
 __all__ = [
     "DELIMITERS",
     "CsvRefused",
@@ -50,7 +53,13 @@ DELIMITERS = (";", "\t", ",")  # also the tie-break order of sniff_delimiter
 
 
 class CsvRefused(ValueError):
-    """The whole file is refused (size, encoding, not a CSV file, no header)."""
+    """The whole file is refused (size, encoding, not a CSV file, no header). Its message
+    is a core.messages.Text (English, with its template and values): str() gives it as it
+    is, so the edge that answers it translates it."""
+
+    def __str__(self) -> str:
+        first = self.args[0] if self.args else ""
+        return first if isinstance(first, str) else super().__str__()
 
 
 @dataclass(frozen=True)
@@ -59,12 +68,14 @@ class Problem:
 
     ``line`` is the row a spreadsheet shows for the record (1-based; a quoted cell spanning
     several physical lines is still one row); ``column`` is the column's header as written
-    in the file, or None for the whole row.
+    in the file, or None for the whole row; ``cell`` is the cell of a workbook as Excel
+    names it (``Лист1!F12``, a whole row ``Лист1!12:12``), None for a CSV file.
     """
 
     line: int
     column: str | None
     message: str
+    cell: str | None = None
 
 
 # --------------------------------------------------------------------------- decoding
@@ -117,7 +128,7 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         text, used = _decode_strictly(data, "utf-16")
     else:
         if b"\x00" in data:
-            raise CsvRefused("This is a binary file, not a CSV file; save the table as CSV.")
+            raise CsvRefused(N_("This is a binary file, not a CSV file; save the table as CSV."))
         try:
             text, used = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError as error:
@@ -130,13 +141,17 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 def _refuse_workbook(data: bytes) -> None:
     if data.startswith(_XLSX_SIGNATURE):
         raise CsvRefused(
-            "This is an Excel workbook (.xlsx); save it as CSV (semicolon-separated) "
-            "and upload that file."
+            N_(
+                "This is an Excel workbook (.xlsx); save it as CSV (semicolon-separated) "
+                "and upload that file."
+            )
         )
     if data.startswith(_XLS_SIGNATURE):
         raise CsvRefused(
-            "This is an Excel 97-2003 workbook (.xls); save it as CSV "
-            "(semicolon-separated) and upload that file."
+            N_(
+                "This is an Excel 97-2003 workbook (.xls); save it as CSV "
+                "(semicolon-separated) and upload that file."
+            )
         )
 
 
@@ -144,7 +159,7 @@ def _codec_name(encoding: str) -> str:
     try:
         return codecs.lookup(encoding).name
     except LookupError:
-        raise CsvRefused(f"Unknown encoding '{encoding}'.") from None
+        raise CsvRefused(N_("Unknown encoding '%(encoding)s'.", encoding=encoding)) from None
 
 
 def _decode_strictly(data: bytes, codec: str) -> tuple[str, str]:
@@ -156,8 +171,14 @@ def _decode_strictly(data: bytes, codec: str) -> tuple[str, str]:
         line = _line_of_offset(data, error.start)
         bad = data[error.start : error.start + 1].hex().upper()
         raise CsvRefused(
-            f"The file is not valid {codec}: byte 0x{bad} at offset {error.start} "
-            f"(line {line}) cannot be decoded. Save it as CSV in UTF-8 or windows-1251."
+            N_(
+                "The file is not valid %(codec)s: byte 0x%(byte)s at offset %(offset)s "
+                "(line %(line)s) cannot be decoded. Save it as CSV in UTF-8 or windows-1251.",
+                codec=codec,
+                byte=bad,
+                offset=error.start,
+                line=line,
+            )
         ) from None
 
 
@@ -180,7 +201,10 @@ def _guess_single_byte(data: bytes) -> str:
     matches = charset_normalizer.from_bytes(data, cp_isolation=list(_GUESS_CANDIDATES))
     if not matches:
         raise CsvRefused(
-            "The file's encoding could not be recognised; save it as CSV in UTF-8 or windows-1251."
+            N_(
+                "The file's encoding could not be recognised; save it as CSV in UTF-8 or "
+                "windows-1251."
+            )
         )
     # On short texts the chaos measure is noisy: among the near-best candidates take
     # the one whose letters look most like real words.
@@ -214,14 +238,18 @@ def _refuse_binary_text(text: str) -> None:
     sample = text[:_GUESS_SAMPLE]
     controls = len(_CONTROL.findall(sample))
     if "\x00" in sample or controls * 100 > len(sample):
-        raise CsvRefused("This is a binary file, not a CSV file; save the table as CSV.")
+        raise CsvRefused(N_("This is a binary file, not a CSV file; save the table as CSV."))
     # Past the sample too: one NUL breaks PostgreSQL, any control character the readers.
     found = _CONTROL.search(text)
     if found:
         line = text.count("\n", 0, found.start()) + 1
         raise CsvRefused(
-            f"Line {line} holds a control character (U+{ord(found[0]):04X}); only tab, line "
-            "feed and carriage return are allowed. Remove it and save the table as CSV again."
+            N_(
+                "Line %(line)s holds a control character (U+%(code)s); only tab, line feed "
+                "and carriage return are allowed. Remove it and save the table as CSV again.",
+                line=line,
+                code=f"{ord(found[0]):04X}",
+            )
         )
 
 
@@ -282,107 +310,23 @@ def read_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             pending = (row, cells) if any(map(str.strip, cells)) else None
     except csv.Error as error:
         raise CsvRefused(
-            f"Line {next_start}: {error}; check for a quote that is never closed."
+            N_(
+                "Line %(line)s: %(error)s; check for a quote that is never closed.",
+                line=next_start,
+                error=str(error),
+            )
         ) from None
     if cells:
         raise CsvRefused(
-            f'Line {start}: a quoted cell is never closed (a " is missing), '
-            "so the rest of the file would be read into it."
+            N_(
+                'Line %(line)s: a quoted cell is never closed (a " is missing), '
+                "so the rest of the file would be read into it.",
+                line=start,
+            )
         )
 
 
 # --------------------------------------------------------------------------- numbers
-
-_SPACE_GROUPS = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2019": "'"})
-_GROUP_MARKS = frozenset(" '")
-_SIGNS = {"+": "", "-": "-", "\u2212": "-"}
-# The usual shapes, read without the general rules below: "1234", "1 234,5", "-5", "12,".
-# The most frequent shape of all, read at once: "1234,50" or "1234.50".
-_PLAIN_DECIMAL = re.compile(r"[0-9]+[.,][0-9]+")
-_SIMPLE_NUMBER = re.compile(
-    r"(?P<sign>[-+\u2212]?)"
-    r"(?P<whole>[0-9]{1,3}(?P<mark>[ '])[0-9]{3}(?:(?P=mark)[0-9]{3})*|[0-9]*)"
-    r"(?:[.,](?P<fraction>[0-9]*))?"
-)
-
-
-def parse_decimal(text: str) -> Decimal | None:
-    """Read a number as Russian- or English-locale spreadsheets write it; never a float.
-
-    "" or whitespace gives None. Accepted: an optional sign (+, -, U+2212 minus), digits
-    grouped by thousands with a space, no-break space (U+00A0, U+202F, U+2009), an
-    apostrophe, or with whichever of "," and "." is not the decimal separator, and an
-    optional decimal part: "1 234,50", "1'234.50", "1,234.50", "1.234,50", "12,", ",5".
-
-    Decisions: when both "," and "." occur the last one is the decimal separator; a
-    separator that occurs once alone is the decimal separator, so "1,234" is 1.234
-    (Russian locale) and so is "1.234"; one occurring several times is a thousands
-    separator ("1.234.567"), and groups must then have three digits. Anything else
-    ("1,2,3", "12a", "1e5", "∞", "NaN", "5%", "10 руб.") raises ValueError("not a number").
-    """
-    s = text.strip()
-    if s.isdigit() and s.isascii():
-        return Decimal(s)
-    if _PLAIN_DECIMAL.fullmatch(s):
-        return Decimal(s.replace(",", "."))
-    if not s:
-        return None
-    if not s.isascii():
-        s = s.translate(_SPACE_GROUPS)
-    simple = _SIMPLE_NUMBER.fullmatch(s)
-    if simple and (simple["whole"] or simple["fraction"]):
-        whole, fraction = simple["whole"], simple["fraction"] or ""
-        if simple["mark"]:
-            whole = whole.replace(simple["mark"], "")
-        return _decimal(_SIGNS.get(simple["sign"], ""), whole, fraction)
-    sign = _SIGNS.get(s[0])
-    if sign is not None:
-        s = s[1:]
-    whole, fraction, group_mark = _split_decimal(s)
-    digits = _ungroup(whole, group_mark)
-    if not (digits or fraction) or not _is_digits(fraction, allow_empty=True):
-        raise ValueError("not a number")
-    return _decimal(sign or "", digits, fraction)
-
-
-def _decimal(sign: str, whole: str, fraction: str) -> Decimal:
-    return Decimal(f"{sign}{whole or '0'}.{fraction}" if fraction else f"{sign}{whole}")
-
-
-def _split_decimal(s: str) -> tuple[str, str, str | None]:
-    """Split into (integer part, decimal part, punctuation allowed as group mark)."""
-    comma, point = s.rfind(","), s.rfind(".")
-    if comma >= 0 and point >= 0:
-        at = max(comma, point)
-        return s[:at], s[at + 1 :], "." if at == comma else ","
-    at = max(comma, point)
-    if at < 0:
-        return s, "", None
-    if s.count(s[at]) == 1:
-        return s[:at], s[at + 1 :], None
-    return s, "", s[at]
-
-
-def _ungroup(whole: str, punctuation: str | None) -> str:
-    if _is_digits(whole, allow_empty=True):
-        return whole
-    marks = {char for char in whole if not ("0" <= char <= "9")}
-    if len(marks) != 1:
-        raise ValueError("not a number")
-    mark = marks.pop()
-    if mark not in _GROUP_MARKS and mark != punctuation:
-        raise ValueError("not a number")
-    head, *groups = whole.split(mark)
-    if not (1 <= len(head) <= 3) or any(len(group) != 3 for group in groups):
-        raise ValueError("not a number")
-    digits = head + "".join(groups)
-    if not _is_digits(digits, allow_empty=False):
-        raise ValueError("not a number")
-    return digits
-
-
-def _is_digits(s: str, *, allow_empty: bool) -> bool:
-    return (s.isascii() and s.isdigit()) or (allow_empty and not s)
 
 
 def decimal_places(value: Decimal) -> int:
@@ -471,8 +415,12 @@ def match_header(
                 Problem(
                     line,
                     header_label(cell),
-                    f"column '{header_label(cell)}' means the same as column '{first}'; "
-                    "keep only one of them",
+                    N_(
+                        "column '%(column)s' means the same as column '%(first)s'; "
+                        "keep only one of them",
+                        column=header_label(cell),
+                        first=first,
+                    ),
                 )
             )
             continue
@@ -480,7 +428,11 @@ def match_header(
     for field, names in columns.items():
         if field in required and field not in index:
             accepted = ", ".join(f"'{name}'" for name in names)
-            problems.append(Problem(line, None, f"required column is missing: one of {accepted}"))
+            problems.append(
+                Problem(
+                    line, None, N_("required column is missing: one of %(names)s", names=accepted)
+                )
+            )
     return index, problems
 
 
@@ -558,8 +510,15 @@ def _unencodable(table: list[list[str]], header: list[str], codec: str) -> CsvRe
                 char = cell[error.start]
                 name = header[column] if column < len(header) else f"#{column + 1}"
                 return CsvRefused(
-                    f"Row {row_number} (the header is row 1), column '{name}': character "
-                    f"'{char}' (U+{ord(char):04X}) cannot be written in windows-1251; "
-                    "use UTF-8."
+                    N_(
+                        "Row %(row)s (the header is row 1), column '%(column)s': character "
+                        "'%(char)s' (U+%(code)s) cannot be written in windows-1251; use UTF-8.",
+                        row=row_number,
+                        column=name,
+                        char=char,
+                        code=f"{ord(char):04X}",
+                    )
                 )
-    return CsvRefused(f"The text cannot be written in {codec}.")  # pragma: no cover
+    return CsvRefused(
+        N_("The text cannot be written in %(codec)s.", codec=codec)
+    )  # pragma: no cover

@@ -79,19 +79,3 @@ class CriterionOption(db.Model):
     score: Mapped[Decimal] = mapped_column(ExactDecimal(9, 4))
 
     criterion: Mapped[Criterion] = relationship(back_populates="options")
-
-
-def _lot_positions_count() -> None:
-    """Lot.positions_count: counted in SQL, so showing a 10,000-position lot loads no rows."""
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import column_property
-
-    from tenders.models import Lot
-
-    Lot.positions_count = column_property(
-        select(func.count(Position.id)).where(Position.lot_id == Lot.id).scalar_subquery(),
-        deferred=False,
-    )
-
-
-_lot_positions_count()

@@ -94,7 +94,7 @@ UnitKey = tuple[int, str | None]  # (lot number, position number or None for a w
 
 @dataclass(frozen=True)
 class ResultsFacts:
-    """Published results: the evaluation's units (positions.evaluation.UnitResult or the same
+    """Published results: the evaluation's units (results.rules.UnitResult or the same
     shape) and the disqualifications (bid id -> reason for the whole bid; (bid id, lot) ->
     reason for one lot); the versions, oldest first, and for each participant number the units
     where it has an offer, valid or disqualified (what a correction's change touches)."""
@@ -105,6 +105,8 @@ class ResultsFacts:
     disqualified_lots: Mapping[tuple[int, int], str] = field(default_factory=dict)
     versions: tuple[VersionFacts, ...] = ()
     offered: Mapping[int, frozenset[UnitKey]] = field(default_factory=dict)
+    # The commission's vote on the decision, as a sentence every award's description ends with
+    vote_note: str | None = None
 
     @property
     def corrected(self) -> bool:
@@ -122,6 +124,7 @@ class Source:
     questions: tuple = ()  # published (answered) questions: asked_at, text, answer, answered_at
     questions_asked: int = 0
     results: ResultsFacts | None = None
+    rebidding: tuple[dict, ...] = ()  # results/rebidding.service.report() of each round
 
 
 def stage(status: str, deadline: dt.datetime | None, now: dt.datetime) -> str:
@@ -289,6 +292,7 @@ def _tender(src: Source, phase: str) -> dict:
             if t.questions_until
             else None
         ),
+        "milestones": rebidding_milestones(src.rebidding),
         "hasEnquiries": src.questions_asked > 0,
         "enquiries": [
             {
@@ -354,9 +358,64 @@ def _bids(src: Source, phase: str) -> dict | None:
                     if disclosed and status != "withdrawn"
                     else None,
                     "relatedLots": [str(lot)],
+                    "description": rebidding_description(
+                        src.rebidding, b.participant_number, lot, disclosed
+                    ),
                 }
             )
     return {"details": details}
+
+
+def rebidding_milestones(rounds: tuple[dict, ...]) -> list[dict]:
+    """Each re-bidding round as a tender milestone (core OCDS): its lots, invitees by
+    participant number, scope, deadline and the moment it ended."""
+    return [
+        {
+            "id": f"rebidding-{r['number']}",
+            "title": f"Re-bidding round {r['number']} (переторжка)",
+            "type": "assessment",
+            "description": (
+                f"Lots {', '.join(map(str, r['lots']))}; invited participants "
+                f"{', '.join(str(p['participant']) for p in r['invited'])}; "
+                + (
+                    "prices and criterion values"
+                    if r["scope"] == "prices_and_criteria"
+                    else "prices only"
+                )
+                + f"; improved offers: {r['offers']}."
+            ),
+            "dueDate": iso(r["deadline"]),
+            "dateMet": iso(r["closed_at"]),
+            "status": "met" if r["status"] == "closed" else "scheduled",
+        }
+        for r in rounds
+    ]
+
+
+def rebidding_description(
+    rounds: tuple[dict, ...], participant: int, lot: int, disclosed: bool
+) -> str | None:
+    """A bid detail improved in re-bidding says so, with the round's moments and (once the
+    results are published) every unit price before and after."""
+    parts = []
+    for r in rounds:
+        invited = next((p for p in r["invited"] if p["participant"] == participant), None)
+        if invited is None or lot not in invited["lots"] or not invited["offers"]:
+            continue
+        text = (
+            f"Submitted during re-bidding round {r['number']} "
+            f"(last offer {iso(invited['last_offer_at'])})."
+        )
+        if disclosed:
+            changes = [
+                f"{p['position']}: {p['before']:.2f} -> {p['after']:.2f}"
+                for p in r["positions"]
+                if p["participant"] == participant and p["lot"] == lot and p["after"] != p["before"]
+            ]
+            if changes:
+                text += " Unit prices before -> after: " + "; ".join(changes) + "."
+        parts.append(text)
+    return " ".join(parts) or None
 
 
 def _award_items(unit, lot, by_number: Mapping[str, object], currency: str) -> list[dict]:
@@ -437,7 +496,7 @@ def _awards(src: Source, phase: str) -> list[dict]:
                 "title": f"Lot {unit.lot_number}"
                 + (f", position {unit.position_number}" if unit.position_number else "")
                 + f": {lot.title}",
-                "description": None if winner else "No valid offer.",
+                "description": _award_description(unit, winner, results.vote_note),
                 "status": "active" if winner else "unsuccessful",
                 "date": _award_date(results, amendments),
                 "value": value(winner.total, currency) if winner else None,
@@ -451,6 +510,20 @@ def _awards(src: Source, phase: str) -> list[dict]:
             }
         )
     return awards
+
+
+def _award_description(unit, winner, vote_note: str | None) -> str | None:
+    """The commission's reason where its decision left the ranking (else why nobody won),
+    then how the commission voted."""
+    reason = getattr(unit, "decision_reason", None)
+    if reason and winner is None:
+        text = f"Declared unsuccessful by the customer's commission: {reason}"
+    elif reason:
+        text = f"The customer's commission chose an offer other than the top-ranked one: {reason}"
+    else:
+        text = None if winner else "No valid offer."
+    parts = [p for p in (text, vote_note) if p]
+    return " ".join(parts) or None
 
 
 def _parties(src: Source, phase: str, awards: list[dict]) -> list[dict]:

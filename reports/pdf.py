@@ -1,8 +1,11 @@
 """PDF building blocks on ReportLab: the embedded DejaVu Sans fonts (Cyrillic), styles, number
-and time formatting as in Russian documents, and one page template with a running footer.
+and time formatting through core.formats in the document's language, and one page template
+with a running footer.
 
-Pure: no Flask, no database. The fonts ship with the package (reports/fonts, with their
-licence); system fonts are never used, so a PDF looks the same on every host.
+No database, no request: the words go through Flask-Babel's gettext (English outside an
+application context; the service forces the tender's language). The fonts ship with the
+package (reports/fonts, with their licence); system fonts are never used, so a PDF looks the
+same on every host.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
@@ -24,6 +27,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+
+from core import formats
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -77,19 +82,25 @@ STYLES = {
 # -- formatting ------------------------------------------------------------------------------
 
 
+# The PDFs are written in the tender's language (the service renders them under
+# flask_babel.force_locale(tender.language)): their words through gettext, their numbers and
+# moments through core.formats in the current language, as everywhere (Russian outside an
+# application context).
+
+
 def money(value: Decimal | None) -> str:
-    """1234567.5 -> '1 234 567,50' (no-break spaces, decimal comma)."""
-    if value is None:
-        return "—"
-    return f"{Decimal(value):,.2f}".replace(",", "\u00a0").replace(".", ",")
+    """1234567.5 -> '1 234 567,50' (ru: no-break spaces, decimal comma) / '1,234,567.50'."""
+    return "—" if value is None else formats.money(value)
+
+
+def amount(value: Decimal | None, currency: str) -> str:
+    """An amount with its currency: '1 234,50 ₽' (ru) / '1,234.50 RUB' (en)."""
+    return "—" if value is None else f"{formats.money(value)}\u00a0{formats.currency(currency)}"
 
 
 def qty(value: Decimal | None) -> str:
     """A quantity without trailing zeros: 1500.000 -> '1 500', 2.500 -> '2,5'."""
-    if value is None:
-        return "—"
-    text = f"{Decimal(value).normalize():,f}"
-    return text.replace(",", "\u00a0").replace(".", ",")
+    return "—" if value is None else formats.qty(value)
 
 
 def score(value: Decimal | None) -> str:
@@ -100,15 +111,15 @@ def score(value: Decimal | None) -> str:
 
 def percent(value: Decimal | None) -> str:
     """A share in percent, as the pages show it: 12.46 -> '12,46 %'."""
-    return "—" if value is None else f"{qty(value)}\u00a0%"
+    return "—" if value is None else formats.percent(value)
 
 
 def local_time(moment: dt.datetime | None, zone: str) -> str:
-    """A UTC moment in the tender's zone with the zone named: '23.11.2026 15:00:00 MSK'."""
+    """A UTC moment in the tender's zone, to the second, with the zone named:
+    '23.11.2026 15:00:00 МСК' (ru) / '... MSK' (en), '... UTC+5' for a zone without a name."""
     if moment is None:
         return "—"
-    local = moment.astimezone(ZoneInfo(zone))
-    return local.strftime("%d.%m.%Y %H:%M:%S ") + (local.tzname() or zone)
+    return formats.moment(moment, zone, seconds=True)
 
 
 def text(value: object) -> str:
@@ -263,7 +274,7 @@ def build(
         canvas.setFont(REGULAR, 7)
         canvas.setFillColor(colors.HexColor("#4a5560"))
         canvas.drawString(14 * mm, 8 * mm, footer)
-        canvas.drawRightString(size[0] - 14 * mm, 8 * mm, f"Page {document.page}")
+        canvas.drawRightString(size[0] - 14 * mm, 8 * mm, _("Page %(n)s", n=document.page))
         canvas.restoreState()
 
     doc.build(list(_flat(story)), onFirstPage=_footer, onLaterPages=_footer)

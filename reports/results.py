@@ -1,5 +1,5 @@
 """The published results as the protocol and the OCDS export read them: the one adapter to the
-results module's read API (tenders.results.outcome: frozen at publication)."""
+results module's read API (results.outcome.outcome: frozen at publication)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tenders import results
+from results import commission
+from results import outcome as results
 
 
 @dataclass(frozen=True)
@@ -32,17 +33,21 @@ class Offer:
 @dataclass(frozen=True)
 class Unit:
     """The result of one position (per_position lot) or one whole lot; the same attribute
-    names as positions.evaluation.UnitResult."""
+    names as results.rules.UnitResult."""
 
     lot_number: int
     position_number: str | None
     status: str  # awarded | unsuccessful
     offers: tuple[Offer, ...] = ()
     reference_total: Decimal | None = None
+    winner_bid_id: int | None = None  # as the commission decided (not always rank 1)
+    decision_reason: str | None = None  # the commission's reason where it left the ranking
 
     @property
     def winner(self) -> Offer | None:
-        return self.offers[0] if self.status == "awarded" and self.offers else None
+        if self.status != "awarded":
+            return None
+        return next((o for o in self.offers if o.bid_id == self.winner_bid_id), None)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class PublishedResults:
     published_at: dt.datetime
     units: tuple[Unit, ...]
     disqualifications: tuple[Disqualification, ...] = ()
+    decision: commission.Decision | None = None  # the commission, its deviations and votes
 
 
 def published_results(tender) -> PublishedResults | None:
@@ -57,9 +63,14 @@ def published_results(tender) -> PublishedResults | None:
     found = results.outcome(tender)
     if found is None or found.published_at is None:
         return None
+    decision = commission.for_publication(tender)
+    reasons = {
+        (d.lot, d.position): d.reason for d in (decision.deviations if decision else ()) if d.reason
+    }
     return PublishedResults(
         published_at=found.published_at,
-        units=tuple(_unit(a) for a in found.awards),
+        decision=decision,
+        units=tuple(_unit(a, reasons.get((a.lot_number, a.position_number))) for a in found.awards),
         disqualifications=tuple(
             Disqualification(d.bid_id, d.lot_number, d.reason, d.created_at)
             for d in found.disqualifications
@@ -68,7 +79,7 @@ def published_results(tender) -> PublishedResults | None:
     )
 
 
-def _unit(award) -> Unit:
+def _unit(award, reason: str | None) -> Unit:
     valid = sorted((o for o in award.offers if o.rank is not None), key=lambda o: o.rank)
     whole_lot = award.position_number is None
     return Unit(
@@ -80,4 +91,6 @@ def _unit(award) -> Unit:
             for o in valid
         ),
         reference_total=award.reference_total,
+        winner_bid_id=award.winner_bid_id,
+        decision_reason=reason,
     )

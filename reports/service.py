@@ -10,35 +10,47 @@ import io
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from accounts.models import Organization, User
-from accounts.service import require_member
+from accounts.service import require_member, require_sight
 from audit.models import AuditEvent
 from audit.service import record
 from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
 from bids.service import own_bid, receipt_of
 from core import clock
+from core.chains import tender_chain
 from core.errors import Conflict, Forbidden, NotFound
 from core.extensions import db
 from core.files import save_stream
 from core.http import base_url
+from core.i18n import supported
 from core.transaction import lock
 from positions import classifiers
 from positions.models import Criterion, Position
-from reports import ocds, pdf, protocol, receipt
+from reports import ocds, pdf, price_history, protocol, receipt
 from reports.models import SignedDocument
 from reports.results import PublishedResults, published_results
+from results.correction import protocol_notes, versions
+from results.models import Award, AwardOffer
+from results.rebidding import service as rebidding_service
 from signatures import canonical
 from signatures import service as signatures
 from signatures.models import SigningKey
 from signatures.payloads import utc_timestamp
 from tenders import service as tenders
 from tenders.models import Lot, Question, Tender
-from tenders.result_models import Award, AwardOffer
 
 PROTOCOL = "results_protocol"
 MAX_PDF_BYTES = 512 * 1024 * 1024
+
+
+def document_language(tender: Tender) -> str:
+    """The language the tender's documents are written in (set at publication; Russian by
+    default): the protocol and every receipt, whoever downloads them."""
+    return supported(tender.language) or "ru"
 
 
 def _unit(code: str) -> str:
@@ -75,13 +87,14 @@ def generate_protocol(tender_id: int) -> SignedDocument | None:
         return latest
     version = (latest.version if latest else 0) + 1
     now = clock.now()
-    content = protocol.render(protocol_data(tender, results, now))
+    with force_locale(document_language(tender)):
+        content = protocol.render(protocol_data(tender, results, now))
     sha, size = save_stream(io.BytesIO(content), MAX_PDF_BYTES)
     payload = {
         **protocol.signed_payload(tender.number, sha, size, utc_timestamp(now), version),
         "results_published_at": stamp,
     }
-    _, signature = signatures.sign_platform(payload)
+    _payload, signature = signatures.sign_platform(payload)
     doc = SignedDocument(
         tender_id=tender.id,
         kind=PROTOCOL,
@@ -103,7 +116,7 @@ def generate_protocol(tender_id: int) -> SignedDocument | None:
         tender.id,
         {"version": version, "sha256": sha, "size": size, "signature": signature},
         actor_org_id=None,
-        chain=f"tender:{tender.id}",
+        chain=tender_chain(tender.id),
     )
     return doc
 
@@ -139,19 +152,89 @@ def protocol_data(tender: Tender, results: PublishedResults, now) -> protocol.Pr
         results=tuple(_item_results(results, lots, positions, names)),
         disqualifications=tuple(
             protocol.Disqualification(
-                names.get(d.bid_id, f"bid {d.bid_id}"), d.lot_number, d.reason, d.at
+                names.get(d.bid_id, _("bid %(id)s", id=d.bid_id)), d.lot_number, d.reason, d.at
             )
             for d in results.disqualifications
         ),
         scored=any(c.weight > 0 and c.kind != "text" for lot in tender.lots for c in lot.criteria),
         notes=tuple(_correction_notes(tender)),
+        decision=_decision(results),
+        rebidding=tuple(rebidding_service.reports(tender.id)),
+        charts=tuple(price_charts(tender)),
     )
+
+
+def _decision(results: PublishedResults) -> protocol.CommissionDecision | None:
+    """The commission's decision as the protocol shows it (every member, voted or not)."""
+    d = results.decision
+    if d is None:
+        return None
+    votes = {v.user_id: v for v in d.votes}
+    return protocol.CommissionDecision(
+        closed_at=d.closed_at,
+        closed_by=d.closed_by,
+        votes_for=d.tally.votes_for,
+        members=d.tally.members,
+        deviations=tuple(
+            protocol.DecisionLine(
+                f"{x.lot} / {x.position}" if x.position else _("Lot %(lot)s", lot=x.lot),
+                x.name,
+                x.top_name,
+                x.winner_name if x.outcome == "choose" else None,
+                x.reason,
+            )
+            for x in d.deviations
+            if x.reason
+        ),
+        votes=tuple(
+            protocol.VoteLine(
+                m.name,
+                m.is_chair,
+                votes[m.user_id].choice if m.user_id in votes else "",
+                votes[m.user_id].comment if m.user_id in votes else "",
+                votes[m.user_id].cast_at if m.user_id in votes else None,
+            )
+            for m in d.members
+        ),
+    )
+
+
+def price_charts(tender: Tender) -> list[protocol.LotChart]:
+    """Each lot's price history as the protocol draws it: every participant by name."""
+    out = []
+    for lot in tender.lots:
+        data = price_history.history(tender, None, price_history.Scope(lot, None), "named")
+        times = sorted({p["at"] for s in data["series"] for p in s["points"]})
+        index = {at: i for i, at in enumerate(times)}
+        lines = []
+        for s in data["series"]:
+            values: list = [None] * len(times)
+            points = iter(s["points"])
+            current, nxt = None, next(points, None)
+            for i, at in enumerate(times):
+                while nxt is not None and nxt["at"] <= at:
+                    current, nxt = nxt["value"], next(points, None)
+                values[i] = current
+            lines.append(protocol.ChartLine(s["label"], s["role"], tuple(values)))
+        marks = [
+            index.get(e["at"], next((i for i, at in enumerate(times) if at >= e["at"]), None))
+            for e in data["extensions"]
+        ]
+        out.append(
+            protocol.LotChart(
+                lot.number,
+                lot.title,
+                data["kind"],
+                tuple(times),
+                tuple(lines),
+                tuple(i for i in marks if i is not None),
+            )
+        )
+    return out
 
 
 def _correction_notes(tender: Tender) -> list[str]:
     """Which results version the protocol shows and every correction's reason and changes."""
-    from tenders.correction import protocol_notes
-
     return protocol_notes(tender, lambda moment: pdf.local_time(moment, tender.timezone))
 
 
@@ -159,7 +242,7 @@ def extensions(tender: Tender) -> list[protocol.Extension]:
     """Every automatic extension, from the tender's audit chain (in order)."""
     events = db.session.execute(
         select(AuditEvent.payload)
-        .where(AuditEvent.chain == f"tender:{tender.id}", AuditEvent.action == "tender.extended")
+        .where(AuditEvent.chain == tender_chain(tender.id), AuditEvent.action == "tender.extended")
         .order_by(AuditEvent.seq)
     ).scalars()
     return [
@@ -191,6 +274,16 @@ def _participants(bids, results: PublishedResults):
             .group_by(BidRevision.bid_id)
         ).all()
     )
+    last_keys = dict(
+        db.session.execute(
+            select(BidRevision.bid_id, BidRevision.signing_key_id)
+            .join(Bid, Bid.id == BidRevision.bid_id)
+            .where(
+                BidRevision.bid_id.in_([b.id for b, _ in bids]),
+                BidRevision.number == Bid.revision_count,
+            )
+        ).all()
+    )
     whole = {d.bid_id for d in results.disqualifications if d.lot_number is None}
     partly = {d.bid_id for d in results.disqualifications if d.lot_number is not None}
     for bid, org in bids:
@@ -210,6 +303,7 @@ def _participants(bids, results: PublishedResults):
             first_bid_at=bid.first_bid_at,
             revisions=bid.revision_count,
             last_accepted_at=latest_at.get(bid.id),
+            signed_with=signatures.signature_line(signatures.signature_view(last_keys.get(bid.id))),
         )
 
 
@@ -242,6 +336,7 @@ def _item_results(results: PublishedResults, lots, positions, names):
                     unit_price=o.unit_price,
                     total=o.total,
                     score=o.score,
+                    won=winner is not None and o.bid_id == winner.bid_id,
                 )
                 for o in unit.offers
             ),
@@ -271,7 +366,7 @@ def protocol_signature(doc: SignedDocument, tender: Tender) -> dict:
 def verify_protocol(doc: SignedDocument, content: bytes) -> None:
     """Check a protocol file against its stored signature; raises Invalid or Conflict."""
     if hashlib.sha256(content).hexdigest() != doc.signed_payload.get("sha256"):
-        raise Conflict("The file does not match the signed protocol (SHA-256 differs).")
+        raise Conflict(_("The file does not match the signed protocol (SHA-256 differs)."))
     signatures.verify_platform(doc.signed_payload, doc.signature)
 
 
@@ -284,19 +379,21 @@ def receipt_pdf(
     """The receipt PDF of one revision of the caller organization's own bid (nobody else's:
     another organization simply has no such bid)."""
     if org is None:
-        raise Forbidden("Choose an organization first.")
+        raise Forbidden(_("Choose an organization first."))
     require_member(user, org.id)
     bid = own_bid(org, tender.id)
     if bid is None:
-        raise NotFound("Your organization has no bid on this tender.")
+        raise NotFound(_("Your organization has no bid on this tender."))
+    require_sight(user, org.id, {bid.responsible_id})  # a specialist: the bids in its charge
     revision = db.session.execute(
         select(BidRevision).where(
             BidRevision.bid_id == bid.id, BidRevision.number == revision_number
         )
     ).scalar_one_or_none()
     if revision is None:
-        raise NotFound(f"Your bid has no revision {revision_number}.")
-    content = receipt.render(receipt_data(tender, org, revision))
+        raise NotFound(_("Your bid has no revision %(n)s.", n=revision_number))
+    with force_locale(document_language(tender)):
+        content = receipt.render(receipt_data(tender, org, revision))
     return content, f"receipt-{tender.number}-r{revision.number}.pdf"
 
 
@@ -358,11 +455,15 @@ def receipt_data(tender: Tender, org: Organization, revision: BidRevision) -> re
         receipt_payload=slip["payload"],
         receipt_signature=slip["signature"],
         platform_fingerprint=signatures.platform_key_info().fingerprint,
+        signature_kind=signatures.signature_line(view := signatures.signature_view(key)),
+        qualified_signer=view["signer"] if view else None,
     )
 
 
 def _criterion_text(value: str) -> str:
-    return {"true": "yes", "false": "no"}.get(value, value)
+    if value in ("true", "false"):
+        return _("yes") if value == "true" else _("no")
+    return value
 
 
 # -- OCDS ------------------------------------------------------------------------------------
@@ -386,13 +487,12 @@ def ocds_source(tender: Tender) -> ocds.Source:
         questions=tuple(questions),
         questions_asked=asked,
         results=_results_facts(tender, results) if results else None,
+        rebidding=tuple(rebidding_service.reports(tender.id)),
     )
 
 
 def _results_facts(tender: Tender, results: PublishedResults) -> ocds.ResultsFacts:
     """The published results with their versions (corrections) as plain data."""
-    from tenders.correction import versions
-
     found = tuple(
         ocds.VersionFacts(
             number=v.number,
@@ -418,6 +518,25 @@ def _results_facts(tender: Tender, results: PublishedResults) -> ocds.ResultsFac
         },
         versions=found,
         offered=_offered(tender, {c.participant for v in found for c in v.changes}),
+        vote_note=_vote_note(results.decision),
+    )
+
+
+def _vote_note(decision) -> str | None:
+    """The commission's vote in one English sentence (OCDS keeps the standard's English)."""
+    if decision is None:
+        return None
+    votes = "; ".join(
+        f"{v.name} {v.choice} ({v.cast_at.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ})"
+        + (f": {v.comment}" if v.comment else "")
+        for v in decision.votes
+    )
+    closed = decision.closed_at.astimezone(dt.UTC) if decision.closed_at else None
+    return (
+        f"Decided by the customer's commission ({decision.tally.votes_for} of "
+        f"{decision.tally.members} members for"
+        + (f", vote closed {closed:%Y-%m-%dT%H:%M:%SZ}" if closed else "")
+        + f"). Votes: {votes}."
     )
 
 

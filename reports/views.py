@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, g, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import Schema, fields
 from sqlalchemy import select
@@ -44,7 +45,7 @@ def _protocol(tender: Tender, version: str | None = None) -> SignedDocument:
             else None
         )
     if doc is None:
-        raise NotFound("There is no results protocol for this tender yet.")
+        raise NotFound(_("There is no results protocol for this tender yet."))
     return doc
 
 
@@ -99,7 +100,7 @@ def _public_tender(tender_id: int) -> Tender:
     org = getattr(g, "org", None) if getattr(g, "api_user", None) else None
     tender = tenders.visible_tender(tenders.get_tender(tender_id), org)
     if tender.status == "draft":  # a draft is not public data, even for its customer
-        raise NotFound("The tender is not published.")
+        raise NotFound(_("The tender is not published."))
     return tender
 
 

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from core.messages import N_, Moment, Text
+
 ECDSA_P256 = "ecdsa-p256"
 ED25519 = "ed25519"
 RSA_PSS = "rsa-pss"
@@ -37,15 +39,14 @@ MAX_CHAIN_DEPTH = 5
 PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 
-NOT_A_KEY = (
+# The refusals' words are English Texts keeping their catalog templates: the edge says them
+# in the reader's language (core.api.translate).
+NOT_A_KEY = N_(
     "This is not a PEM public key or certificate: paste the text starting with "
     "-----BEGIN PUBLIC KEY----- or -----BEGIN CERTIFICATE-----."
 )
-UNSUPPORTED_KEY = (
-    "Only ECDSA P-256, Ed25519 and RSA (2048 bits or more, used with PSS) keys are accepted"
-)
-NOT_BASE64 = "The signature is not valid base64."
-MISMATCH = "The signature does not match this payload and key."
+NOT_BASE64 = N_("The signature is not valid base64.")
+MISMATCH = N_("The signature does not match this payload and key.")
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 _BASE64_TEXT = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
@@ -98,14 +99,23 @@ def load_key(
         return _certificate_key(data, now, list(trusted_cas), allow_self_signed)
     if labels and labels[0].endswith(b"PRIVATE KEY"):
         raise KeyRefused(
-            "This is a private key. Upload the public key only and keep the private key secret."
+            Text(
+                N_(
+                    "This is a private key. Upload the public key only and keep the private "
+                    "key secret."
+                )
+            )
         )
     public_key = _parse_public_key(data)
     algorithm = _classify(public_key)
     if not allow_self_signed:
         raise KeyRefused(
-            "A bare public key is not accepted here: upload an X.509 certificate issued by "
-            "a certification authority the platform trusts."
+            Text(
+                N_(
+                    "A bare public key is not accepted here: upload an X.509 certificate issued "
+                    "by a certification authority the platform trusts."
+                )
+            )
         )
     return _key_info(public_key, algorithm)  # type: ignore[arg-type]
 
@@ -115,11 +125,11 @@ def _pem_bytes(pem: str | bytes) -> bytes:
         try:
             pem = pem.encode("ascii")
         except UnicodeEncodeError as exc:
-            raise KeyRefused(NOT_A_KEY) from exc
+            raise KeyRefused(Text(NOT_A_KEY)) from exc
     if not isinstance(pem, bytes) or not pem.strip():
-        raise KeyRefused(NOT_A_KEY)
+        raise KeyRefused(Text(NOT_A_KEY))
     if len(pem) > MAX_PEM_BYTES:
-        raise KeyRefused("The key text is too large.")
+        raise KeyRefused(Text(N_("The key text is too large.")))
     return pem.strip()
 
 
@@ -127,9 +137,16 @@ def _parse_public_key(data: bytes) -> object:
     try:
         return serialization.load_pem_public_key(data)
     except UnsupportedAlgorithm as exc:
-        raise KeyRefused(f"{UNSUPPORTED_KEY}; this key type is unknown.") from exc
+        raise KeyRefused(
+            Text(
+                N_(
+                    "Only ECDSA P-256, Ed25519 and RSA (2048 bits or more, used with PSS) keys "
+                    "are accepted; this key type is unknown."
+                )
+            )
+        ) from exc
     except ValueError as exc:
-        raise KeyRefused(NOT_A_KEY) from exc
+        raise KeyRefused(Text(NOT_A_KEY)) from exc
 
 
 def _classify(public_key: object) -> str:
@@ -138,20 +155,20 @@ def _classify(public_key: object) -> str:
         return ED25519
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         if not isinstance(public_key.curve, ec.SECP256R1):
-            raise KeyRefused(
-                f"Only the P-256 curve is accepted for ECDSA keys; this key uses "
-                f"{public_key.curve.name}."
-            )
+            text = N_("Only the P-256 curve is accepted for ECDSA keys; this key uses %(curve)s.")
+            raise KeyRefused(Text(text, curve=public_key.curve.name))
         return ECDSA_P256
     if isinstance(public_key, rsa.RSAPublicKey):
         if public_key.key_size < MIN_RSA_BITS:
-            raise KeyRefused(
-                f"RSA keys must be at least {MIN_RSA_BITS} bits; this one has "
-                f"{public_key.key_size}."
-            )
+            text = N_("RSA keys must be at least %(min)s bits; this one has %(bits)s.")
+            raise KeyRefused(Text(text, min=MIN_RSA_BITS, bits=public_key.key_size))
         return RSA_PSS
     kind = type(public_key).__name__.removeprefix("_").removesuffix("PublicKey")
-    raise KeyRefused(f"{UNSUPPORTED_KEY}; this key is {kind or 'of another type'}.")
+    text = N_(
+        "Only ECDSA P-256, Ed25519 and RSA (2048 bits or more, used with PSS) keys are "
+        "accepted; this key is %(kind)s."
+    )
+    raise KeyRefused(Text(text, kind=kind or Text(N_("of another type"))))
 
 
 def _key_info(public_key: PublicKey, algorithm: str, **certificate) -> KeyInfo:
@@ -183,8 +200,12 @@ def _certificate_key(
     self_signed = leaf.subject == leaf.issuer
     if self_signed and not allow_self_signed:
         raise KeyRefused(
-            "Self-signed certificates are not accepted here: upload a certificate issued by "
-            "a certification authority the platform trusts."
+            Text(
+                N_(
+                    "Self-signed certificates are not accepted here: upload a certificate "
+                    "issued by a certification authority the platform trusts."
+                )
+            )
         )
     if not self_signed and trusted_cas:
         _check_chain(leaf, intermediates, trusted_cas, now)
@@ -205,7 +226,8 @@ def _parse_certificates(data: bytes) -> list[x509.Certificate]:
         for certificate in certificates:
             certificate.extensions  # noqa: B018 - parse now so a bad extension is refused here
     except ValueError as exc:
-        raise KeyRefused("The certificate could not be read: it is damaged or not X.509.") from exc
+        text = N_("The certificate could not be read: it is damaged or not X.509.")
+        raise KeyRefused(Text(text)) from exc
     return certificates
 
 
@@ -213,7 +235,11 @@ def _certificate_public_key(certificate: x509.Certificate) -> object:
     try:
         return certificate.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise KeyRefused(f"{UNSUPPORTED_KEY}; the certificate holds another kind.") from exc
+        text = N_(
+            "Only ECDSA P-256, Ed25519 and RSA (2048 bits or more, used with PSS) keys are "
+            "accepted; the certificate holds another kind."
+        )
+        raise KeyRefused(Text(text)) from exc
 
 
 def _valid_at(certificate: x509.Certificate, now: datetime) -> bool:
@@ -222,11 +248,16 @@ def _valid_at(certificate: x509.Certificate, now: datetime) -> bool:
 
 def _check_validity(certificate: x509.Certificate, now: datetime) -> None:
     if now < certificate.not_valid_before_utc:
-        moment = certificate.not_valid_before_utc.strftime("%Y-%m-%d %H:%M UTC")
-        raise KeyRefused(f"The certificate is not valid yet: it becomes valid on {moment}.")
+        text = N_("The certificate is not valid yet: it becomes valid on %(at)s.")
+        raise KeyRefused(Text(text, at=_moment(certificate.not_valid_before_utc)))
     if now > certificate.not_valid_after_utc:
-        moment = certificate.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC")
-        raise KeyRefused(f"The certificate expired on {moment}.")
+        text = N_("The certificate expired on %(at)s.")
+        raise KeyRefused(Text(text, at=_moment(certificate.not_valid_after_utc)))
+
+
+def _moment(moment: datetime) -> Moment:
+    """A certificate's moment: in UTC in English, in Moscow time in Russian."""
+    return Moment(moment, "Europe/Moscow", english=moment.strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def _check_key_usage(certificate: x509.Certificate) -> None:
@@ -235,7 +266,7 @@ def _check_key_usage(certificate: x509.Certificate) -> None:
     except x509.ExtensionNotFound:
         return  # no KeyUsage extension means no restriction (RFC 5280, 4.2.1.3)
     if not usage.digital_signature:
-        raise KeyRefused("The certificate's key usage does not allow digital signatures.")
+        raise KeyRefused(Text(N_("The certificate's key usage does not allow digital signatures.")))
 
 
 def _check_chain(
@@ -257,8 +288,12 @@ def _check_chain(
             break
         current = issuer
     raise KeyRefused(
-        "The certificate was not issued by a certification authority the platform trusts "
-        "(or the issuing certificate has expired)."
+        Text(
+            N_(
+                "The certificate was not issued by a certification authority the platform "
+                "trusts (or the issuing certificate has expired)."
+            )
+        )
     )
 
 
@@ -293,25 +328,25 @@ def decode_signature(text: str) -> bytes:
     """Decode a signature given as base64 or base64url, padded or not, whitespace ignored."""
     compact = "".join(text.split())
     if not compact:
-        raise SignatureInvalid("The signature is empty.")
+        raise SignatureInvalid(Text(N_("The signature is empty.")))
     if len(compact) > MAX_SIGNATURE_CHARS:
-        raise SignatureInvalid("The signature is too long.")
+        raise SignatureInvalid(Text(N_("The signature is too long.")))
     if not _BASE64_TEXT.fullmatch(compact):
-        raise SignatureInvalid(NOT_BASE64)
+        raise SignatureInvalid(Text(NOT_BASE64))
     body = compact.rstrip("=").translate(_URLSAFE_TO_STANDARD)
     if len(body) % 4 == 1:  # no byte string encodes to this length
-        raise SignatureInvalid(NOT_BASE64)
+        raise SignatureInvalid(Text(NOT_BASE64))
     try:
         return base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
     except binascii.Error as exc:
-        raise SignatureInvalid(NOT_BASE64) from exc
+        raise SignatureInvalid(Text(NOT_BASE64)) from exc
 
 
 def verify(key: KeyInfo | str, message: bytes, signature: bytes) -> None:
     """Check a signature over message bytes with an accepted key; raise SignatureInvalid."""
     public_key = _verifying_key(key)
     if not signature:
-        raise SignatureInvalid("The signature is empty.")
+        raise SignatureInvalid(Text(N_("The signature is empty.")))
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         _verify_ecdsa(public_key, message, bytes(signature))
     elif isinstance(public_key, ed25519.Ed25519PublicKey):
@@ -334,7 +369,7 @@ def _verify_ecdsa(public_key: ec.EllipticCurvePublicKey, message: bytes, signatu
             return
         except InvalidSignature:
             continue
-    raise SignatureInvalid(MISMATCH)
+    raise SignatureInvalid(Text(MISMATCH))
 
 
 def _ecdsa_der_candidates(signature: bytes) -> list[bytes]:
@@ -365,7 +400,7 @@ def _verify_ed25519(public_key: ed25519.Ed25519PublicKey, message: bytes, signat
     try:
         public_key.verify(signature, message)
     except InvalidSignature as exc:
-        raise SignatureInvalid(MISMATCH) from exc
+        raise SignatureInvalid(Text(MISMATCH)) from exc
 
 
 def _verify_rsa_pss(public_key: rsa.RSAPublicKey, message: bytes, signature: bytes) -> None:

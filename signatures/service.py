@@ -13,14 +13,16 @@ from pathlib import Path
 
 from cryptography import x509
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from accounts.models import User
+from accounts.models import Organization, User
 from audit.service import record
 from core import clock
+from core.api import translate
 from core.errors import Conflict, Invalid, NotFound
 from core.extensions import db
-from signatures import canonical, rules
+from signatures import cades, canonical, qualified, rules
 from signatures.models import SigningKey
 from signatures.payloads import utc_timestamp
 
@@ -38,7 +40,13 @@ def _trusted_cas() -> list[x509.Certificate]:
 
 
 def register_key(user: User, pem: str, label: str) -> SigningKey:
-    """Accept a public key or certificate for a user (checked, then audited)."""
+    """Accept a public key or certificate for a user (checked, then audited); a GOST
+    certificate becomes a qualified key (signatures/qualified.py)."""
+    if qualified.is_gost_certificate(pem):
+        key, created = qualified.register_certificate(user, pem, label)
+        if not created:
+            raise Conflict(_("This key is already registered."), {"pem": _("Already registered.")})
+        return key
     try:
         info = rules.load_key(
             pem,
@@ -47,14 +55,15 @@ def register_key(user: User, pem: str, label: str) -> SigningKey:
             allow_self_signed=current_app.config["SIGNATURE_ALLOW_SELF_SIGNED"],
         )
     except rules.KeyRefused as exc:
-        raise Invalid(str(exc), {"pem": str(exc)}) from None
+        message = translate(exc.args[0])
+        raise Invalid(message, {"pem": message}) from None
     existing = db.session.execute(
         select(SigningKey).where(
             SigningKey.user_id == user.id, SigningKey.fingerprint == info.fingerprint
         )
     ).scalar_one_or_none()
     if existing is not None:
-        raise Conflict("This key is already registered.", {"pem": "Already registered."})
+        raise Conflict(_("This key is already registered."), {"pem": _("Already registered.")})
     key = SigningKey(
         user_id=user.id,
         label=label or info.algorithm,
@@ -96,7 +105,7 @@ def own_key(user: User, key_id: int) -> SigningKey:
     """One of the user's keys, or NotFound."""
     key = db.session.get(SigningKey, key_id)
     if key is None or key.user_id != user.id:
-        raise NotFound("No such key.")
+        raise NotFound(_("No such key."))
     return key
 
 
@@ -104,7 +113,7 @@ def revoke_key(user: User, key_id: int, reason: str) -> SigningKey:
     """Revoke a key: it signs nothing from now on; earlier signatures stay verifiable."""
     key = own_key(user, key_id)
     if key.revoked_at is not None:
-        raise Conflict("This key is already revoked.")
+        raise Conflict(_("This key is already revoked."))
     key.revoked_at, key.revoked_reason = clock.now(), reason.strip() or None
     db.session.flush()
     record(
@@ -118,21 +127,54 @@ def revoke_key(user: User, key_id: int, reason: str) -> SigningKey:
 
 
 def verify_user_signature(
-    user: User, key_id: int, payload: object, signature: str, at: dt.datetime | None = None
+    user: User,
+    key_id: int,
+    payload: object,
+    signature: str,
+    at: dt.datetime | None = None,
+    *,
+    org: Organization | None = None,
+    qualified_only: bool = False,
 ) -> SigningKey:
     """Check a user's signature over a payload's canonical JSON with one of its keys, usable
-    at the moment of signing (now by default). Raises Invalid with the reason."""
+    at the moment of signing (now by default). A qualified key's signature is a CAdES file
+    bound to org's INN and OGRN; qualified_only refuses every other kind of key. Raises
+    Invalid with the reason."""
     key = own_key(user, key_id)
+    if qualified_only and not qualified.is_qualified(key):
+        text = _(
+            "This tender accepts only bids signed with a qualified electronic signature (QES): "
+            "a GOST certificate issued by an accredited certification centre. The chosen key "
+            "(%(algorithm)s) is not one.",
+            algorithm=key.algorithm,
+        )
+        raise Invalid(text, {"key_id": text})
     moment = at or clock.now()
     if not key.usable_at(moment):
-        reason = "revoked" if key.revoked_at and key.revoked_at <= moment else "not valid now"
-        raise Invalid(f"This key is {reason}: it cannot sign.", {"key_id": f"Key {reason}."})
+        if key.revoked_at and key.revoked_at <= moment:
+            raise Invalid(_("This key is revoked: it cannot sign."), {"key_id": _("Key revoked.")})
+        raise Invalid(
+            _("This key is not valid now: it cannot sign."), {"key_id": _("Key not valid now.")}
+        )
     try:
         message = canonical.canonicalize(payload)
-        rules.verify(key.spki_pem, message, rules.decode_signature(signature))
+        if qualified.is_qualified(key):
+            qualified.verify(key, message, signature, org, now=moment)
+        else:
+            rules.verify(key.spki_pem, message, rules.decode_signature(signature))
     except (rules.SignatureInvalid, ValueError) as exc:
-        raise Invalid(str(exc), {"signature": str(exc)}) from None
+        message = translate(exc.args[0]) if exc.args else str(exc)
+        raise Invalid(message, {"signature": message}) from None
     return key
+
+
+def key_for_signature(user: User, signature: str) -> SigningKey:
+    """The key of a signature given without a key id: only a qualified (CAdES) signature names
+    its certificate, which is registered for the user if it is new."""
+    if not cades.looks_like_cms(signature):
+        text = _("Choose the signing key (key_id); only a qualified CAdES signature names its own.")
+        raise Invalid(text, {"key_id": text})
+    return qualified.key_from_signature(user, signature)
 
 
 def verify_stored(fingerprint: str, payload: object, signature: str) -> SigningKey:
@@ -141,13 +183,17 @@ def verify_stored(fingerprint: str, payload: object, signature: str) -> SigningK
         select(SigningKey).where(SigningKey.fingerprint == fingerprint).limit(1)
     ).scalar_one_or_none()
     if key is None:
-        raise NotFound("No key with this fingerprint.")
+        raise NotFound(_("No key with this fingerprint."))
     try:
-        rules.verify(
-            key.spki_pem, canonical.canonicalize(payload), rules.decode_signature(signature)
-        )
+        message = canonical.canonicalize(payload)
+        if qualified.is_qualified(key):
+            # Later re-verification: a revocation after the signing does not void it.
+            qualified.verify(key, message, signature, None, at_signing_only=True)
+        else:
+            rules.verify(key.spki_pem, message, rules.decode_signature(signature))
     except (rules.SignatureInvalid, ValueError) as exc:
-        raise Invalid(str(exc), {"signature": str(exc)}) from None
+        message = translate(exc.args[0]) if exc.args else str(exc)
+        raise Invalid(message, {"signature": message}) from None
     return key
 
 
@@ -227,4 +273,62 @@ def verify_platform(payload: object, signature: str) -> None:
             rules.decode_signature(signature),
         )
     except (rules.SignatureInvalid, ValueError) as exc:
-        raise Invalid(str(exc), {"signature": str(exc)}) from None
+        message = translate(exc.args[0]) if exc.args else str(exc)
+        raise Invalid(message, {"signature": message}) from None
+
+
+# -- how a signature is shown (receipts, the review, the protocol) ---------------------------
+
+ALGORITHM_NAMES = {
+    rules.ECDSA_P256: "ECDSA P-256",
+    rules.ED25519: "Ed25519",
+    rules.RSA_PSS: "RSA-PSS",
+}
+
+
+def format_snils(snils: str | None) -> str:
+    """SNILS as people write it: 112-233-445 95."""
+    if not snils or len(snils) != 11 or not snils.isdigit():
+        return snils or ""
+    return f"{snils[:3]}-{snils[3:6]}-{snils[6:9]} {snils[9:]}"
+
+
+def signature_view(key: SigningKey | int | None) -> dict | None:
+    """What is shown of the key a revision was signed with: its kind, algorithm and, for a
+    qualified certificate, the signer (name, SNILS, INN, OGRN or OGRNIP, issuer, serial)."""
+    if isinstance(key, int):
+        key = db.session.get(SigningKey, key)
+    if key is None:
+        return None
+    signer = qualified.signer_of_key(key)
+    if qualified.is_qualified(key):
+        name = _("GOST R 34.10-2012 (%(bits)s)", bits=key.algorithm[-3:])
+    else:
+        name = ALGORITHM_NAMES.get(key.algorithm, key.algorithm)
+    return {
+        "kind": "qualified" if signer else "simple",
+        "algorithm": key.algorithm,
+        "algorithm_name": name,
+        "signer": qualified.signer_view(signer) if signer else None,
+    }
+
+
+def signature_line(view: dict | None) -> str:
+    """One line in the reader's language: who signed, and with which kind of signature."""
+    if view is None:
+        return ""
+    signer = view["signer"]
+    if signer is None:
+        return _("Electronic signature: %(algorithm)s", algorithm=view["algorithm_name"])
+    if signer["snils"]:
+        return _(
+            "Qualified electronic signature (QES, %(algorithm)s): %(name)s, SNILS %(snils)s",
+            algorithm=view["algorithm_name"],
+            name=signer["name"],
+            snils=format_snils(signer["snils"]),
+        )
+    return _(
+        "Qualified electronic signature (QES, %(algorithm)s): %(name)s",
+        algorithm=view["algorithm_name"],
+        name=signer["name"],
+    )

@@ -5,17 +5,28 @@ from __future__ import annotations
 import base64
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.api import API_PREFIX, route
+from core.api import API_PREFIX, route, translate
 from core.errors import DomainError
 from core.extensions import db
 from core.forms import parse_form
 from core.transaction import commit
-from signatures import canonical, schemas, service
+from signatures import cades, canonical, qualified, schemas, service
+
+# A bid's canonical JSON: tens of thousands of positions stay under this.
+QUALIFIED_CONTENT_MAX_BYTES = 16 * 1024 * 1024
 
 bp = Blueprint("signatures", __name__)
 api = Blueprint("signatures_api", __name__, url_prefix=API_PREFIX)
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    # The largest signature file the bid pages take (a CAdES file of at most
+    # cades.MAX_CMS_BYTES of DER, as base64 or PEM text); the server refuses more anyway.
+    state.app.jinja_env.globals["qualified_signature_max_bytes"] = 2 * cades.MAX_CMS_BYTES
 
 
 @bp.route("/cabinet/keys", methods=["GET", "POST"])
@@ -30,11 +41,12 @@ def keys():
             try:
                 service.register_key(current_user, data["pem"], data["label"])
                 commit()
-                flash("Key registered.", "success")
+                flash(_("Key registered."), "success")
                 return redirect(url_for("signatures.keys"))
             except DomainError as exc:
                 db.session.rollback()
-                errors, status = {**exc.fields, "_form": [exc.message]}, exc.status
+                fields = {k: [translate(m) for m in v] for k, v in exc.fields.items()}
+                errors, status = {**fields, "_form": [translate(exc.message)]}, exc.status
         else:
             status = 422
     return render_template(
@@ -52,18 +64,46 @@ def revoke(key_id: int):
     data, errors = parse_form(schemas.RevokeIn(), request.form)
     service.revoke_key(current_user, key_id, data.get("reason", "") if not errors else "")
     commit()
-    flash("Key revoked: it signs nothing from now on.", "success")
+    flash(_("Key revoked: it signs nothing from now on."), "success")
     return redirect(url_for("signatures.keys"))
 
 
-@bp.get("/signature-check")
+@bp.route("/signature-check", methods=["GET", "POST"])
 @login_required
 def check_page():
-    """Sign a test payload in this browser and have the platform verify it."""
+    """Sign a test payload in this browser and have the platform verify it; or upload a
+    qualified (CAdES) signature with the file it signs and see every check explained."""
+    report, errors, status = None, {}, 200
+    if request.method == "POST":
+        report, errors = _qualified_check_upload()
+        status = 422 if errors else 200
     return render_template(
         "signatures/check.html",
         keys=[k for k in service.user_keys(current_user) if k.revoked_at is None],
-    )
+        report=report,
+        errors=errors,
+    ), status
+
+
+def _qualified_check_upload() -> tuple[dict | None, dict]:
+    """The signed file and its .sig/.p7s from the form, checked (size limits first)."""
+    signed, signature = request.files.get("content"), request.files.get("signature")
+    errors: dict[str, list[str]] = {}
+    if signed is None or not signed.filename:
+        errors["content"] = [_("Choose the file that was signed.")]
+    if signature is None or not signature.filename:
+        errors["signature"] = [_("Choose the signature file (.sig or .p7s).")]
+    if errors:
+        return None, errors
+    content = signed.read(QUALIFIED_CONTENT_MAX_BYTES + 1)
+    data = signature.read(cades.MAX_CMS_BYTES * 2 + 1)
+    if len(content) > QUALIFIED_CONTENT_MAX_BYTES:
+        text = _(
+            "The signed file is too large (at most %(mb)s MB).",
+            mb=QUALIFIED_CONTENT_MAX_BYTES >> 20,
+        )
+        return None, {"content": [text]}
+    return qualified.explain_bytes(content, data, getattr(g, "org", None)), {}
 
 
 @bp.get("/platform-key.pem")
@@ -222,3 +262,41 @@ def api_verify_receipt(body: dict):
         "algorithm": info.algorithm,
         "fingerprint": info.fingerprint,
     }
+
+
+@route(
+    api,
+    "/signatures/qualified/check",
+    "POST",
+    summary="Explain a qualified signature",
+    body=schemas.QualifiedCheckIn,
+    response=schemas.QualifiedReportOut,
+    tag="signatures",
+)
+def api_qualified_check(body: dict):
+    """Every check of a detached CAdES-BES signature over a payload's canonical JSON (or over
+    content_b64), in plain words; bound to the caller's organization. Always 200: `valid`
+    says the verdict, the failed check says why."""
+    if body.get("payload") is not None:
+        content = canonical.canonicalize(body["payload"])
+    else:
+        content = body["content"]  # decoded by the schema
+    return qualified.explain_bytes(content, body["signature"], getattr(g, "org", None))
+
+
+@route(
+    api,
+    "/signatures/qualified/certificates",
+    "POST",
+    summary="Which certificates can sign for my organization",
+    body=schemas.CertificatesIn,
+    response=schemas.CertificateMatchesOut,
+    tag="signatures",
+)
+def api_qualified_certificates(body: dict):
+    """The certificates CryptoPro's browser plug-in lists in the user's store (base64 DER):
+    for each, whether a qualified signature made with it now would be accepted for the
+    caller's organization (qualified, trusted, valid, not revoked, its INN and OGRN), and if
+    not, why. The bid form offers the usable ones."""
+    org = getattr(g, "org", None)
+    return {"certificates": qualified.match_certificates(body["certificates"], org)}

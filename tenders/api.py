@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.api import API_PREFIX, actor, route
-from core.errors import Invalid
+from core.errors import Forbidden, Invalid
 from core.extensions import db
 from core.transaction import commit
 from positions import classifiers
@@ -17,8 +18,9 @@ api = Blueprint("tenders_api", __name__, url_prefix=API_PREFIX)
 
 
 def _visible(tender_id: int):
-    org = getattr(g, "org", None) if getattr(g, "api_user", None) else None
-    return service.visible_tender(service.get_tender(tender_id), org)
+    user = getattr(g, "api_user", None)
+    org = getattr(g, "org", None) if user else None
+    return service.visible_tender(service.get_tender(tender_id), org, user)
 
 
 @route(
@@ -191,7 +193,7 @@ def api_import_positions(tender_id: int):
     `?encoding=utf-8|windows-1251` overrides the detection."""
     encoding = request.args.get("encoding") or None
     if encoding not in (None, "utf-8", "windows-1251"):
-        raise Invalid("Unsupported encoding.", {"encoding": "Use utf-8 or windows-1251."})
+        raise Invalid(_("Unsupported encoding."), {"encoding": _("Use utf-8 or windows-1251.")})
     count = service.import_positions(*actor(), tender_id, request.get_data(), encoding)
     commit()
     return {"imported": count}
@@ -241,7 +243,7 @@ def api_add_document(tender_id: int):
     """After publication this is an amendment: send a 'summary' form field too."""
     upload = request.files.get("file")
     if upload is None:
-        raise Invalid("Send the file as multipart field 'file'.", {"file": "Missing."})
+        raise Invalid(_("Send the file as multipart field 'file'."), {"file": _("Missing.")})
     document = service.add_document(
         *actor(),
         tender_id,
@@ -260,6 +262,7 @@ def api_add_document(tender_id: int):
     summary="Publish a draft",
     response=schemas.TenderOut,
     tag="tenders",
+    errors=("approval_required",),
 )
 def api_publish(tender_id: int):
     """Every problem is listed at once in error.fields."""
@@ -277,13 +280,56 @@ def api_publish(tender_id: int):
     response=schemas.AmendmentOut,
     status=201,
     tag="tenders",
-    errors=("bidding_closed",),
+    errors=("bidding_closed", "approval_required"),
 )
 def api_amend(tender_id: int, body: dict):
     """Description, later deadlines, positions' specifications; numbered and audited."""
     amendment = service.amend(*actor(), tender_id, body)
     commit()
     return amendment
+
+
+@route(
+    api,
+    "/cabinet/tenders",
+    "GET",
+    summary="The customer's own tenders: mine, or all by responsible person",
+    query=schemas.CabinetQuery,
+    response=schemas.CabinetTenderOut(many=True),
+    tag="tenders",
+)
+def api_cabinet_tenders(query: dict):
+    """scope "mine" (those the caller is responsible for or prepared; the default for a
+    specialist) or "all" (managers, observers, administrators; their default), optionally of
+    one responsible person (`responsible`, a user id) and one status. Newest first, 500 at
+    most."""
+    user, org = actor()
+    if org is None:
+        raise Forbidden(_("Choose an organization first."))
+    return service.customer_tenders(
+        org,
+        query["status"],
+        user=user,
+        scope=query["scope"],
+        responsible_id=query["responsible"],
+    )
+
+
+@route(
+    api,
+    "/tenders/<int:tender_id>/responsible",
+    "PUT",
+    summary="Put another member in charge of a tender",
+    body=schemas.ResponsibleIn,
+    response=schemas.CabinetTenderOut,
+    tag="tenders",
+)
+def api_reassign(tender_id: int, body: dict):
+    """Managers only; the new responsible person must be a member who prepares tenders
+    (a manager or a specialist). Audited in the tender's chain."""
+    tender = service.reassign(*actor(), tender_id, body["user_id"])
+    commit()
+    return tender
 
 
 @route(
@@ -315,6 +361,7 @@ def api_amendments(tender_id: int):
     body=schemas.CancelIn,
     response=schemas.TenderOut,
     tag="tenders",
+    errors=("approval_required",),
 )
 def api_cancel(tender_id: int, body: dict):
     """From draft or published."""
@@ -356,7 +403,7 @@ def api_questions(tender_id: int):
     if org is not None:
         mine = [q for q in service.own_questions(org, tender) if q.answer is None]
         published = published + mine
-    if org is not None and org.id == tender.customer_id:
+    if service.sees_tender(getattr(g, "api_user", None), org, tender):
         published = service.all_questions(tender)
     return published
 

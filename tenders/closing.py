@@ -17,24 +17,31 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import func, select
+from blinker import Namespace
+from sqlalchemy import select
 
 from audit.service import record
-from bids.models import Bid
 from core import clock, jobs, live
+from core.chains import tender_chain
+from core.events import record_event
 from core.extensions import db
 from core.transaction import lock
-from notifications.service import record_event
 from tenders import rules
 from tenders.models import Tender
-from tenders.result_models import ResultSet
 from tenders.sockets import tender_room
 
 log = logging.getLogger(__name__)
 
 CLOSE_JOB = "tenders.jobs.close_at_deadline"
 SWEEP_BATCH = 200
-EVALUATE_BATCH = 20  # evaluations are heavy: a sweep does this many, the next one the rest
+
+_signals = Namespace()
+# Asked under the tender's lock at the close, with the tender's id: how many bids stand.
+# Bidding answers (tenders builds below bids and does not import it).
+counting_bids = _signals.signal("tender-counting-bids")
+# Sent by the close jobs once a close to "closed" is committed, with the tender's id: the
+# results evaluate it.
+closed = _signals.signal("tender-closed")
 
 
 def close_job_id(tender_id: int, deadline: dt.datetime) -> str:
@@ -70,11 +77,10 @@ def schedule_close(tender: Tender) -> None:
 
 def valid_bids(tender_id: int) -> int:
     """Bids standing at the close: not withdrawn, with at least one accepted revision."""
-    return db.session.execute(
-        select(func.count())
-        .select_from(Bid)
-        .where(Bid.tender_id == tender_id, Bid.status == "active", Bid.revision_count > 0)
-    ).scalar_one()
+    answers = counting_bids.send(tender_id)
+    if not answers:  # never guess "unsuccessful": something is not loaded
+        raise RuntimeError("Nothing counts the bids at the close (bids is not loaded).")
+    return sum(count for _, count in answers)
 
 
 def close(tender_id: int, expected_deadline: dt.datetime | None = None) -> str:
@@ -111,7 +117,7 @@ def close(tender_id: int, expected_deadline: dt.datetime | None = None) -> str:
         "closed_at": now.isoformat(),
         "bids": bids,
     }
-    record(f"tender.{target}", "tender", tender.id, payload, chain=f"tender:{tender.id}")
+    record(f"tender.{target}", "tender", tender.id, payload, chain=tender_chain(tender.id))
     record_event(f"tender.{target}", tender.id, {"number": tender.number, "bids": bids})
     live.emit(
         "tender_closed",
@@ -137,21 +143,6 @@ def overdue_ids(limit: int = SWEEP_BATCH) -> list[int]:
             select(Tender.id)
             .where(Tender.status == "published", Tender.bid_deadline <= clock.now())
             .order_by(Tender.bid_deadline)
-            .limit(limit)
-        ).scalars()
-    )
-
-
-def unevaluated_ids(limit: int = EVALUATE_BATCH) -> list[int]:
-    """Closed tenders with no stored evaluation (oldest close first)."""
-    return list(
-        db.session.execute(
-            select(Tender.id)
-            .where(
-                Tender.status == "closed",
-                ~select(ResultSet.tender_id).where(ResultSet.tender_id == Tender.id).exists(),
-            )
-            .order_by(Tender.closed_at)
             .limit(limit)
         ).scalars()
     )

@@ -1,14 +1,14 @@
-"""Tender jobs: the close at the deadline, the sweeper of overdue closes, the evaluation.
-Ids in, idempotent, each commits its own unit of work."""
+"""Tender jobs: the close at the deadline and the sweeper of overdue closes. Ids in,
+idempotent, each commits its own unit of work; a committed close is announced (closing.closed)
+so that the results evaluate it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from core import faults
 from core.transaction import commit, rollback
-from tenders import closing, review
+from tenders import closing
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ def close_at_deadline(tender_id: int, deadline: str | None = None) -> str:
     outcome = closing.close(tender_id, expected)
     commit()
     if outcome == "closed":
-        evaluate(tender_id)
+        closing.closed.send(tender_id)
     return outcome
 
 
@@ -37,25 +37,5 @@ def close_overdue() -> int:
         if outcome in ("closed", "unsuccessful"):
             closed += 1
         if outcome == "closed":
-            evaluate(tender_id)
+            closing.closed.send(tender_id)
     return closed
-
-
-def evaluate(tender_id: int) -> bool:
-    """Evaluate a closed tender's offers and store the proposed results (idempotent)."""
-    try:
-        done = review.evaluate_tender(tender_id)
-        faults.gate("evaluate")
-        commit()
-        return done
-    except Exception:  # evaluate_missing tries again at its next sweep
-        rollback()
-        log.exception("evaluating tender %s failed", tender_id)
-        return False
-
-
-def evaluate_missing() -> int:
-    """Periodic sweeper: evaluate every closed tender that has no stored result (its job was
-    lost: a worker killed mid-evaluation, a Redis outage); how many it evaluated. One still
-    being evaluated by its job is waited for (the tender lock) and then found done."""
-    return sum(evaluate(tender_id) for tender_id in closing.unevaluated_ids())

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from core import clock
 from core.extensions import db
 from core.types import CodeList, ExactDecimal, UTCDateTime
+from positions.models import Position
 
 STATUSES = ("draft", "published", "closed", "results_published", "cancelled", "unsuccessful")
 VAT_MODES = ("included", "excluded", "none")
@@ -37,6 +38,8 @@ class Tender(db.Model):
         Index("ix_tenders_status_published", "status", "published_at"),
         Index("ix_tenders_published_at", "published_at"),
         Index("ix_tenders_category_codes", "category_codes", postgresql_using="gin"),
+        # One customer's tenders of a period (reports.dashboard: drafts by creation).
+        Index("ix_tenders_customer_published", "customer_id", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,12 +48,23 @@ class Tender(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     customer_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The member in charge (issue 20): who prepared it unless a manager reassigned it.
+    responsible_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id"),
+        index=True,
+        default=lambda ctx: ctx.get_current_parameters()["created_by_id"],
+    )
     region_code: Mapped[str] = mapped_column(String(2), index=True)
     currency: Mapped[str] = mapped_column(String(3), default="RUB")
     vat_mode: Mapped[str] = mapped_column(String(16), default="included")
     sme_only: Mapped[bool] = mapped_column(default=False)
+    # Bids must be signed with a qualified (GOST) electronic signature, КЭП (issue 24).
+    qualified_signature_required: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
+    # The language of the tender's documents (results protocol, bid receipts): the one its
+    # customer published it in (docs/i18n.md); Russian for tenders older than the setting.
+    language: Mapped[str] = mapped_column(String(8), default="ru", server_default="ru")
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     questions_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     bid_deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -127,6 +141,10 @@ class Lot(db.Model):
     title: Mapped[str] = mapped_column(String(500))
     award_mode: Mapped[str] = mapped_column(String(16), default="per_position")
     price_weight: Mapped[Decimal] = mapped_column(ExactDecimal(5, 2), default=Decimal(100))
+    # Counted in SQL, so showing a 10,000-position lot loads no rows.
+    positions_count: Mapped[int] = column_property(
+        select(func.count(Position.id)).where(Position.lot_id == id).scalar_subquery()
+    )
 
     tender: Mapped[Tender] = relationship(back_populates="lots")
     positions = relationship(

@@ -9,13 +9,15 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
-    pre_load,
     validate,
     validates_schema,
 )
 
 from accounts.regions import REGIONS_BY_CODE, region_name
-from core.fields import MAX_ID, CommaList, ExactDecimal, InputSchema, TimeZone, to_utc
+from accounts.schemas import RegionField
+from core.fields import MAX_ID, CommaList, ExactDecimal, InputSchema, QuerySchema, TimeZone, to_utc
+from core.i18n import N_
+from core.messages import Text
 from positions import classifiers
 from positions.models import CRITERION_KINDS, DIRECTIONS
 from tenders.models import AWARD_MODES, EXTENSION_MODES, STATUSES, VAT_MODES, VISIBILITY_MODES
@@ -51,11 +53,11 @@ class CriterionIn(_Input):
     @validates_schema(skip_on_field_errors=False)
     def options_only_for_choice(self, data, **kwargs):
         if data.get("options") and data.get("kind") != "choice":
-            raise ValidationError({"options": ["Only a choice criterion has options."]})
+            raise ValidationError({"options": [N_("Only a choice criterion has options.")]})
         # Runs after field errors too: an option refused for its own fields has no label.
         labels = [o["label"] for o in data.get("options") or [] if "label" in o]
         if len(labels) != len(set(labels)):
-            raise ValidationError({"options": ["Option labels must differ."]})
+            raise ValidationError({"options": [N_("Option labels must differ.")]})
 
 
 class PositionIn(_Input):
@@ -75,7 +77,9 @@ class PositionIn(_Input):
     def unit_by_code_or_name(self, data, **kwargs):
         found = classifiers.find_unit(data["unit_code"])
         if found is None:
-            raise ValidationError({"unit_code": [f"Unknown unit {data['unit_code']!r}."]})
+            raise ValidationError(
+                {"unit_code": [Text(N_("Unknown unit '%(unit)s'."), {"unit": data["unit_code"]})]}
+            )
         data["unit_code"] = found.code
         data["category_code"] = data["category_code"] or None
         return data
@@ -116,7 +120,7 @@ class TenderHeader(_Input):
     title = fields.String(validate=validate.Length(min=1, max=500))
     description = fields.String(validate=validate.Length(max=20000))
     region_code = fields.String(
-        validate=validate.OneOf(sorted(REGIONS_BY_CODE), error="Choose a region.")
+        validate=validate.OneOf(sorted(REGIONS_BY_CODE), error=N_("Choose a region."))
     )
     categories = fields.List(
         fields.String(validate=validate.Length(max=20)), validate=validate.Length(max=200)
@@ -124,6 +128,7 @@ class TenderHeader(_Input):
     currency = fields.String(validate=validate.OneOf(CURRENCIES))
     vat_mode = fields.String(validate=validate.OneOf(VAT_MODES))
     sme_only = fields.Boolean()
+    qualified_signature_required = fields.Boolean()
     timezone = TimeZone()
     questions_until = fields.DateTime(allow_none=True)
     bid_deadline = fields.DateTime(allow_none=True)
@@ -188,17 +193,35 @@ class AnswerIn(_Input):
     answer = fields.String(required=True, validate=validate.Length(min=1, max=10000))
 
 
+class ResponsibleIn(_Input):
+    """The member put in charge (a member with the right to prepare)."""
+
+    user_id = fields.Integer(
+        required=True, strict=False, validate=validate.Range(min=1, max=MAX_ID)
+    )
+
+
+class CabinetQuery(QuerySchema):
+    """The customer's own list: "mine" or "all" (those who see all), by responsible person."""
+
+    scope = fields.String(load_default=None, validate=validate.OneOf(("mine", "all")))
+    responsible = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+
+
 def known_category(code: str) -> None:
     """A classifier code the platform knows."""
     if classifiers.category(code) is None:
-        raise ValidationError("Unknown category.")
+        raise ValidationError(classifiers.UNKNOWN_CATEGORY)
 
 
-class SearchQuery(_Input):
+class SearchQuery(QuerySchema):
     q = fields.String(load_default="", validate=validate.Length(max=200))
     customer = fields.String(load_default="", validate=validate.Length(max=300))
     region = CommaList(
-        fields.String(validate=validate.OneOf(sorted(REGIONS_BY_CODE))),
+        RegionField(),
         load_default=list,
         data_key="region",
         attribute="regions",
@@ -222,10 +245,6 @@ class SearchQuery(_Input):
     sort = fields.String(load_default="published_desc", validate=validate.OneOf(SORTS))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
-
-    @pre_load
-    def blanks_are_absent(self, data, **kwargs):
-        return {k: v for k, v in data.items() if v not in ("", None)}
 
 
 class PageQuery(_Input):
@@ -343,6 +362,7 @@ class TenderSummaryOut(Schema):
     region_code = fields.String()
     region_name = fields.Function(lambda t: region_name(t.region_code))
     sme_only = fields.Boolean()
+    qualified_signature_required = fields.Boolean()
     currency = fields.String()
     estimated_value = ExactDecimal(places=2, allow_none=True)
     published_at = fields.AwareDateTime(allow_none=True)
@@ -366,6 +386,14 @@ class TenderOut(TenderSummaryOut):
     amendment_count = fields.Integer()
     cancel_reason = fields.String(allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
+
+
+class CabinetTenderOut(TenderSummaryOut):
+    """A tender in its customer's own list, with who is in charge of it."""
+
+    responsible_id = fields.Integer()
+    created_by_id = fields.Integer()
+    updated_at = fields.AwareDateTime(allow_none=True)
 
 
 class SearchResult(Schema):

@@ -6,18 +6,31 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from blinker import Namespace
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from accounts.models import Organization, User
-from accounts.service import require_accredited, require_member
+from accounts.rules import acts_on
+from accounts.service import (
+    membership,
+    require_accredited,
+    require_member,
+    require_right,
+    require_sight,
+)
 from audit.service import record
 from core import clock
+from core.chains import tender_chain
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Refused
+from core.events import record_event
 from core.extensions import db
 from core.files import document_type, save_stream
+from core.i18n import label, language, supported
+from core.messages import N_
 from core.transaction import lock, lock_or_create
-from notifications.service import record_event
 from positions import classifiers
 from positions.csv_import import parse_positions
 from positions.csv_rules import CsvRefused, Problem
@@ -32,6 +45,7 @@ from tenders.models import (
     TenderCategory,
     TenderDocument,
 )
+from tenders.sight import in_charge, sees_tender
 
 HEADER_FIELDS = (
     "title",
@@ -40,6 +54,7 @@ HEADER_FIELDS = (
     "currency",
     "vat_mode",
     "sme_only",
+    "qualified_signature_required",
     "timezone",
     "questions_until",
     "bid_deadline",
@@ -51,13 +66,20 @@ HEADER_FIELDS = (
     "latest_close",
     "visibility",
 )
+_signals = Namespace()
+# Sent with the tender before a draft is published or a published tender is amended or
+# cancelled (action "publish", "amend", "cancel"; content: the amendment's data or the
+# cancellation's reason). approvals answers by raising when the organization requires an
+# approval this exact version lacks (approvals/guards.py: tenders builds below it).
+changing = _signals.signal("tender-changing")
+
 # What may change after publication (everything else is fixed once suppliers may have bid).
 AMENDABLE = ("description", "bid_deadline", "questions_until")
 
 
 def chain(tender: Tender) -> str:
     """The tender's own audit chain."""
-    return f"tender:{tender.id}"
+    return tender_chain(tender.id)
 
 
 def audit(tender: Tender, action: str, user: User, payload: dict | None = None) -> None:
@@ -88,7 +110,7 @@ def get_tender(tender_id: int) -> Tender:
     """A tender by id, or NotFound."""
     tender = db.session.get(Tender, tender_id)
     if tender is None:
-        raise NotFound("No such tender.")
+        raise NotFound(_("No such tender."))
     return tender
 
 
@@ -96,37 +118,66 @@ def by_number(number: str) -> Tender:
     """A tender by its public number, or NotFound."""
     tender = db.session.execute(select(Tender).where(Tender.number == number)).scalar_one_or_none()
     if tender is None:
-        raise NotFound("No such tender.")
+        raise NotFound(_("No such tender."))
     return tender
 
 
-def visible_tender(tender: Tender, org: Organization | None) -> Tender:
-    """Drafts exist only for their customer; everything else is public."""
+def visible_tender(tender: Tender, org: Organization | None, user: User | None = None) -> Tender:
+    """Drafts exist only for their customer (with user: only for the members who see it);
+    everything else is public."""
     if tender.status == "draft" and (org is None or org.id != tender.customer_id):
-        raise NotFound("No such tender.")
+        raise NotFound(_("No such tender."))
+    if tender.status == "draft" and user is not None and not sees_tender(user, org, tender):
+        raise NotFound(_("No such tender."))
     return tender
 
 
 def own_tender(
-    user: User, org: Organization | None, tender_id: int, *, for_update: bool = True
+    user: User,
+    org: Organization | None,
+    tender_id: int,
+    *,
+    for_update: bool = True,
+    right: str | None = None,
 ) -> Tender:
-    """The customer's own tender, locked for the change; anyone else is refused."""
+    """The customer's own tender, locked for the change; anyone else is refused. right:
+    "prepare" (the default for a change: a manager, or the specialist responsible for it)
+    or "see" (the default for a read: see accounts.rules.sees), or "member" (any member of
+    the customer: a commission member votes whatever their roles)."""
     tender = lock(Tender, tender_id) if for_update else db.session.get(Tender, tender_id)
     if tender is None:
-        raise NotFound("No such tender.")
+        raise NotFound(_("No such tender."))
     if org is None or tender.customer_id != org.id:
         if tender.status == "draft":
-            raise NotFound("No such tender.")
-        raise Forbidden("Only the customer who published this tender can change it.")
-    require_member(user, org.id)
+            raise NotFound(_("No such tender."))
+        raise Forbidden(_("Only the customer who published this tender can change it."))
+    right = right or ("prepare" if for_update else "see")
+    if right == "member":
+        require_member(user, org.id)
+    elif right == "see":
+        require_sight(user, org.id, in_charge(tender))
+    else:
+        require_right(user, org.id, right, tender.responsible_id)
     return tender
+
+
+def may_prepare(user: User | None, org: Organization | None, tender: Tender) -> bool:
+    """Whether the pages offer this user the tender's changes (the services decide anyway)."""
+    if user is None or org is None or tender.customer_id != org.id:
+        return False
+    m = membership(user, org.id)
+    return m is not None and acts_on(m.roles, "prepare", tender.responsible_id, user.id)
 
 
 def _require_draft(tender: Tender) -> None:
     if tender.status != "draft":
         raise Conflict(
-            f"Tender {tender.number} is {tender.status}: only a draft can be edited this way; "
-            "a published tender is changed by an amendment."
+            _(
+                "Tender %(number)s is %(status)s: only a draft can be edited this way; "
+                "a published tender is changed by an amendment.",
+                number=tender.number,
+                status=label("tender_status", tender.status),
+            )
         )
 
 
@@ -136,7 +187,7 @@ def _require_draft(tender: Tender) -> None:
 def create_draft(user: User, org: Organization | None, data: dict) -> Tender:
     """A new draft with its header, categories and (optionally) lots, positions, criteria."""
     require_accredited(org, "customer")
-    require_member(user, org.id)
+    require_right(user, org.id, "prepare")
     tender = Tender(
         number=_next_number(),
         customer_id=org.id,
@@ -185,7 +236,10 @@ def set_categories(tender: Tender, codes: list[str]) -> None:
     """Replace the tender's chosen categories (unknown codes are refused)."""
     unknown = [c for c in codes if classifiers.category(c) is None]
     if unknown:
-        raise Invalid("Unknown categories.", {"categories": f"Unknown codes: {', '.join(unknown)}"})
+        raise Invalid(
+            _("Unknown categories."),
+            {"categories": _("Unknown codes: %(codes)s", codes=", ".join(unknown))},
+        )
     tender.categories.clear()
     db.session.flush()
     for code in sorted(set(codes)):
@@ -220,14 +274,22 @@ def _refresh_derived(tender: Tender) -> None:
 # -- lots, positions, criteria ---------------------------------------------------------------
 
 
+def _default_lot_title(number: int) -> str:
+    """The title of a lot given none: "Лот 2" (stored in the language of the request)."""
+    return _("Lot %(number)s", number=number)
+
+
 def _add_lot(tender: Tender, data: dict) -> Lot:
     numbers = {lot.number for lot in tender.lots}
     number = data.get("number") or (max(numbers, default=0) + 1)
     if number in numbers:
-        raise Invalid("Lot numbers are unique.", {"number": f"Lot {number} already exists."})
+        raise Invalid(
+            _("Lot numbers are unique."),
+            {"number": _("Lot %(number)s already exists.", number=number)},
+        )
     lot = Lot(
         number=number,
-        title=data.get("title") or f"Lot {number}",
+        title=data.get("title") or _default_lot_title(number),
         award_mode=data.get("award_mode", "per_position"),
         price_weight=data.get("price_weight", Decimal(100)),
     )
@@ -252,7 +314,7 @@ def add_lot(user: User, org: Organization | None, tender_id: int, data: dict) ->
 def _lot(tender: Tender, lot_id: int) -> Lot:
     lot = db.session.get(Lot, lot_id)
     if lot is None or lot.tender_id != tender.id:
-        raise NotFound("No such lot in this tender.")
+        raise NotFound(_("No such lot in this tender."))
     return lot
 
 
@@ -266,6 +328,8 @@ def update_lot(
     for key in ("title", "award_mode", "price_weight"):
         if key in data:
             setattr(lot, key, data[key])
+    if not lot.title:
+        lot.title = _default_lot_title(lot.number)
     db.session.flush()
     audit(tender, "tender.lot_updated", user, _jsonable({"lot": lot.number, **data}))
     return lot
@@ -278,8 +342,29 @@ def delete_lot(user: User, org: Organization | None, tender_id: int, lot_id: int
     lot = _lot(tender, lot_id)
     tender.lots.remove(lot)
     db.session.flush()
+    renumbered = _renumber_lots(tender)
     _refresh_derived(tender)
-    audit(tender, "tender.lot_removed", user, {"lot": lot.number})
+    audit(tender, "tender.lot_removed", user, {"lot": lot.number, "renumbered": renumbered})
+
+
+def _renumber_lots(tender: Tender) -> dict[str, int]:
+    """Number the lots 1, 2, 3... in their order, keeping a default title in step ("Lot 3"
+    becomes "Lot 2"); returns {old number: new number} of the lots that moved."""
+    lots = sorted(tender.lots, key=lambda lot: lot.number)
+    moved = {lot.number: i for i, lot in enumerate(lots, start=1) if lot.number != i}
+    if not moved:
+        return {}
+    for lot in lots:  # out of the way first: (tender, number) is unique at every flush
+        if lot.number in moved:
+            lot.number = -lot.number
+    db.session.flush()
+    for lot in lots:
+        if lot.number < 0:
+            old, lot.number = -lot.number, moved[-lot.number]
+            if lot.title in (f"Lot {old}", f"Лот {old}", _default_lot_title(old)):
+                lot.title = _default_lot_title(lot.number)
+    db.session.flush()
+    return {str(old): new for old, new in moved.items()}
 
 
 def _add_positions(tender: Tender, lot: Lot, items: list[dict]) -> list[str]:
@@ -291,19 +376,23 @@ def _add_positions(tender: Tender, lot: Lot, items: list[dict]) -> list[str]:
     for i, item in enumerate(items):
         number = item["number"]
         if not rules.valid_position_number(number):
-            problems[f"positions.{i}.number"] = (
-                f"'{number}' is not a position number (1, 2, 3.1...)."
+            problems[f"positions.{i}.number"] = _(
+                "'%(number)s' is not a position number (1, 2, 3.1...).", number=number
             )
         elif number in taken:
-            problems[f"positions.{i}.number"] = f"Position {number} already exists in this tender."
+            problems[f"positions.{i}.number"] = _(
+                "Position %(number)s already exists in this tender.", number=number
+            )
         taken.add(number)
         if classifiers.unit(item["unit_code"]) is None:
-            problems[f"positions.{i}.unit_code"] = f"Unknown unit of measure {item['unit_code']!r}."
+            problems[f"positions.{i}.unit_code"] = _(
+                "Unknown unit of measure '%(unit)s'.", unit=item["unit_code"]
+            )
         code = item.get("category_code")
         if code and classifiers.category(code) is None:
-            problems[f"positions.{i}.category_code"] = f"Unknown category {code!r}."
+            problems[f"positions.{i}.category_code"] = _("Unknown category '%(code)s'.", code=code)
     if problems:
-        raise Invalid("Some positions are invalid; none was added.", problems)
+        raise Invalid(_("Some positions are invalid; none was added."), problems)
     rows = [
         {
             "tender_id": tender.id,
@@ -369,7 +458,7 @@ def delete_position(user: User, org: Organization | None, tender_id: int, positi
     _require_draft(tender)
     position = db.session.get(Position, position_id)
     if position is None or position.tender_id != tender.id:
-        raise NotFound("No such position in this tender.")
+        raise NotFound(_("No such position in this tender."))
     db.session.delete(position)
     db.session.flush()
     db.session.expire(position.lot, ["positions"])
@@ -380,7 +469,8 @@ def delete_position(user: User, org: Organization | None, tender_id: int, positi
 def import_positions(
     user: User, org: Organization | None, tender_id: int, data: bytes, encoding: str | None = None
 ) -> int:
-    """Import positions from CSV into a draft: every problem with its line, or all rows."""
+    """Import positions from CSV or .xlsx into a draft: every problem with its line (and
+    a workbook's cell), or all rows."""
     tender = own_tender(user, org, tender_id)
     _require_draft(tender)
     cfg = current_app.config
@@ -392,9 +482,10 @@ def import_positions(
             max_rows=cfg["CSV_MAX_ROWS"],
             max_bytes=cfg["CSV_MAX_BYTES"],
             encoding=encoding,
+            max_unzipped=cfg.get("XLSX_MAX_UNZIPPED_BYTES", 100 * 1024 * 1024),
         )
     except CsvRefused as exc:
-        raise Invalid(str(exc), {"file": str(exc)}) from None
+        raise Invalid(str(exc), {"file": str(exc)}) from None  # a Text: translated
     existing = set(
         db.session.execute(select(Position.number).where(Position.tender_id == tender.id)).scalars()
     )
@@ -402,13 +493,22 @@ def import_positions(
         if row.number in existing:
             problems.append(
                 _csv_problem(
-                    row.line, "number", f"position {row.number} already exists in this tender"
+                    row.line,
+                    "number",
+                    N_("position %(number)s already exists in this tender", number=row.number),
                 )
             )
     if problems:
         raise Invalid(
-            f"The file has {len(problems)} problem(s); nothing was imported.",
-            {f"row {p.line}" + (f", {p.column}" if p.column else ""): p.message for p in problems},
+            ngettext(
+                "The file has %(num)d problem; nothing was imported.",
+                "The file has %(num)d problems; nothing was imported.",
+                len(problems),
+            ),
+            {
+                (p.cell or f"row {p.line}") + (f", {p.column}" if p.column else ""): p.message
+                for p in problems
+            },
         )
     by_lot: dict[str, list[dict]] = {}
     for row in parsed:
@@ -499,7 +599,7 @@ def delete_criterion(
     _require_draft(tender)
     criterion = db.session.get(Criterion, criterion_id)
     if criterion is None or criterion.lot.tender_id != tender.id:
-        raise NotFound("No such criterion in this tender.")
+        raise NotFound(_("No such criterion in this tender."))
     criterion.lot.criteria.remove(criterion)
     db.session.flush()
     audit(tender, "tender.criterion_removed", user, {"name": criterion.name})
@@ -512,8 +612,14 @@ def _transition(tender: Tender, target: str) -> None:
     try:
         rules.check_transition(tender.status, target)
     except rules.TransitionRefused as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict(exc.args[0]) from None  # a core.messages.Text
     tender.status = target
+
+
+def document_language(user: User) -> str:
+    """The language of a tender's documents: the publisher's setting, else the language the
+    publisher works in (Accept-Language, then the platform's default, Russian)."""
+    return supported(getattr(user, "locale", None)) or language()
 
 
 def publish(user: User, org: Organization | None, tender_id: int) -> Tender:
@@ -526,9 +632,19 @@ def publish(user: User, org: Organization | None, tender_id: int) -> Tender:
         fields: dict[str, list[str]] = {}
         for field, message in problems:
             fields.setdefault(field, []).append(message)
-        raise Invalid(f"The tender cannot be published yet: {len(problems)} problem(s).", fields)
+        raise Invalid(
+            ngettext(
+                "The tender cannot be published yet: %(num)d problem.",
+                "The tender cannot be published yet: %(num)d problems.",
+                len(problems),
+            ),
+            fields,
+        )
+    changing.send(tender, user=user, action="publish", content=None)
     tender.published_at = clock.now()
     tender.original_deadline = tender.bid_deadline
+    tender.language = document_language(user)
+    _renumber_lots(tender)  # a draft's lots may have been numbered 2, 5 through the API
     db.session.flush()
     search.index_tender(tender)
     audit(
@@ -546,16 +662,22 @@ def amend(user: User, org: Organization | None, tender_id: int, data: dict) -> A
     """A numbered amendment of a published tender: description, deadlines, specifications."""
     tender = own_tender(user, org, tender_id)
     if tender.status != "published":
-        raise Conflict(f"Only a published tender can be amended (this one is {tender.status}).")
+        raise Conflict(
+            _(
+                "Only a published tender can be amended (this one is %(status)s).",
+                status=label("tender_status", tender.status),
+            )
+        )
     now = clock.now()
     if now >= tender.bid_deadline:
         raise Refused("bidding_closed", deadline=tender.bid_deadline, zone=tender.timezone)
+    changing.send(tender, user=user, action="amend", content=data)
     changes = _amended_fields(tender, data, now)
     changes.update(_amended_specifications(tender, data.get("specifications", {})))
     if data.get("documents_added"):
         changes["documents_added"] = data["documents_added"]
     if not changes:
-        raise Invalid("The amendment changes nothing.")
+        raise Invalid(_("The amendment changes nothing."))
     tender.amendment_count += 1
     amendment = Amendment(
         tender_id=tender.id,
@@ -596,7 +718,7 @@ def _amended_fields(tender: Tender, data: dict, now: dt.datetime) -> dict:
     if data.get("questions_until") and data["questions_until"] != tender.questions_until:
         deadline = data.get("bid_deadline") or tender.bid_deadline
         if data["questions_until"] > deadline or data["questions_until"] <= now:
-            problems["questions_until"] = "Questions must close in the future, before the bids."
+            problems["questions_until"] = _("Questions must close in the future, before the bids.")
         else:
             changes["questions_until"] = {
                 "from": tender.questions_until,
@@ -605,7 +727,7 @@ def _amended_fields(tender: Tender, data: dict, now: dt.datetime) -> dict:
     if "description" in data and data["description"] != tender.description:
         changes["description"] = {"from": tender.description, "to": data["description"]}
     if problems:
-        raise Invalid("The amendment was refused.", problems)
+        raise Invalid(_("The amendment was refused."), problems)
     for key, change in changes.items():
         setattr(tender, key, change["to"])
     return changes
@@ -625,7 +747,8 @@ def _amended_specifications(tender: Tender, specs: dict[str, str]) -> dict:
     unknown = sorted(set(specs) - set(positions))
     if unknown:
         raise Invalid(
-            "Unknown positions.", {"specifications": f"No positions {', '.join(unknown)}."}
+            _("Unknown positions."),
+            {"specifications": _("No positions %(numbers)s.", numbers=", ".join(unknown))},
         )
     changed = {}
     for number, text in specs.items():
@@ -639,7 +762,11 @@ def cancel(user: User, org: Organization | None, tender_id: int, reason: str) ->
     """Cancel a draft or a published tender, with a reason."""
     tender = own_tender(user, org, tender_id)
     if not reason.strip():
-        raise Invalid("Give a reason for the cancellation.", {"reason": "A reason is required."})
+        raise Invalid(
+            _("Give a reason for the cancellation."), {"reason": _("A reason is required.")}
+        )
+    if tender.status == "published":
+        changing.send(tender, user=user, action="cancel", content={"reason": reason})
     _transition(tender, "cancelled")
     tender.cancel_reason = reason.strip()
     tender.cancelled_at = clock.now()
@@ -653,7 +780,7 @@ def cancel(user: User, org: Organization | None, tender_id: int, reason: str) ->
 
 def copy(user: User, org: Organization | None, tender_id: int) -> Tender:
     """A new draft with the same header, categories, lots, positions and criteria."""
-    source = own_tender(user, org, tender_id, for_update=False)
+    source = own_tender(user, org, tender_id, for_update=False, right="see")
     draft = create_draft(
         user,
         org,
@@ -722,15 +849,15 @@ def _position_item(p: Position) -> dict:
 def ask(user: User, org: Organization | None, tender_id: int, text: str) -> Question:
     """An accredited supplier asks a question until the questions deadline."""
     require_accredited(org, "supplier")
-    require_member(user, org.id)
+    require_right(user, org.id, "prepare")
     tender = get_tender(tender_id)
     visible_tender(tender, org)
     if tender.customer_id == org.id:
-        raise Forbidden("A customer does not ask questions about its own tender.")
+        raise Forbidden(_("A customer does not ask questions about its own tender."))
     if not rules.questions_open(
         tender.status, tender.questions_until, tender.bid_deadline, clock.now()
     ):
-        raise Conflict("Questions about this tender are closed.")
+        raise Conflict(_("Questions about this tender are closed."))
     question = Question(
         tender_id=tender.id, asker_org_id=org.id, asker_user_id=user.id, text=text.strip()
     )
@@ -745,6 +872,12 @@ def ask(user: User, org: Organization | None, tender_id: int, text: str) -> Ques
         actor_org_id=org.id,
         chain=chain(tender),
     )
+    # the customer hears of it (inbox and mail); the asker stays anonymous to it
+    record_event(
+        "tender.question_asked",
+        tender.id,
+        {"number": tender.number, "question_id": question.id, "text": question.text[:500]},
+    )
     return question
 
 
@@ -755,9 +888,9 @@ def answer(
     tender = own_tender(user, org, tender_id)
     question = db.session.get(Question, question_id)
     if question is None or question.tender_id != tender.id:
-        raise NotFound("No such question in this tender.")
+        raise NotFound(_("No such question in this tender."))
     if question.answer is not None:
-        raise Conflict("This question has already been answered.")
+        raise Conflict(_("This question has already been answered."))
     question.answer, question.answered_at, question.answered_by_id = (
         text.strip(),
         clock.now(),
@@ -799,24 +932,86 @@ def own_questions(org: Organization, tender: Tender) -> list[Question]:
     )
 
 
-def waiting_questions(org: Organization) -> list[Question]:
-    """Questions about the customer's tenders that wait for an answer."""
-    return list(
-        db.session.execute(
-            select(Question)
-            .join(Tender, Tender.id == Question.tender_id)
-            .where(Tender.customer_id == org.id, Question.answer.is_(None))
-            .order_by(Question.asked_at)
-        ).scalars()
+def waiting_questions(org: Organization, user: User | None = None) -> list[Question]:
+    """Questions about the customer's tenders that wait for an answer (with user: about
+    those the member sees)."""
+    query = (
+        select(Question)
+        .join(Tender, Tender.id == Question.tender_id)
+        .where(Tender.customer_id == org.id, Question.answer.is_(None))
     )
+    if user is not None:
+        query = _seen_by(query, require_member(user, org.id), user)
+    return list(db.session.execute(query.order_by(Question.asked_at)).scalars())
 
 
-def customer_tenders(org: Organization, status: str | None = None) -> list[Tender]:
-    """The customer's tenders, newest first, optionally of one status."""
+def _seen_by(query, member, user: User):
+    """Restrict a query of the organization's tenders to those the member sees."""
+    if member.may("see_all"):
+        return query
+    return _mine(query, user.id)
+
+
+def _mine(query, user_id: int):
+    return query.where((Tender.responsible_id == user_id) | (Tender.created_by_id == user_id))
+
+
+def default_scope(member) -> str:
+    """What the cabinet lists first: everything for those who see all, else their own."""
+    return "all" if member.may("see_all") else "mine"
+
+
+def customer_tenders(
+    org: Organization,
+    status: str | None = None,
+    *,
+    user: User | None = None,
+    scope: str | None = None,
+    responsible_id: int | None = None,
+) -> list[Tender]:
+    """The customer's tenders, newest first, optionally of one status. With user: "mine"
+    (those it is responsible for or prepared) or "all" (managers, observers and
+    administrators), optionally of one responsible person."""
     query = select(Tender).where(Tender.customer_id == org.id)
+    if user is not None:
+        member = require_member(user, org.id)
+        scope = scope or default_scope(member)
+        if scope == "all" and not member.may("see_all"):
+            raise Forbidden(
+                _("Only a manager, an observer or an administrator sees all the tenders.")
+            )
+        query = _mine(query, user.id) if scope == "mine" else query
+        if responsible_id is not None:
+            query = query.where(Tender.responsible_id == responsible_id)
     if status:
         query = query.where(Tender.status == status)
     return list(db.session.execute(query.order_by(Tender.id.desc()).limit(500)).scalars())
+
+
+def reassign(user: User, org: Organization | None, tender_id: int, responsible_id: int) -> Tender:
+    """A manager puts another member with the right to prepare in charge of the tender."""
+    tender = own_tender(user, org, tender_id, right="see")
+    require_right(user, org.id, "approve")  # managers only
+    if tender.status not in ("draft", "published", "closed"):
+        raise Conflict(
+            _(
+                "Tender %(number)s is %(status)s: nobody needs to be in charge of it any more.",
+                number=tender.number,
+                status=label("tender_status", tender.status),
+            )
+        )
+    person = db.session.get(User, responsible_id)
+    target = membership(person, org.id) if person is not None else None
+    if target is None or not target.may("prepare"):
+        message = _("Choose a member of the organization who prepares tenders.")
+        raise Invalid(message, {"user_id": [message]})
+    previous = tender.responsible_id
+    if previous == responsible_id:
+        return tender
+    tender.responsible_id = responsible_id
+    db.session.flush()
+    audit(tender, "tender.responsible_changed", user, {"from": previous, "to": responsible_id})
+    return tender
 
 
 def _jsonable(value):
@@ -844,12 +1039,17 @@ def add_document(
     """Attach a document: freely to a draft, by an amendment (with a summary) once published."""
     tender = own_tender(user, org, tender_id)
     if tender.status not in ("draft", "published"):
-        raise Conflict(f"Documents cannot be added to a {tender.status} tender.")
+        raise Conflict(
+            _(
+                "Documents cannot be added to a tender that is %(status)s.",
+                status=label("tender_status", tender.status),
+            )
+        )
     name, content_type = document_type(filename)
     if tender.status == "published" and len(summary.strip()) < 3:
         raise Invalid(
-            "Say what the new document changes (it is published as an amendment).",
-            {"summary": "A summary is required after publication."},
+            _("Say what the new document changes (it is published as an amendment)."),
+            {"summary": _("A summary is required after publication.")},
         )
     sha, size = save_stream(stream, current_app.config["DOCUMENT_MAX_BYTES"])
     document = TenderDocument(
@@ -873,7 +1073,7 @@ def document_for_download(tender: Tender, document_id: int) -> TenderDocument:
     """A document of a tender (the caller has checked the tender is visible)."""
     document = db.session.get(TenderDocument, document_id)
     if document is None or document.tender_id != tender.id:
-        raise NotFound("No such document.")
+        raise NotFound(_("No such document."))
     return document
 
 

@@ -3,12 +3,21 @@ activity), open to anonymous visitors; the offers rooms only for those who may s
 
 from __future__ import annotations
 
+from blinker import Namespace
 from flask_socketio import join_room, leave_room, rooms
 
+from accounts.sockets import viewer  # the connection's identity
 from core import clock
 from core.extensions import db, socketio
 from core.live import viewers_room
 from tenders.models import Tender
+from tenders.sight import sees_tender
+
+# Sent when someone starts watching a tender, with the tender, org=the viewer's
+# organization and user=the viewer: each receiver answers an offers room to join, or None
+# (bids decides who may hear offers, by the organization's bid and the member's roles;
+# tenders does not import bids).
+watching = Namespace().signal("tender-watching")
 
 
 def tender_room(tender_id: int) -> str:
@@ -38,19 +47,19 @@ def watch_tender(data):
     """Join a tender's rooms as decided now (again after a visibility change); the answer
     carries the current state, so a client that reconnects corrects itself (deadline,
     status and the server's time for clock skew)."""
-    from accounts.sockets import viewer  # the connection's identity
-    from bids.offers import live_room  # bids builds on tenders, not the other way round
-
     tender = _tender(data)
     if tender is None:
         return {"ok": False, "error": "No such tender."}
     _leave_tender_rooms(tender.id)  # what this connection may hear is decided afresh
     join_room(tender_room(tender.id))
-    _, org = viewer()
+    user, org = viewer()
+    if org is not None and org.id == tender.customer_id and not sees_tender(user, org, tender):
+        org = None  # a member who does not see this tender of its organization: the public view
     offers_room = None
     if org is not None:  # anonymous visitors: the public room only
         join_room(viewers_room(tender.id, org.id))
-        offers_room = live_room(tender, org)
+        answers = watching.send(tender, org=org, user=user)
+        offers_room = next((room for _, room in answers if room), None)
         if offers_room:
             join_room(offers_room)
     return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     flash,
     g,
     redirect,
@@ -11,21 +12,24 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from accounts.regions import REGIONS, region_name
-from bids import offers
+from accounts.regions import REGIONS
+from accounts.service import membership
 from core import clock
-from core.api import flatten_messages
-from core.errors import DomainError
+from core.api import flatten_messages, translate
+from core.errors import DomainError, Invalid
 from core.extensions import db
 from core.files import send_document
-from core.forms import parse_form
+from core.forms import link_args, parse_form
 from core.transaction import commit
 from positions import classifiers
-from tenders import schemas, search, service
+from positions.xlsx_rules import CONTENT_TYPE as XLSX_CONTENT_TYPE
+from tenders import schemas, search, service, xlsx_export
 from tenders.models import Amendment
+from tenders.rules import questions_open
 
 bp = Blueprint("main", __name__)
 POSITIONS_PER_PAGE = 100
@@ -33,6 +37,10 @@ POSITIONS_PER_PAGE = 100
 
 def _org():
     return g.org if current_user.is_authenticated else None
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 @bp.get("/")
@@ -62,14 +70,34 @@ def registry():
         errors=errors,
         regions=REGIONS,
         args=request.args,
+        link_args=link_args(schemas.SearchQuery(), request.args),
         sections=classifiers.children(None),
     ), (400 if errors else 200)
+
+
+@bp.get("/tenders.xlsx")
+def registry_xlsx():
+    """The registry's search results (same filters and order) as an Excel workbook."""
+    try:
+        query = schemas.SearchQuery().load(request.args.to_dict())
+    except ValidationError as exc:
+        errors = flatten_messages(exc.messages)
+        raise Invalid("Correct the search.", errors) from None
+    query = {**query, "page": 1, "per_page": xlsx_export.EXPORT_LIMIT}
+    items, total = search.search(search.Filters(**query))
+    shown = "&".join(f"{k}={v}" for k, v in request.args.items(multi=True) if v)
+    data = xlsx_export.registry_workbook(items, total, request.host_url.rstrip("/"), shown)
+    return Response(
+        data,
+        content_type=XLSX_CONTENT_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="tenders.xlsx"'},
+    )
 
 
 @bp.get("/tenders/<number>")
 def notice(number: str):
     """The public notice of a tender."""
-    tender = service.visible_tender(service.by_number(number), _org())
+    tender = service.visible_tender(service.by_number(number), _org(), _user())
     return _notice_page(tender)
 
 
@@ -93,31 +121,35 @@ def _notice_page(tender, errors: dict | None = None, status: int = 200):
         questions=service.public_questions(tender),
         my_questions=service.own_questions(org, tender) if org else [],
         amendments=amendments,
-        can_ask=_can_ask(tender, org),
-        offers=offers.table(tender, org, page, POSITIONS_PER_PAGE) if org else None,
-        can_bid=_can_bid(tender, org),
-        is_customer=org is not None and org.id == tender.customer_id,
-        following=_following(tender),
+        can_ask=_can_ask(tender, org) and _may("prepare"),
+        can_bid=_can_bid(tender, org) and _may("sign"),
+        can_bid_once_accredited=(
+            org is not None
+            and org.accreditation_status == "pending"
+            and _can_bid(tender, org, accredited=True)
+        ),
+        is_customer=service.sees_tender(_user(), org, tender),
         server_now=clock.now(),
         errors=errors or {},
         values=request.form,
         unit=schemas.unit_short,
         category_name=schemas.category_name,
-        region_name=region_name,
     ), status
 
 
-def _following(tender) -> bool | None:
-    """Whether the logged-in user follows the tender (None: anonymous, no button)."""
-    from notifications.subscriptions import is_following
+def _may(right: str) -> bool:
+    """Whether the user's roles in the active organization hold the right (the services
+    check again, for the bid its responsible person too)."""
+    m = membership(current_user, g.org.id) if _org() is not None else None
+    return m is not None and m.may(right)
 
-    return is_following(current_user.id, tender.id) if current_user.is_authenticated else None
 
-
-def _can_bid(tender, org) -> bool:
+def _can_bid(tender, org, *, accredited: bool = False) -> bool:
+    """Whether the organization may bid now (``accredited``: once the operator accredits it;
+    the page shows the button when the live decision arrives)."""
     return (
         org is not None
-        and org.is_accredited
+        and (org.is_accredited or accredited)
         and org.is_supplier
         and org.id != tender.customer_id
         and tender.status == "published"
@@ -126,8 +158,6 @@ def _can_bid(tender, org) -> bool:
 
 
 def _can_ask(tender, org) -> bool:
-    from tenders.rules import questions_open
-
     return (
         org is not None
         and org.is_accredited
@@ -140,7 +170,7 @@ def _can_ask(tender, org) -> bool:
 @bp.get("/tenders/<number>/documents/<int:document_id>")
 def document(number: str, document_id: int):
     """Download a document of the notice."""
-    tender = service.visible_tender(service.by_number(number), _org())
+    tender = service.visible_tender(service.by_number(number), _org(), _user())
     doc = service.document_for_download(tender, document_id)
     return send_document(
         doc.sha256,
@@ -156,7 +186,7 @@ def document(number: str, document_id: int):
 @login_required
 def ask(number: str):
     """A supplier asks a clarification question."""
-    tender = service.visible_tender(service.by_number(number), _org())
+    tender = service.visible_tender(service.by_number(number), _org(), _user())
     data, errors = parse_form(schemas.QuestionIn(), request.form)
     if errors:
         return _notice_page(tender, errors, 422)
@@ -164,7 +194,11 @@ def ask(number: str):
         service.ask(current_user, g.org, tender.id, data["text"])
     except DomainError as exc:
         db.session.rollback()
-        return _notice_page(tender, {**exc.fields, "_form": [exc.message]}, exc.status)
+        fields = {k: [translate(m) for m in v] for k, v in exc.fields.items()}
+        return _notice_page(tender, {**fields, "_form": [translate(exc.message)]}, exc.status)
     commit()
-    flash("Your question was sent. The answer will be published here without your name.", "success")
+    flash(
+        _("Your question was sent. The answer will be published here without your name."),
+        "success",
+    )
     return redirect(url_for("main.notice", number=number, _anchor="clarifications"))

@@ -23,7 +23,43 @@ from core import clock
 POSTGRES_ADMIN_URL = database_url(
     os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 )
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def worker() -> tuple[int, int]:
+    """(index, count) of this pytest-xdist worker (`make test` runs `-n 2`); (0, 1) alone.
+    Each worker has its own database, Redis database, SMTP server and private Redis ports
+    (docs/testing.md)."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name.removeprefix("gw")), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+
+
+def _redis_urls() -> list[str]:
+    """TEST_REDIS_URL lists one Redis URL per worker, comma separated (RQ queues, live
+    channels and throttles must not be shared between workers)."""
+    default = "redis://127.0.0.1:6379/14,redis://127.0.0.1:6379/15"
+    return [u.strip() for u in os.environ.get("TEST_REDIS_URL", default).split(",")]
+
+
+def _too_few_redis_urls(count: int) -> str | None:
+    urls = _redis_urls()
+    if len(urls) >= count:
+        return None
+    return (
+        f"TEST_REDIS_URL lists {len(urls)} Redis database(s) for {count} pytest-xdist "
+        "workers: give one URL per worker, comma separated (docs/testing.md)"
+    )
+
+
+def _redis_url() -> str:
+    """This worker's Redis database."""
+    index, count = worker()
+    problem = _too_few_redis_urls(count)
+    if problem:
+        raise pytest.UsageError(problem)
+    return _redis_urls()[index]
+
+
+REDIS_URL = _redis_url()
 
 
 def pytest_addoption(parser):
@@ -35,12 +71,32 @@ def pytest_addoption(parser):
     )
 
 
+def _runs_in_the_other_run(item, kind: str) -> bool:
+    """`make test` runs the suite with SQLite, then integration and e2e with PostgreSQL. Tests
+    marked production_layout run once, with PostgreSQL; tests marked database_agnostic, and
+    tests that never use the run's database (no `database_url` fixture: they would run the
+    same twice), run once, with SQLite."""
+    if kind == "sqlite":
+        return item.get_closest_marker("production_layout") is not None
+    if item.get_closest_marker("database_agnostic") is not None:
+        return True
+    return (
+        "database_url" not in item.fixturenames
+        and item.get_closest_marker("production_layout") is None
+    )
+
+
+def pytest_configure(config):
+    """Before pytest-xdist starts its workers: one Redis URL for each."""
+    workers = getattr(config.option, "numprocesses", None)
+    if isinstance(workers, int) and workers > 1 and _too_few_redis_urls(workers):
+        raise pytest.UsageError(_too_few_redis_urls(workers))
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked production_layout run once, with PostgreSQL (the suite's SQLite run
-    leaves them to the PostgreSQL run, which `make test` always makes)."""
-    if config.getoption("--db") == "postgresql":
-        return
-    kept = [i for i in items if i.get_closest_marker("production_layout") is None]
+    """Leave out what the other database's run runs (see _runs_in_the_other_run)."""
+    kind = config.getoption("--db")
+    kept = [i for i in items if not _runs_in_the_other_run(i, kind)]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
@@ -56,15 +112,28 @@ API_ANSWERS: dict = {}
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if not API_ANSWERS:
-        return
-    from core.api import build_spec
-    from tests.api_coverage import undocumented
+    problems = []
+    if API_ANSWERS:
+        from core.api import build_spec
+        from tests.api_coverage import undocumented
 
-    problems = undocumented(API_ANSWERS, build_spec())
-    session.config._undocumented_answers = problems
+        problems = undocumented(API_ANSWERS, build_spec())
+    config = session.config
+    if hasattr(config, "workeroutput"):  # a pytest-xdist worker: the controller reports
+        config.workeroutput["undocumented_answers"] = problems
+        return
+    problems = sorted(set(problems) | set(getattr(config, "_workers_undocumented", ())))
+    config._undocumented_answers = problems
     if problems and exitstatus == 0:
         session.exitstatus = 1
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: gather the workers' undocumented API answers."""
+    found = getattr(node, "workeroutput", {}).get("undocumented_answers", ())
+    config = node.config
+    config._workers_undocumented = [*getattr(config, "_workers_undocumented", ()), *found]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -184,6 +253,8 @@ def app_settings(database_url: str, smtp_port: int, workdir: Path, **extra) -> d
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "JOBS_MODE": "eager",
+        # Tests assert the English source texts; Russian tests ask for Russian (docs/i18n.md).
+        "BABEL_DEFAULT_LOCALE": "en",
         **extra,
     }
 
@@ -219,34 +290,87 @@ def _forget_committed_rows(request):
     """Tests that commit for real (a server process, concurrent transactions) leave nothing
     behind: the next test starts from the migrated, empty schema as the others do."""
     yield
+    clock.reset()  # a test that moved the clock without the db fixture must not leak it
     if "app" in request.fixturenames and "db" not in request.fixturenames:
         wipe(request.getfixturevalue("app"))
 
 
 def wipe(application) -> None:
-    """Empty every table of the test database (the schema stays)."""
-    from sqlalchemy import inspect
+    """Empty every table of the test database (the schema stays) and restart the tables'
+    id sequences, as `TRUNCATE ... RESTART IDENTITY` would.
 
-    from bids.service import forget_specs
+    On PostgreSQL only the tables holding rows are emptied, by DELETE with the foreign-key
+    triggers off (session_replication_role, a superuser's setting; TRUNCATE otherwise):
+    TRUNCATE gives each of the ~50 tables and their indexes new files, which took 0.1-1 s
+    per test, and waits for every other connection (a server process's) to let go."""
+    from sqlalchemy.exc import OperationalError
+
+    from bids import caches
     from core.extensions import db
 
     with application.app_context():
         engine = db.engine
-        names = [
+        names = _tables(engine)
+        for attempt in range(3):
+            try:
+                with engine.begin() as conn:
+                    if engine.dialect.name == "postgresql":
+                        _wipe_postgresql(conn, names)
+                    else:
+                        conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+                        for name in names:
+                            conn.exec_driver_sql(f'DELETE FROM "{name}"')
+                break
+            except OperationalError as exc:
+                # A module's server process (its sweeper, a job) may still be writing: row
+                # by row, DELETE can deadlock with it. The victim's transaction is rolled
+                # back whole, so the wipe simply runs again.
+                if getattr(exc.orig, "pgcode", None) != "40P01" or attempt == 2:
+                    raise
+        db.session.remove()
+    caches.reset()
+
+
+_TABLES: dict[str, list[str]] = {}
+
+
+def _tables(engine) -> list[str]:
+    """The app's tables (once per database: the schema does not change during a run)."""
+    key = engine.url.render_as_string(hide_password=False)
+    if key not in _TABLES:
+        from sqlalchemy import inspect
+
+        _TABLES[key] = [
             n
             for n in inspect(engine).get_table_names()
             if n != "alembic_version" and not n.startswith("tender_search_")  # FTS5 shadows
         ]
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                quoted = ", ".join(f'"{n}"' for n in names)
-                conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-            else:
-                conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-                for name in names:
-                    conn.exec_driver_sql(f'DELETE FROM "{name}"')
-        db.session.remove()
-    forget_specs()
+    return _TABLES[key]
+
+
+def _wipe_postgresql(conn, names: list[str]) -> None:
+    filled = conn.execute(
+        text(
+            " UNION ALL ".join(f"SELECT '{n}' WHERE EXISTS (SELECT 1 FROM \"{n}\")" for n in names)
+        )
+    ).scalars()
+    filled = list(filled)
+    if not filled:
+        return
+    superuser = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+    if superuser.scalar():
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        for name in filled:
+            conn.exec_driver_sql(f'DELETE FROM "{name}"')
+        # The sequences the tables' columns own start again (what RESTART IDENTITY does).
+        conn.exec_driver_sql(
+            "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s "
+            "JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid "
+            "AND d.deptype IN ('a', 'i')"
+        )
+    else:
+        quoted = ", ".join(f'"{n}"' for n in names)
+        conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
 
 
 def _scope():
@@ -266,7 +390,7 @@ def db(app):
     No app context stays pushed during the test: requests of the test client get their own,
     as in production (a shared one would share `g` between requests).
     """
-    from bids.service import forget_specs
+    from bids import caches
     from core.extensions import db as _db
 
     original = _db.session
@@ -286,7 +410,7 @@ def db(app):
             outer.rollback()
         connection.close()
         clock.reset()
-        forget_specs()
+        caches.reset()
 
 
 @pytest.fixture()
@@ -299,3 +423,12 @@ def ctx(app, db):
 @pytest.fixture()
 def client(app, db):
     return app.test_client()
+
+
+@pytest.fixture()
+def russian(app):
+    """The production default language for one test (the suite's default is English)."""
+    before = app.config["BABEL_DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_LOCALE"] = "ru"
+    yield
+    app.config["BABEL_DEFAULT_LOCALE"] = before

@@ -11,11 +11,14 @@
  *   here, sign them with window.TenderKeys.sign(fingerprint, bytes), POST .../bid/revisions
  *   with the key id of the IndexedDB record; then the result, and a reload (the receipt shows
  *   at the top). Every problem the platform reports is listed in #bid-errors.
+ * - The best price and own rank per position (#best-N, #rank-N; only when the tender's
+ *   visibility lets this supplier see them, #bid-lines[data-standing]) follow the offers
+ *   pushes live: the pushed best prices at once, the ranks from GET .../bid/standing.
  */
 (function () {
   "use strict";
 
-  const { api, base64ToBytes, formatMoment } = window.Platform;
+  const { api, base64ToBytes, formatMoment, t } = window.Platform;
   const post = (path, body) => api("POST", path, body);
 
   function byId(id) {
@@ -49,11 +52,18 @@
     return (value.units % divisor) * 2n >= divisor ? quotient + 1n : quotient;
   }
 
-  // Units of 1/100 as the platform shows money: "1 234 567,50".
+  // A stored decimal ("90.50") as the page's language writes it ("90,50" in Russian).
+  function localDecimal(text) {
+    return window.Platform.lang === "ru" ? text.replace(".", ",") : text;
+  }
+
+  // Units of 1/100 as the platform shows money in the page's language (core/formats.py):
+  // "1 234 567,50" in Russian, "1,234,567.50" in English.
   function formatMoney(cents) {
+    const english = window.Platform.lang === "en";
     const text = cents.toString().padStart(3, "0");
-    const whole = text.slice(0, -2).replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
-    return whole + "," + text.slice(-2);
+    const whole = text.slice(0, -2).replace(/\B(?=(\d{3})+(?!\d))/g, english ? "," : "\u00a0");
+    return whole + (english ? "." : ",") + text.slice(-2);
   }
 
   function lineTotal(price, quantity) {
@@ -129,7 +139,7 @@
       }
       Object.entries(current.lines || {}).forEach(([number, line]) => {
         state.lines[number] = {
-          unit_price: String((line && line.unit_price) || ""),
+          unit_price: localDecimal(String((line && line.unit_price) || "")),
           note: String((line && line.note) || ""),
         };
       });
@@ -288,12 +298,12 @@
           if (!raw) return; // not bidding on this position
           const price = normalizeDecimal(raw);
           if (price === null) {
-            problems.push([`lines.${number}.unit_price`, `Position ${number}: the unit price must be a number (got “${raw}”).`]);
+            problems.push([`lines.${number}.unit_price`, t("Position {number}: the unit price must be a number (got \u00ab{raw}\u00bb).", { number, raw })]);
             return;
           }
           const [whole, frac = ""] = price.split(".");
           if (frac.length > 6 || whole.length > 15) {
-            problems.push([`lines.${number}.unit_price`, `Position ${number}: the unit price ${raw} is not a valid amount (at most 2 decimal places).`]);
+            problems.push([`lines.${number}.unit_price`, t("Position {number}: the unit price {raw} is not a valid amount (at most 2 decimal places).", { number, raw })]);
             return;
           }
           lines.push({ position: number, unit_price: price, note: String(line.note || "") });
@@ -328,7 +338,7 @@
       try {
         signed = JSON.parse(new TextDecoder().decode(bytes));
       } catch (e) {
-        throw new Error("The platform sent a payload that is not JSON: nothing was signed.");
+        throw new Error(t("The platform sent a payload that is not JSON: nothing was signed."));
       }
       const lines = (signed && signed.lines) || [];
       const byNumber = new Map(lines.map((l) => [String(l.position), l]));
@@ -340,14 +350,14 @@
           return got && sameDecimal(got.unit_price, l.unit_price) && String(got.note) === l.note;
         });
       if (!same) {
-        throw new Error("The payload to sign does not match the prices in this form: nothing was signed.");
+        throw new Error(t("The payload to sign does not match the prices in this form: nothing was signed."));
       }
       const files = ((signed && signed.documents) || []).map((d) => d.sha256).sort();
       const ticked = Array.from(document.querySelectorAll("input.document-input:checked"))
         .map((el) => el.dataset.sha256)
         .sort();
       if (files.length !== ticked.length || !files.every((sha, i) => sha === ticked[i])) {
-        throw new Error("The payload to sign does not name the documents ticked in this form: nothing was signed.");
+        throw new Error(t("The payload to sign does not name the documents ticked in this form: nothing was signed."));
       }
     }
 
@@ -419,6 +429,7 @@
 
     function busy(on, text) {
       working = on;
+      if (!button) return; // a tender that takes qualified signatures only has no key form
       if (on) {
         if (!button.dataset.idleText) button.dataset.idleText = button.textContent;
         button.textContent = text;
@@ -440,7 +451,7 @@
       const keys = window.TenderKeys;
       if (!keys || !keys.supported()) {
         if (missing) {
-          missing.textContent = (keys && keys.UNSUPPORTED) || "This browser cannot make signatures.";
+          missing.textContent = (keys && keys.UNSUPPORTED) || t("This browser cannot make signatures.");
           show(missing, "error");
         }
         button.disabled = true;
@@ -450,7 +461,7 @@
         localKeys = new Map((await keys.list()).map((r) => [r.fingerprint, r]));
       } catch (err) {
         if (missing) {
-          missing.textContent = "The keys stored in this browser cannot be read: " + err.message;
+          missing.textContent = t("The keys stored in this browser cannot be read: {error}", { error: err.message });
           show(missing, "error");
         }
         button.disabled = true;
@@ -481,23 +492,23 @@
       if (problems.length) {
         const fields = {};
         problems.forEach(([field, text]) => (fields[field] = (fields[field] || []).concat(text)));
-        showErrors(`The offer has ${problems.length} problem(s); nothing was sent.`, fields);
+        showErrors(t("The offer has {n} problem(s); nothing was sent.", { n: problems.length }), fields);
         return;
       }
       const fingerprint = select ? select.value : "";
       const record = localKeys.get(fingerprint);
       if (!record) {
-        showErrors("Choose a signing key stored in this browser.", {});
+        showErrors(t("Choose a signing key stored in this browser."), {});
         return;
       }
-      busy(true, "Checking the offer…");
+      busy(true, t("Checking the offer\u2026"));
       try {
         const prepared = await post(`/tenders/${tenderId}/bid/prepare`, body);
-        busy(true, "Signing…");
+        busy(true, t("Signing\u2026"));
         const bytes = base64ToBytes(prepared.canonical_b64);
         checkSigned(bytes, body);
         const signature = await window.TenderKeys.sign(fingerprint, bytes);
-        busy(true, "Submitting…");
+        busy(true, t("Submitting\u2026"));
         const accepted = await post(`/tenders/${tenderId}/bid/revisions`, {
           lines: body.lines,
           criteria: body.criteria,
@@ -506,9 +517,9 @@
           signature,
         });
         forget();
-        let text = `Revision ${accepted.number} accepted at ${formatMoment(accepted.accepted_at, zone)}.`;
+        let text = t("Revision {n} accepted at {at}.", { n: accepted.number, at: formatMoment(accepted.accepted_at, zone) });
         if (accepted.extended) {
-          text += ` The deadline was extended to ${formatMoment(accepted.bid_deadline, zone)}.`;
+          text += " " + t("The deadline was extended to {at}.", { at: formatMoment(accepted.bid_deadline, zone) });
         }
         showResult(text, "success");
         if (accepted.bid_deadline) {
@@ -516,13 +527,57 @@
           if (deadlineText) deadlineText.textContent = formatMoment(accepted.bid_deadline, zone);
           if (window.Countdown) window.Countdown.update(tenderId, accepted.bid_deadline);
         }
-        button.textContent = "Accepted";
+        button.textContent = t("Accepted");
         // The receipt of the new revision shows at the top after the reload.
         window.setTimeout(() => window.location.reload(), 1000);
       } catch (err) {
         showErrors(err.message || String(err), err.fields || {});
         busy(false);
       }
+    }
+
+    // -- a qualified signature (КЭП): CryptoPro's plug-in or a signed file (qualified-sign.js)
+
+    function startQualified() {
+      if (!window.QualifiedSign) return;
+      window.QualifiedSign.start({
+        open: () => root.dataset.open === "1" && !working,
+        currentKey: () => canonicalJson(offerBody().body),
+        clear: () => {
+          clearMarks();
+          hide(errors);
+          hide(result);
+        },
+        fail: (err) => showErrors(err.message || String(err), err.fields || {}),
+        prepare: async () => {
+          const { body, problems } = offerBody();
+          if (problems.length) {
+            const fields = {};
+            problems.forEach(([field, text]) => (fields[field] = (fields[field] || []).concat(text)));
+            const err = new Error(t("The offer has {n} problem(s); nothing was sent.", { n: problems.length }));
+            err.fields = fields;
+            throw err;
+          }
+          const prepared = await post(`/tenders/${tenderId}/bid/prepare`, body);
+          const bytes = base64ToBytes(prepared.canonical_b64);
+          checkSigned(bytes, body);
+          return { bytes, name: `bid-${tenderNumber}-r${prepared.revision}.json`, key: canonicalJson(body) };
+        },
+        submit: async (signature) => {
+          const { body } = offerBody();
+          const accepted = await post(`/tenders/${tenderId}/bid/revisions`, { ...body, signature });
+          forget();
+          let text = t("Revision {n} accepted at {at}.", { n: accepted.number, at: formatMoment(accepted.accepted_at, zone) });
+          const signer = accepted.signed_with && accepted.signed_with.signer;
+          if (signer) text += " " + t("Signed by {name} (qualified signature).", { name: signer.name });
+          if (accepted.extended) {
+            text += " " + t("The deadline was extended to {at}.", { at: formatMoment(accepted.bid_deadline, zone) });
+          }
+          showResult(text, "success");
+          working = true; // nothing more to send from this page: the receipt comes with the reload
+          window.setTimeout(() => window.location.reload(), 1500);
+        },
+      });
     }
 
     // -- the receipt --
@@ -552,11 +607,98 @@
         a.href = URL.createObjectURL(new Blob([text], { type }));
         a.download = filename;
         a.className = "btn btn-small";
-        a.textContent = "Download " + label;
+        a.textContent = t("Download {file}", { file: label });
         if (index) links.appendChild(document.createTextNode(" "));
         links.appendChild(a);
       });
       links.classList.remove("hidden");
+    }
+
+    // -- the best price and own rank per position, live --
+
+    // Offers moved (offers_changed / best_prices / bid_activity on the tender's rooms, which
+    // notice.js joins through watch_tender): the pushed best prices show at once, then the
+    // server is asked where this offer stands (GET .../bid/standing decides what this
+    // supplier may see), at most once per two seconds however busy the tender is.
+    function followStanding() {
+      const table = byId("bid-lines");
+      if (!table || !window.Live) return;
+      if (!["rank", "offers", "named"].includes(table.dataset.standing)) return;
+      const numbers = rows.map((row) => row.dataset.position);
+      if (!numbers.length) return;
+      const Live = window.Live;
+      let timer = null;
+      let last = 0;
+      let version = null;
+
+      function money(text) {
+        const n = normalizeDecimal(text);
+        return n === null ? "\u2014" : formatMoney(roundTo(scaled(n), 2));
+      }
+
+      function show(number, best, rank) {
+        const bestCell = byId("best-" + number);
+        const rankCell = byId("rank-" + number);
+        if (!bestCell || !rankCell) return;
+        bestCell.textContent = best === null || best === undefined ? "\u2014" : money(best);
+        if (rank !== undefined) {
+          rankCell.textContent = rank ? String(rank) : "\u2014";
+          bestCell.classList.toggle("best", rank === 1);
+          rankCell.classList.toggle("best", rank === 1);
+        }
+      }
+
+      async function refresh() {
+        timer = null;
+        last = Date.now();
+        try {
+          const answer = await api(
+            "GET",
+            `/tenders/${tenderId}/bid/standing?positions=${encodeURIComponent(numbers.join(","))}`
+          );
+          if (!answer) return;
+          table.dataset.standing = answer.level;
+          const count = byId("standing-bids");
+          if (count) count.textContent = String(answer.participants);
+          if (!["rank", "offers", "named"].includes(answer.level)) {
+            numbers.forEach((number) => show(number, null, null)); // no longer to be seen
+          }
+          (answer.positions || []).forEach((p) => show(p.position, p.best_price, p.own_rank));
+        } catch (e) {
+          /* the next push or a reload brings it */
+        }
+      }
+
+      function schedule() {
+        if (timer) return;
+        timer = window.setTimeout(refresh, Math.max(0, last + 2000 - Date.now()));
+      }
+
+      ["offers_changed", "best_prices"].forEach((name) =>
+        Live.on(name, (event) => {
+          if (!event || event.tender_id !== tenderId) return;
+          if (event.version !== undefined) {
+            if (Live.order(version, event.version) === "stale") return; // older than shown
+            version = Number(event.version);
+          }
+          Object.entries(event.best || {}).forEach(([number, price]) => {
+            if (numbers.includes(number)) show(number, price, undefined);
+          });
+          schedule(); // the ranks (and a "refresh" push's prices) come from the server
+        })
+      );
+      Live.on("bid_activity", (event) => {
+        if (event && event.tender_id === tenderId) schedule();
+      });
+      Live.on("resync", schedule); // this process lost pushes (Redis away)
+      Live.on("visibility_changed", (event) => {
+        if (event && (event.tender_id === tenderId || event.tender_id === null)) schedule();
+      });
+      // Connected before this script started (it waits for Platform.ready): that was the first.
+      let connects = Live.socket && Live.socket.connected ? 1 : 0;
+      Live.on("connect", () => {
+        if (connects++) schedule(); // a reconnect: pushes may have been missed meanwhile
+      });
     }
 
     readCurrent();
@@ -565,15 +707,26 @@
     fillCriteria();
     remember();
     showReceipt();
+    followStanding();
+    startQualified();
+    // The offer as typed, for the approval panel (bid-approval.js sends it to a manager).
+    window.BidForm = { offerBody, showErrors };
     if (button) {
       button.addEventListener("click", submit);
       loadKeys();
     }
+    // The form is live: typed prices are kept, the buttons answer (tests wait for it; the
+    // script starts once the page's catalog is loaded, which may come after the page's load).
+    root.dataset.ready = "1";
+  }
+
+  function startWhenReady() {
+    window.Platform.ready.then(start);
   }
 
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
+    document.addEventListener("DOMContentLoaded", startWhenReady);
   } else {
-    start();
+    startWhenReady();
   }
 })();

@@ -2,7 +2,8 @@
  * Countdown to a tender's deadline, computed from the SERVER's time: the page carries
  * data-server-now, so a wrong clock on the user's computer does not shift the countdown.
  * Live pages may call window.Countdown.update(tenderId, newDeadlineIso, serverNowIso) and
- * window.Countdown.setStatus(tenderId, status).
+ * window.Countdown.setStatus(tenderId, status); a page that replaces its countdowns (a list
+ * refreshed live) calls window.Countdown.scan() to drop the old ones and start the new.
  *
  * Only the server closes bidding (the deadline may still move, and closing takes the
  * platform a moment): at zero the countdown says the deadline is reached and waits; it says
@@ -13,19 +14,23 @@
   "use strict";
 
   const timers = [];
+  const t = window.Platform.t;
+  let ticking = false; // the texts wait for the page language's catalog (Platform.ready)
 
   function format(ms, status) {
-    if (status && status !== "published") return "bidding closed";
-    if (ms <= 0) return "deadline reached, waiting for the platform";
+    if (status && status !== "published") return t("bidding closed");
+    if (ms <= 0) return t("deadline reached, waiting for the platform");
     const s = Math.floor(ms / 1000);
     const d = Math.floor(s / 86400);
     const hh = String(Math.floor((s % 86400) / 3600)).padStart(2, "0");
     const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
     const ss = String(s % 60).padStart(2, "0");
-    return (d > 0 ? d + " d " : "") + hh + ":" + mm + ":" + ss + " left";
+    const time = hh + ":" + mm + ":" + ss;
+    return d > 0 ? t("{n} d {time} left", { n: d, time: time }) : t("{time} left", { time: time });
   }
 
   function attach(el) {
+    if (timers.some((t) => t.el === el)) return;
     const timer = {
       el: el,
       deadline: Date.parse(el.dataset.deadline),
@@ -37,6 +42,7 @@
   }
 
   function tick() {
+    if (!ticking) return;
     timers.forEach((t) => {
       const left = t.deadline - (Date.now() + t.skew);
       const closed = t.status !== "published";
@@ -66,6 +72,13 @@
       });
       tick();
     },
+    scan() {
+      for (let i = timers.length - 1; i >= 0; i -= 1) {
+        if (!timers[i].el.isConnected) timers.splice(i, 1);
+      }
+      document.querySelectorAll(".countdown[data-deadline]").forEach(attach);
+      tick();
+    },
     // Whether the deadline is reached while the server has not said bidding closed.
     waiting(tenderId) {
       return of(tenderId).some(
@@ -77,8 +90,11 @@
   function start() {
     document.querySelectorAll(".countdown[data-deadline]").forEach(attach);
     if (timers.length) {
-      tick();
-      setInterval(tick, 1000);
+      window.Platform.ready.then(() => {
+        ticking = true;
+        tick();
+        setInterval(tick, 1000);
+      });
     }
   }
 

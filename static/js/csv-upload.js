@@ -5,20 +5,34 @@
  *
  * - Upload: XMLHttpRequest (fetch has no upload progress) POSTs the file as the body to
  *   /api/v1/tenders/<id>/bid/csv; a 422 answer lists every problem {line, column, message}.
+ * - The preview says which lots the file covers and which lots of the bid stay as they are:
+ *   a file changes only the positions it holds (an empty price cell drops one).
  * - Sign and submit: POST .../csv/<upload>/prepare (criteria of this page), check that the
- *   bytes to sign are this tender's and hold as many lines as the preview, sign them with
+ *   bytes to sign are this tender's and hold as many lines as the offer previewed (the
+ *   file's and the kept ones), sign them with
  *   window.TenderKeys.sign(fingerprint, bytes), POST .../csv/<upload>/submit; on success go
  *   to the bid form, whose top shows the receipt.
  */
 (function () {
   "use strict";
 
-  const { API, api: call, apiError, csrfToken, base64ToBytes } = window.Platform;
+  const { API, api: call, apiError, csrfToken, base64ToBytes, t } = window.Platform;
   const PROBLEMS_PAGE = 100;
   const LINES_PAGE = 100;
-  const CHANGES = {
-    new: "new", up: "price up", down: "price down", note: "note changed", same: "unchanged", dropped: "no longer priced",
-  };
+
+  // The words of a preview line's change, in the page's language (after Platform.ready).
+  function changeLabel(change) {
+    const labels = {
+      new: t("new"), up: t("price up"), down: t("price down"), note: t("note changed"), same: t("unchanged"),
+      dropped: t("no longer priced"), kept: t("kept (not in the file)"),
+    };
+    return labels[change] || change;
+  }
+
+  function delimiterLabel(name) {
+    const labels = { semicolon: t("semicolon"), comma: t("comma"), tab: t("tab") };
+    return labels[name] || name;
+  }
 
   function byId(id) {
     return document.getElementById(id);
@@ -47,7 +61,7 @@
         else reject(apiError(xhr.status, data));
       });
       xhr.addEventListener("error", () =>
-        reject(apiError(0, null, "The upload was interrupted: check the connection and try again."))
+        reject(apiError(0, null, t("The upload was interrupted: check the connection and try again.")))
       );
       xhr.send(file);
     });
@@ -58,6 +72,11 @@
     if (text === null || text === undefined || text === "") return "";
     const [whole, frac = ""] = String(text).split(".");
     return whole.replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0") + "," + (frac + "00").slice(0, 2);
+  }
+
+  // "2.5" -> "2,5" in Russian; English keeps the point.
+  function decimal(text) {
+    return window.Platform.lang === "ru" ? String(text).replace(".", ",") : String(text);
   }
 
   function quantity(text) {
@@ -87,12 +106,12 @@
       });
       return a;
     };
-    if (page > 1) nav.appendChild(link("\u2190 Previous", page - 1));
+    if (page > 1) nav.appendChild(link("\u2190 " + t("Previous"), page - 1));
     const span = document.createElement("span");
     span.className = "muted";
-    span.textContent = ` Page ${page} of ${pages} `;
+    span.textContent = " " + t("Page {page} of {pages}", { page, pages }) + " ";
     nav.appendChild(span);
-    if (page < pages) nav.appendChild(link("Next \u2192", page + 1));
+    if (page < pages) nav.appendChild(link(t("Next") + " \u2192", page + 1));
   }
 
   function show(el, kind) {
@@ -128,6 +147,7 @@
       [problemsBox, previewBox, signBox, result, errors].forEach((el) => el.classList.add("hidden"));
       if (criteriaBox) criteriaBox.classList.add("hidden");
       current = null;
+      qualifiedRefresh();
     }
 
     // -- problems (all of them came with the 422 answer; paged here) --
@@ -142,7 +162,7 @@
         problems.slice((page - 1) * PROBLEMS_PAGE, page * PROBLEMS_PAGE).forEach((p) => {
           const tr = document.createElement("tr");
           cell(tr, String(p.line), "num");
-          cell(tr, p.column || "");
+          cell(tr, [p.cell, p.column].filter(Boolean).join(" · "));
           cell(tr, p.message);
           body.appendChild(tr);
         });
@@ -170,17 +190,38 @@
       const c = data.counts;
       const list = byId("preview-summary");
       list.textContent = "";
-      summaryRow(list, "File", `${up.filename || "(no name)"}: ${up.rows} rows, ${up.encoding}, ${data.delimiter_name}-separated, ${up.variant === "unit" ? "unit prices" : "total prices"}`);
-      summaryRow(list, "Positions priced", `${up.positions} in lot${data.lots.length === 1 ? "" : "s"} ${data.lots.join(", ")}`);
-      summaryRow(list, "Total", `${money(up.total)} ${root.dataset.currency || ""}` + (data.current_revision ? ` (revision ${data.current_revision}: ${money(data.current_total)})` : ""));
+      summaryRow(list, t("File"), t("{name}: {n} rows, {encoding}, {delimiter}-separated, {variant}", {
+        name: up.filename || t("(no name)"),
+        n: up.rows,
+        encoding: up.encoding,
+        delimiter: delimiterLabel(data.delimiter_name),
+        variant: up.variant === "unit" ? t("unit prices") : t("total prices"),
+      }));
+      const lots = (numbers) =>
+        numbers.length === 1 ? t("lot {list}", { list: numbers.join(", ") }) : t("lots {list}", { list: numbers.join(", ") });
+      const covered = data.covered_lots || data.lots;
+      const kept = data.kept_lots || [];
       summaryRow(
         list,
-        "Changes",
-        data.current_revision
-          ? `${c.new} new, ${c.up} price up, ${c.down} price down, ${c.dropped} no longer priced, ${c.note} note only, ${c.same} unchanged`
-          : "first revision of your bid"
+        t("Lots"),
+        t("the file covers {lots}", { lots: covered.length ? lots(covered) : t("no lot") }) +
+          (kept.length
+            ? kept.length === 1
+              ? t("; {lots} of your bid stays as it is", { lots: lots(kept) })
+              : t("; {lots} of your bid stay as they are", { lots: lots(kept) })
+            : "")
       );
-      summaryRow(list, "Becomes", `revision ${data.revision}` + (data.changes_prices ? "" : " (no price change: it does not extend the deadline)"));
+      summaryRow(list, t("Positions priced"), t("{file} in the file; {offer} in the offer to sign", { file: up.positions, offer: data.offer_positions }) + (data.lots.length ? ` (${lots(data.lots)})` : ""));
+      summaryRow(list, t("Total"), `${money(data.offer_total)} ${root.dataset.currency || ""}` + (data.current_revision ? " " + t("(revision {n}: {total})", { n: data.current_revision, total: money(data.current_total) }) : ""));
+      summaryRow(
+        list,
+        t("Changes"),
+        data.current_revision
+          ? t("{new} new, {up} price up, {down} price down, {dropped} no longer priced, {note} note only, {same} unchanged", c) +
+              (c.kept ? t(", {kept} kept (not in the file)", { kept: c.kept }) : "")
+          : t("first revision of your bid")
+      );
+      summaryRow(list, t("Becomes"), t("revision {n}", { n: data.revision }) + (data.changes_prices ? "" : " " + t("(no price change: it does not extend the deadline)")));
       byId("preview-stale").classList.toggle("hidden", !data.stale);
     }
 
@@ -201,13 +242,13 @@
         cell(tr, money(l.unit_price), "num");
         cell(tr, money(l.total), "num");
         cell(tr, l.note);
-        cell(tr, CHANGES[l.change] || l.change);
+        cell(tr, changeLabel(l.change));
         body.appendChild(tr);
       });
       if (!data.lines.length) {
         const tr = document.createElement("tr");
         tr.className = "empty";
-        const td = cell(tr, "No lines.");
+        const td = cell(tr, t("No lines."));
         td.colSpan = 11;
         body.appendChild(tr);
       }
@@ -223,7 +264,7 @@
 
     async function openPreview(uploadId) {
       const data = await call("GET", `/tenders/${tenderId}/bid/csv/${uploadId}?page=1&per_page=${LINES_PAGE}&only=${only}`);
-      current = { id: uploadId, positions: data.upload.positions, lots: data.lots.map(String) };
+      current = { id: uploadId, positions: data.offer_positions, lots: data.lots.map(String) };
       showSummary(data);
       showLines(data);
       show(previewBox);
@@ -235,6 +276,7 @@
       }
       show(signBox);
       button.disabled = !canSubmit();
+      qualifiedRefresh();
       previewBox.scrollIntoView({ block: "start" });
     }
 
@@ -255,13 +297,13 @@
       if (!file) {
         show(status);
         bar.value = 0;
-        statusText.textContent = "Choose the CSV file first.";
+        statusText.textContent = t("Choose the CSV file first.");
         return;
       }
       if (maxBytes && file.size > maxBytes) {
         show(status);
         bar.value = 0;
-        statusText.textContent = `The file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${(maxBytes / 1048576).toFixed(0)} MB. Upload the prices of one lot at a time.`;
+        statusText.textContent = t("The file is {size} MB; the limit is {limit} MB. Upload the prices of one lot at a time.", { size: decimal((file.size / 1048576).toFixed(1)), limit: (maxBytes / 1048576).toFixed(0) });
         return;
       }
       const encoding = byId("csv-encoding").value;
@@ -271,19 +313,21 @@
       show(status);
       bar.value = 0;
       bar.removeAttribute("data-done");
-      statusText.textContent = "Uploading…";
+      statusText.textContent = t("Uploading\u2026");
       try {
         const answer = await upload(`/tenders/${tenderId}/bid/csv${query}`, file, (share, sent) => {
           bar.value = Math.round(share * 100);
-          statusText.textContent = sent ? "Checking every line…" : `Uploading… ${Math.round(share * 100)}%`;
+          statusText.textContent = sent ? t("Checking every line\u2026") : t("Uploading\u2026 {percent}%", { percent: Math.round(share * 100) });
         });
         bar.value = 100;
         bar.dataset.done = "1";
-        statusText.textContent = `Checked: ${answer.positions} positions priced, no problems.`;
+        statusText.textContent = answer.positions === 1
+          ? t("Checked: {n} position priced, no problems.", { n: answer.positions })
+          : t("Checked: {n} positions priced, no problems.", { n: answer.positions });
         await openPreview(answer.id);
       } catch (err) {
         bar.dataset.done = "1";
-        statusText.textContent = err.problems ? `${err.problems.length} problem(s) found.` : "Refused.";
+        statusText.textContent = err.problems ? t("{n} problem(s) found.", { n: err.problems.length }) : t("Refused.");
         if (err.problems) showProblems(err);
         else {
           byId("problems-message").textContent = err.message;
@@ -294,6 +338,7 @@
       } finally {
         working = false;
         byId("upload-button").disabled = root.dataset.open !== "1";
+        qualifiedRefresh();
       }
     }
 
@@ -347,10 +392,10 @@
       try {
         signed = JSON.parse(new TextDecoder().decode(bytes));
       } catch (e) {
-        throw new Error("The platform sent a payload that is not JSON: nothing was signed.");
+        throw new Error(t("The platform sent a payload that is not JSON: nothing was signed."));
       }
       if (!signed || signed.tender !== tenderNumber || !Array.isArray(signed.lines) || signed.lines.length !== current.positions) {
-        throw new Error("The payload to sign does not match the previewed file: nothing was signed.");
+        throw new Error(t("The payload to sign does not match the previewed file: nothing was signed."));
       }
     }
 
@@ -359,7 +404,7 @@
       const fingerprint = select ? select.value : "";
       const record = localKeys.get(fingerprint);
       if (!record) {
-        showErrors("Choose a signing key stored in this browser.", {});
+        showErrors(t("Choose a signing key stored in this browser."), {});
         return;
       }
       working = true;
@@ -370,13 +415,13 @@
       const values = criteria();
       if (values !== null) body.criteria = values;
       try {
-        button.textContent = "Checking the offer…";
+        button.textContent = t("Checking the offer\u2026");
         const prepared = await call("POST", `/tenders/${tenderId}/bid/csv/${current.id}/prepare`, body);
-        button.textContent = "Signing…";
+        button.textContent = t("Signing\u2026");
         const bytes = base64ToBytes(prepared.canonical_b64);
         checkSigned(bytes);
         const signature = await window.TenderKeys.sign(fingerprint, bytes);
-        button.textContent = "Submitting…";
+        button.textContent = t("Submitting\u2026");
         const accepted = await call("POST", `/tenders/${tenderId}/bid/csv/${current.id}/submit`, {
           ...body,
           key_id: Number(record.keyId),
@@ -387,9 +432,11 @@
         } catch (e) {
           /* nothing stored */
         }
-        result.textContent = `Revision ${accepted.number} accepted` + (accepted.extended ? "; the deadline was extended." : ".");
+        result.textContent = accepted.extended
+          ? t("Revision {n} accepted; the deadline was extended.", { n: accepted.number })
+          : t("Revision {n} accepted.", { n: accepted.number });
         show(result, "success");
-        button.textContent = "Accepted";
+        button.textContent = t("Accepted");
         window.setTimeout(() => {
           window.location.href = root.dataset.formUrl || `/tenders/${encodeURIComponent(tenderNumber)}/bid`;
         }, 1000);
@@ -418,7 +465,7 @@
       const keys = window.TenderKeys;
       if (!keys || !keys.supported()) {
         if (missing) {
-          missing.textContent = (keys && keys.UNSUPPORTED) || "This browser cannot make signatures.";
+          missing.textContent = (keys && keys.UNSUPPORTED) || t("This browser cannot make signatures.");
           show(missing, "error");
         }
         return;
@@ -427,7 +474,7 @@
         localKeys = new Map((await keys.list()).map((r) => [r.fingerprint, r]));
       } catch (err) {
         if (missing) {
-          missing.textContent = "The keys stored in this browser cannot be read: " + err.message;
+          missing.textContent = t("The keys stored in this browser cannot be read: {error}", { error: err.message });
           show(missing, "error");
         }
         return;
@@ -443,16 +490,66 @@
       button.dataset.ready = "1";
     }
 
+    // -- a qualified signature (КЭП): CryptoPro's plug-in or a signed file (qualified-sign.js)
+
+    function offerKey() {
+      const body = {};
+      const values = criteria();
+      if (values !== null) body.criteria = values;
+      return { body, key: current ? `${current.id}:${JSON.stringify(body)}` : null };
+    }
+
+    function startQualified() {
+      if (!window.QualifiedSign) return;
+      window.QualifiedSign.start({
+        open: () => root.dataset.open === "1" && Boolean(current) && !working,
+        currentKey: () => offerKey().key,
+        clear: () => errors.classList.add("hidden"),
+        fail: (err) => showErrors(err.message || String(err), err.fields || {}),
+        prepare: async () => {
+          const { body, key } = offerKey();
+          const prepared = await call("POST", `/tenders/${tenderId}/bid/csv/${current.id}/prepare`, body);
+          const bytes = base64ToBytes(prepared.canonical_b64);
+          checkSigned(bytes);
+          return { bytes, name: `bid-${tenderNumber}-r${prepared.revision}.json`, key };
+        },
+        submit: async (signature) => {
+          const { body } = offerKey();
+          const accepted = await call("POST", `/tenders/${tenderId}/bid/csv/${current.id}/submit`, { ...body, signature });
+          working = true; // the page moves to the bid form with the receipt
+          result.textContent = accepted.extended
+            ? t("Revision {n} accepted; the deadline was extended.", { n: accepted.number })
+            : t("Revision {n} accepted.", { n: accepted.number });
+          show(result, "success");
+          window.setTimeout(() => {
+            window.location.href = root.dataset.formUrl || `/tenders/${encodeURIComponent(tenderNumber)}/bid`;
+          }, 1000);
+        },
+      });
+    }
+
+    function qualifiedRefresh() {
+      const panel = byId("qualified-sign");
+      if (panel) panel.dispatchEvent(new Event("qualified:refresh"));
+    }
+
     form.addEventListener("submit", onUpload);
     button.addEventListener("click", onSubmit);
+    startQualified();
+    const discardQualified = byId("discard-csv-qualified");
+    if (discardQualified) discardQualified.addEventListener("click", onDiscard);
     if (select) select.addEventListener("change", () => (button.disabled = working || !canSubmit()));
     byId("discard-csv").addEventListener("click", onDiscard);
     loadKeys();
   }
 
+  function startWhenReady() {
+    window.Platform.ready.then(start);
+  }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
+    document.addEventListener("DOMContentLoaded", startWhenReady);
   } else {
-    start();
+    startWhenReady();
   }
 })();

@@ -17,20 +17,23 @@
  * The private key is a non-extractable CryptoKey: page scripts can sign with it but can never
  * read it out. The only copy that can leave the browser is the passphrase-encrypted backup.
  *
- * Page wiring (keys page and "check my signature" page) happens on DOMContentLoaded.
+ * Page wiring (keys page and "check my signature" page) happens on DOMContentLoaded. After a
+ * key is generated or restored the keys table is read again from the server and replaced in
+ * place (no reload: the confirmation stays on screen).
  */
 (function () {
   "use strict";
 
   const DB_NAME = "tenders-keys";
   const STORE = "keys";
-  const { api, base64ToBytes } = window.Platform;
+  const { api, base64ToBytes, downloadBytes, t } = window.Platform;
   const ALGORITHM = { name: "ECDSA", namedCurve: "P-256" };
   const SIGN_ALGORITHM = { name: "ECDSA", hash: "SHA-256" };
   const PBKDF2_ITERATIONS = 310000;
   const BACKUP_FORMAT = "tenders-key-backup";
-  const UNSUPPORTED =
-    "This browser cannot make signatures: use a current Chrome, Firefox, Edge or Yandex Browser over HTTPS.";
+  function unsupportedText() {
+    return t("This browser cannot make signatures: use a current Chrome, Firefox, Edge or Yandex Browser over HTTPS.");
+  }
 
   // -- feature detection ----------------------------------------------------------------------
 
@@ -49,7 +52,7 @@
   }
 
   function requireSupport() {
-    if (!supported()) throw new Error(UNSUPPORTED);
+    if (!supported()) throw new Error(unsupportedText());
   }
 
   // -- encoding helpers -----------------------------------------------------------------------
@@ -63,13 +66,7 @@
   }
 
   function bytesToBase64(data) {
-    const bytes = toBytes(data);
-    let binary = "";
-    const chunk = 0x8000;
-    for (let i = 0; i < bytes.length; i += chunk) {
-      binary += String.fromCharCode.apply(null, bytes.subarray(i, i + chunk));
-    }
-    return window.btoa(binary);
+    return window.Platform.bytesToBase64(toBytes(data));
   }
 
   function hex(buffer) {
@@ -83,7 +80,7 @@
 
   function pemToDer(pem) {
     const match = /-----BEGIN PUBLIC KEY-----([\s\S]+?)-----END PUBLIC KEY-----/.exec(String(pem));
-    if (!match) throw new Error("The backup does not hold a PEM public key.");
+    if (!match) throw new Error(t("The backup does not hold a PEM public key."));
     return base64ToBytes(match[1]);
   }
 
@@ -108,8 +105,8 @@
           if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: "fingerprint" });
         };
         req.onsuccess = () => resolve(req.result);
-        req.onerror = () => reject(req.error || new Error("IndexedDB is not available."));
-        req.onblocked = () => reject(new Error("The key database is blocked by another tab."));
+        req.onerror = () => reject(req.error || new Error(t("IndexedDB is not available.")));
+        req.onblocked = () => reject(new Error(t("The key database is blocked by another tab.")));
       }).catch((err) => {
         dbPromise = null;
         throw err;
@@ -127,7 +124,7 @@
       if (req) req.onsuccess = () => { result = req.result; };
       tx.oncomplete = () => resolve(result);
       tx.onerror = () => reject(tx.error || (req && req.error));
-      tx.onabort = () => reject(tx.error || new Error("The key database transaction was aborted."));
+      tx.onabort = () => reject(tx.error || new Error(t("The key database transaction was aborted.")));
     });
   }
 
@@ -179,12 +176,12 @@
 
   async function decryptBackup(backup, passphrase) {
     if (!backup || backup.format !== BACKUP_FORMAT || backup.version !== 1) {
-      throw new Error("This is not a key backup file made by this platform.");
+      throw new Error(t("This is not a key backup file made by this platform."));
     }
     const kdf = backup.kdf || {};
     const cipher = backup.cipher || {};
     if (kdf.name !== "PBKDF2" || kdf.hash !== "SHA-256" || cipher.name !== "AES-GCM") {
-      throw new Error("This backup uses an encryption this page does not know.");
+      throw new Error(t("This backup uses an encryption this page does not know."));
     }
     const key = await deriveBackupKey(
       passphrase, base64ToBytes(kdf.salt), Number(kdf.iterations) || PBKDF2_ITERATIONS, ["decrypt"]
@@ -194,24 +191,8 @@
         { name: "AES-GCM", iv: base64ToBytes(cipher.iv) }, key, base64ToBytes(backup.data)
       );
     } catch (e) {
-      throw new Error("Wrong passphrase, or the backup file is damaged.");
+      throw new Error(t("Wrong passphrase, or the backup file is damaged."));
     }
-  }
-
-  function offerDownload(filename, text) {
-    const blob = new Blob([text], { type: "application/json" });
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = filename;
-    a.rel = "noopener";
-    a.className = "hidden";
-    document.body.appendChild(a);
-    a.click();
-    window.setTimeout(() => {
-      URL.revokeObjectURL(url);
-      a.remove();
-    }, 60000);
   }
 
   function backupFilename(label, fingerprint) {
@@ -232,7 +213,7 @@
 
   async function generate(label, passphrase) {
     requireSupport();
-    const name = String(label || "").trim().slice(0, 100) || "Browser key";
+    const name = String(label || "").trim().slice(0, 100) || t("Browser key");
     const pair = await window.crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
     const spkiDer = await window.crypto.subtle.exportKey("spki", pair.publicKey);
     const spkiPem = spkiToPem(spkiDer);
@@ -241,7 +222,7 @@
     let backupOffered = false;
     if (passphrase) {
       const backup = await encryptBackup(pkcs8, spkiPem, name, passphrase);
-      offerDownload(backupFilename(name, fingerprint), JSON.stringify(backup, null, 2));
+      downloadBytes(JSON.stringify(backup, null, 2), backupFilename(name, fingerprint), "application/json");
       backupOffered = true;
     }
     const privateKey = await importPrivate(pkcs8);
@@ -272,13 +253,13 @@
 
   async function restore(file, passphrase) {
     requireSupport();
-    if (!file) throw new Error("Choose the backup file.");
-    if (!passphrase) throw new Error("Enter the backup's passphrase.");
+    if (!file) throw new Error(t("Choose the backup file."));
+    if (!passphrase) throw new Error(t("Enter the backup's passphrase."));
     let backup;
     try {
       backup = JSON.parse(await readFileText(file));
     } catch (e) {
-      throw new Error("This is not a key backup file made by this platform.");
+      throw new Error(t("This is not a key backup file made by this platform."));
     }
     const pkcs8 = await decryptBackup(backup, passphrase);
     const spkiDer = pemToDer(backup.spki_pem);
@@ -289,14 +270,14 @@
     const probe = new TextEncoder().encode("tenders-key-restore:" + fingerprint);
     const sig = await window.crypto.subtle.sign(SIGN_ALGORITHM, privateKey, probe);
     if (!(await window.crypto.subtle.verify(SIGN_ALGORITHM, publicKey, sig, probe))) {
-      throw new Error("The backup file is inconsistent: its private and public keys differ.");
+      throw new Error(t("The backup file is inconsistent: its private and public keys differ."));
     }
     const keys = await api("GET", "/keys");
     let registered = (keys || []).find((k) => k.fingerprint === fingerprint);
     if (!registered) {
       registered = await api("POST", "/keys", {
         pem: backup.spki_pem,
-        label: String(backup.label || "").slice(0, 100) || "Restored key",
+        label: String(backup.label || "").slice(0, 100) || t("Restored key"),
       });
     }
     const record = {
@@ -314,7 +295,7 @@
   async function sign(fingerprint, bytes) {
     requireSupport();
     const record = await getRecord(fingerprint);
-    if (!record || !record.privateKey) throw new Error("This key is not stored in this browser.");
+    if (!record || !record.privateKey) throw new Error(t("This key is not stored in this browser."));
     const signature = await window.crypto.subtle.sign(SIGN_ALGORITHM, record.privateKey, toBytes(bytes));
     return bytesToBase64(signature); // WebCrypto gives raw r||s (64 bytes)
   }
@@ -322,7 +303,7 @@
   async function signChallenge(fingerprint, keyId) {
     requireSupport();
     const record = await getRecord(fingerprint);
-    if (!record) throw new Error("This key is not stored in this browser.");
+    if (!record) throw new Error(t("This key is not stored in this browser."));
     const challenge = await api("GET", "/signatures/challenge");
     const signature = await sign(fingerprint, base64ToBytes(challenge.canonical_b64));
     return api("POST", "/signatures/check", {
@@ -341,7 +322,9 @@
     signChallenge,
     fingerprintOf,
     spkiToPem,
-    UNSUPPORTED,
+    get UNSUPPORTED() {
+      return unsupportedText();
+    },
   };
 
   // -- page wiring ----------------------------------------------------------------------------
@@ -387,22 +370,26 @@
         const label = (byId("new-key-label") || {}).value || "";
         const passphraseEl = byId("new-key-passphrase");
         const passphrase = passphraseEl ? passphraseEl.value : "";
-        busy(generateBtn, true, "Generating…");
+        busy(generateBtn, true, t("Generating\u2026"));
         try {
           const record = await generate(label, passphrase || null);
           if (passphraseEl) passphraseEl.value = "";
+          const labelEl = byId("new-key-label");
+          if (labelEl) labelEl.value = "";
           setMessage(
             status,
-            "Key " + record.fingerprint.slice(0, 16) + " generated and registered" +
-              (record.backupOffered ? "; keep the downloaded backup file safe." : "."),
+            record.backupOffered
+              ? t("Key {fingerprint} generated and registered; keep the downloaded backup file safe.", { fingerprint: record.fingerprint.slice(0, 16) })
+              : t("Key {fingerprint} generated and registered.", { fingerprint: record.fingerprint.slice(0, 16) }),
             "success"
           );
-          // Give the download a moment to start before the page goes away.
-          window.setTimeout(() => window.location.reload(), record.backupOffered ? 800 : 0);
         } catch (err) {
-          setMessage(status, "The key was not created: " + err.message, "error");
+          setMessage(status, t("The key was not created: {error}", { error: err.message }), "error");
           busy(generateBtn, false);
+          return;
         }
+        busy(generateBtn, false);
+        await refreshKeysTable(status);
       });
     }
 
@@ -412,22 +399,48 @@
         const fileEl = byId("restore-file");
         const passEl = byId("restore-passphrase");
         const file = fileEl && fileEl.files ? fileEl.files[0] : null;
-        busy(restoreBtn, true, "Restoring…");
+        busy(restoreBtn, true, t("Restoring\u2026"));
         try {
           const record = await restore(file, passEl ? passEl.value : "");
           if (passEl) passEl.value = "";
+          if (fileEl) fileEl.value = "";
           setMessage(
             status,
-            "Key " + record.fingerprint.slice(0, 16) + " restored in this browser" +
-              (record.revoked ? " (it is revoked: it cannot sign)." : "."),
+            record.revoked
+              ? t("Key {fingerprint} restored in this browser (it is revoked: it cannot sign).", { fingerprint: record.fingerprint.slice(0, 16) })
+              : t("Key {fingerprint} restored in this browser.", { fingerprint: record.fingerprint.slice(0, 16) }),
             record.revoked ? "info" : "success"
           );
-          window.setTimeout(() => window.location.reload(), 300);
         } catch (err) {
-          setMessage(status, "The key was not restored: " + err.message, "error");
+          setMessage(status, t("The key was not restored: {error}", { error: err.message }), "error");
           busy(restoreBtn, false);
+          return;
         }
+        busy(restoreBtn, false);
+        await refreshKeysTable(status);
       });
+    }
+  }
+
+  // The keys table as the server renders it now (the new key with its revoke form), put in
+  // place of the old one; the message above stays. On failure the message says to reload.
+  async function refreshKeysTable(status) {
+    const table = byId("keys-table");
+    if (!table) return;
+    try {
+      const resp = await fetch(window.location.pathname, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+        cache: "no-store",
+      });
+      if (!resp.ok) throw new Error("HTTP " + resp.status);
+      const doc = new DOMParser().parseFromString(await resp.text(), "text/html");
+      const fresh = doc.getElementById("keys-table");
+      if (!fresh) throw new Error("no keys table in the answer");
+      table.replaceWith(document.importNode(fresh, true));
+      await markLocalKeys();
+    } catch (err) {
+      if (status) status.textContent += " " + t("Reload the page to see it in the list of keys.");
     }
   }
 
@@ -437,7 +450,7 @@
     const local = new Set((await list()).map((r) => r.fingerprint));
     marks.forEach((el) => {
       if (local.has(el.dataset.fingerprint)) {
-        el.textContent = "in this browser";
+        el.textContent = t("in this browser");
         el.classList.remove("hidden");
         const row = el.closest("tr");
         if (row) row.classList.add("local-key");
@@ -460,7 +473,7 @@
       button.disabled = true;
       setMessage(
         result,
-        "None of your active keys is stored in this browser: generate one on the signing keys page, or restore a backup there.",
+        t("None of your active keys is stored in this browser: generate one on the signing keys page, or restore a backup there."),
         "info"
       );
       return;
@@ -472,13 +485,13 @@
       ev.preventDefault();
       const opt = select.options[select.selectedIndex];
       if (!opt || !opt.value) return;
-      busy(button, true, "Signing…");
-      setMessage(result, "Signing a test payload and asking the platform to check it…", "info");
+      busy(button, true, t("Signing\u2026"));
+      setMessage(result, t("Signing a test payload and asking the platform to check it\u2026"), "info");
       try {
         const answer = await signChallenge(opt.value, opt.dataset.keyId);
         setMessage(
           result,
-          "Signature verified: " + answer.algorithm + ", key " + String(answer.fingerprint).slice(0, 16),
+          t("Signature verified: {algorithm}, key {fingerprint}", { algorithm: answer.algorithm, fingerprint: String(answer.fingerprint).slice(0, 16) }),
           "success"
         );
       } catch (err) {
@@ -492,7 +505,7 @@
   async function init() {
     const status = byId("webcrypto-status");
     if (!supported()) {
-      setMessage(status, UNSUPPORTED, "error");
+      setMessage(status, unsupportedText(), "error");
       disable(["generate-key", "restore-key", "sign-check", "check-key"]);
       return;
     }
@@ -508,14 +521,18 @@
       await markLocalKeys();
       await wireCheckPage(status);
     } catch (err) {
-      setMessage(status, "The keys stored in this browser cannot be read: " + err.message, "error");
+      setMessage(status, t("The keys stored in this browser cannot be read: {error}", { error: err.message }), "error");
       disable(["sign-check"]);
     }
   }
 
+  function initWhenReady() {
+    window.Platform.ready.then(init);
+  }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
+    document.addEventListener("DOMContentLoaded", initWhenReady);
   } else {
-    init();
+    initWhenReady();
   }
 })();

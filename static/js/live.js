@@ -8,15 +8,53 @@
  *   loaded.
  * - Live.order(current, incoming): how a push's sequence number compares with what the
  *   page shows ("stale": ignore it, "next", or "gap": pushes were missed, resynchronise).
- * - Updates #unread-counter on the "notification" event.
+ * - Updates #unread-counter (and the menu summary's copy) on the "notification" event.
+ * - On the "accreditation" event (the operator's decision on an organization), shows its
+ *   message in the page's language (Platform.t; the push's own `message` when it names no
+ *   organization) and updates what the page says about that organization: elements with
+ *   data-accreditation-org="<id>" and data-accreditation="badge" (text and badge-<status>
+ *   class) or "reason" (text), and those with data-accreditation-shown="<status> ..."
+ *   (visible only while the organization has one of those statuses: the "you cannot bid
+ *   until accredited" notice, the bid button).
  * - window.Live = {socket, on(event, fn)} lets page scripts subscribe to
  *   further events; subscriptions made before the socket exists are queued.
- * - <form data-confirm="Question?"> asks window.confirm before submitting.
+ * - <form data-confirm="Question?"> asks window.confirm before submitting (a submit button's
+ *   own data-confirm, empty for none, overrides it: "Send for approval" asks nothing).
  */
 (function () {
   "use strict";
 
   const pending = [];
+
+  // The page's words (Platform.t, loaded after this file); the English source until then.
+  function t(key, params) {
+    if (window.Platform && typeof window.Platform.t === "function") return window.Platform.t(key, params);
+    return key.replace(/\{(\w+)\}/g, (m, name) => (params && name in params ? String(params[name]) : m));
+  }
+
+  // The word of an organization's accreditation status (core.i18n.LABELS "accreditation").
+  function statusWord(status) {
+    switch (status) {
+      case "accredited": return t("accredited");
+      case "pending": return t("pending");
+      case "rejected": return t("rejected");
+      case "blocked": return t("blocked");
+      default: return status;
+    }
+  }
+
+  // The live notice of an operator's decision.
+  function accreditationText(payload) {
+    const org = payload.organization_name;
+    if (!org) return payload.message || "";
+    const reason = payload.reason ? " " + payload.reason : "";
+    switch (payload.status) {
+      case "accredited": return t("{org} is now accredited.", { org: org });
+      case "rejected": return t("{org}: accreditation rejected.", { org: org }) + reason;
+      case "blocked": return t("{org}: accreditation blocked.", { org: org }) + reason;
+      default: return t("{org}: accreditation {status}.", { org: org, status: statusWord(payload.status) }) + reason;
+    }
+  }
 
   const Live = {
     socket: null,
@@ -42,13 +80,14 @@
     return next === Number(current) + 1 ? "next" : "gap";
   };
 
+  // The inbox link's counter and its copy on the folded menu's summary (narrow screens).
   function setUnread(value) {
-    const el = document.getElementById("unread-counter");
-    if (!el) return;
     const n = Number.parseInt(value, 10);
     const count = Number.isFinite(n) && n > 0 ? n : 0;
-    el.textContent = String(count);
-    el.classList.toggle("hidden", count === 0);
+    document.querySelectorAll("#unread-counter, .nav-menu > summary .counter").forEach((el) => {
+      el.textContent = String(count);
+      el.classList.toggle("hidden", count === 0);
+    });
   }
 
   // A flash message pushed live (same look as the server-rendered ones).
@@ -68,6 +107,29 @@
   }
   Live.flash = showFlash;
 
+  // The operator's decision, applied to what the page shows of that organization.
+  function applyAccreditation(payload) {
+    const org = String(payload.organization_id);
+    const status = String(payload.status || "");
+    document.querySelectorAll("[data-accreditation-org]").forEach((el) => {
+      if (el.dataset.accreditationOrg !== org) return;
+      const part = el.dataset.accreditation;
+      if (part === "badge") {
+        Array.from(el.classList)
+          .filter((name) => name.startsWith("badge-"))
+          .forEach((name) => el.classList.remove(name));
+        el.classList.add("badge-" + status);
+        el.textContent = statusWord(status);
+      } else if (part === "reason") {
+        el.textContent = payload.reason || "";
+      }
+      if (el.dataset.accreditationShown !== undefined && el.dataset.biddingOver !== "1") {
+        el.classList.toggle("hidden", !el.dataset.accreditationShown.split(/\s+/).includes(status));
+      }
+    });
+  }
+  Live.applyAccreditation = applyAccreditation;
+
   function connect() {
     if (!document.body) return;
     const watching = document.querySelector(".countdown[data-tender]");
@@ -81,7 +143,10 @@
       }
     });
     socket.on("accreditation", (payload) => {
-      if (payload && payload.message) showFlash(payload.message, payload.status === "accredited" ? "success" : "error");
+      if (!payload) return;
+      if (payload.organization_id !== undefined && payload.status) applyAccreditation(payload);
+      const text = accreditationText(payload);
+      if (text) showFlash(text, payload.status === "accredited" ? "success" : "error");
     });
     while (pending.length) {
       const [event, fn] = pending.shift();
@@ -96,7 +161,9 @@
       (ev) => {
         const form = ev.target;
         if (!(form instanceof HTMLFormElement)) return;
-        const question = form.dataset.confirm;
+        const button = ev.submitter;
+        const question =
+          button && button.dataset.confirm !== undefined ? button.dataset.confirm : form.dataset.confirm;
         if (question && !window.confirm(question)) {
           ev.preventDefault();
           ev.stopImmediatePropagation();

@@ -15,6 +15,12 @@
   "use strict";
 
   const format = window.Platform.formatMoment;
+  const t = window.Platform.t; // the live notices in the page's language
+
+  // A live notice, written once the page's catalog is loaded (a push can arrive before it).
+  function say(Live, words) {
+    if (Live.flash) window.Platform.ready.then(() => Live.flash(words(), "info"));
+  }
   const POLL_AT_DEADLINE_MS = 3000;
 
   function start() {
@@ -41,8 +47,24 @@
       if (window.Countdown) window.Countdown.setStatus(tenderId, next);
       const badge = document.getElementById("status-badge");
       if (badge) {
-        badge.textContent = next.replace(/_/g, " ");
+        const labels = {
+          published: t("published"),
+          closed: t("closed"),
+          results_published: t("results published"),
+          cancelled: t("cancelled"),
+          unsuccessful: t("unsuccessful"),
+        };
+        badge.textContent = labels[next] || next.replace(/_/g, " ");
         badge.className = "badge badge-" + next;
+      }
+      if (next !== "published") {
+        // Bidding is over: no "Bid" button (an accreditation push will not bring it back).
+        ["bid-link", "bid-after-accreditation"].forEach((id) => {
+          const el = document.getElementById(id);
+          if (!el) return;
+          el.dataset.biddingOver = "1";
+          el.classList.add("hidden");
+        });
       }
     }
 
@@ -119,28 +141,25 @@
       el.dataset.extensions = String(extensions);
       apply(event.deadline, event.server_time);
       if (order === "gap") watch(); // an extension in between was missed: ask the server
-      if (Live.flash) {
-        Live.flash("The deadline was extended to " + format(event.deadline, zone) +
-          " (an offer changed in the last minutes).", "info");
-      }
+      say(Live, () => t("The deadline was extended to {at} (an offer changed in the last minutes).",
+        { at: format(event.deadline, zone) }));
     });
     Live.on("tender_closed", (event) => {
       if (!event || event.tender_id !== tenderId) return;
       setStatus(event.status);
-      if (!Live.flash) return;
-      Live.flash(event.status === "unsuccessful"
-        ? "Bidding closed: no valid bid stood at the deadline, the tender is unsuccessful."
-        : "Bidding closed at " + format(event.deadline, zone) + " with " + event.participants +
-          " participant(s). The customer now reviews the offers.", "info");
+      say(Live, () => (event.status === "unsuccessful"
+        ? t("Bidding closed: no valid bid stood at the deadline, the tender is unsuccessful.")
+        : t("Bidding closed at {at}; participants: {n}. The customer now reviews the offers.",
+          { at: format(event.deadline, zone), n: event.participants })));
     });
     Live.on("results_published", (event) => {
-      if (!event || event.tender_id !== tenderId || !Live.flash) return;
-      Live.flash("The results are published: reload the page to see them.", "info");
+      if (!event || event.tender_id !== tenderId) return;
+      say(Live, () => t("The results are published: reload the page to see them."));
     });
     Live.on("results_corrected", (event) => {
-      if (!event || event.tender_id !== tenderId || !Live.flash) return;
-      Live.flash("The results were corrected (version " + event.version +
-        "): reload the page to see them. Reason: " + event.reason, "info");
+      if (!event || event.tender_id !== tenderId) return;
+      say(Live, () => t("The results were corrected (version {version}): reload the page to see them. Reason: {reason}",
+        { version: event.version, reason: event.reason }));
     });
   }
 

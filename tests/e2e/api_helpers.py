@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from accounts.service import create_token
-from core import clock
 from core.transaction import commit
-from tests.factories import make_org, make_user
+from tests.factories import draft_body, future, make_org, make_user
+
+__all__ = ["Caller", "caller", "draft_body", "future", "published"]
 
 
 @dataclass
@@ -30,71 +30,18 @@ def caller(app, *, customer=True, supplier=False, **org) -> Caller:
     return ids
 
 
-def future(days: int = 10, hours: int = 0) -> str:
-    """An ISO moment in the future (aware, UTC)."""
-    return (clock.now() + dt.timedelta(days=days, hours=hours)).isoformat()
+def published(app, customer: Caller | None = None, **overrides) -> dict:
+    """A tender published in-process by tests.factories.published_tender (same overrides), as
+    the API shows it, with its customer (a Caller with a token) under "customer"."""
+    from accounts.models import Organization, User
+    from core.extensions import db
+    from tenders.schemas import TenderOut
+    from tests.factories import published_tender
 
-
-def draft_body(**overrides) -> dict:
-    """A complete, publishable tender."""
-    body = {
-        "title": "Поставка кабельной продукции для подстанции",
-        "description": "Кабель силовой и контрольный, доставка на склад заказчика.",
-        "region_code": "66",
-        "categories": ["27.3"],
-        "bid_deadline": future(10),
-        "questions_until": future(7),
-        "lots": [
-            {
-                "title": "Кабель",
-                "award_mode": "per_position",
-                "price_weight": "70",
-                "positions": [
-                    {
-                        "number": "1",
-                        "name": "Кабель ВВГнг-LS 3x2.5",
-                        "quantity": "1500",
-                        "unit_code": "006",
-                        "max_unit_price": "95.50",
-                        "category_code": "27.32",
-                    },
-                    {
-                        "number": "2",
-                        "name": "Кабель КВВГ 7x1.5",
-                        "quantity": "800",
-                        "unit_code": "м",
-                        "max_unit_price": "120",
-                    },
-                ],
-                "criteria": [
-                    {
-                        "name": "Гарантия",
-                        "kind": "number",
-                        "unit": "мес",
-                        "weight": "20",
-                        "direction": "higher_better",
-                        "required": True,
-                        "min_value": "12",
-                    },
-                    {
-                        "name": "Отсрочка платежа",
-                        "kind": "choice",
-                        "weight": "10",
-                        "options": [
-                            {"label": "нет", "score": "0"},
-                            {"label": "30 дней", "score": "1"},
-                        ],
-                    },
-                ],
-            },
-            {
-                "title": "Муфты",
-                "award_mode": "whole_lot",
-                "positions": [
-                    {"number": "3", "name": "Муфта концевая", "quantity": "40", "unit_code": "796"}
-                ],
-            },
-        ],
-    }
-    body.update(overrides)
-    return body
+    customer = customer or caller(app)
+    with app.test_request_context():
+        user = db.session.get(User, customer.user_id)
+        org = db.session.get(Organization, customer.org_id)
+        tender = published_tender((user, org), **overrides)
+        shown = app.json.loads(app.json.dumps(TenderOut().dump(tender)))
+    return {**shown, "customer": customer}

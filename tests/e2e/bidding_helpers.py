@@ -23,8 +23,14 @@ class Bidder:
         return self.who.headers
 
 
-def bidder(app, client, **org) -> Bidder:
-    """A committed accredited supplier with a registered ECDSA P-256 key."""
+def bidder(app, client=None, **org) -> Bidder:
+    """A committed accredited supplier with a registered ECDSA P-256 key (registered
+    in-process: the keys API has its own tests)."""
+    from accounts.models import User
+    from core.extensions import db
+    from core.transaction import commit
+    from signatures.service import register_key
+
     who = caller(app, customer=False, supplier=True, **org)
     private = ec.generate_private_key(ec.SECP256R1())
     pem = (
@@ -32,9 +38,10 @@ def bidder(app, client, **org) -> Bidder:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-    resp = client.post("/api/v1/keys", json={"pem": pem, "label": "test"}, headers=who.headers)
-    assert resp.status_code == 201, resp.get_json()
-    return Bidder(who, resp.get_json()["id"], private)
+    with app.test_request_context():
+        key_id = register_key(db.session.get(User, who.user_id), pem, "test").id
+        commit()
+    return Bidder(who, key_id, private)
 
 
 def sign(private_key, payload: dict) -> str:
@@ -65,31 +72,24 @@ def offer(prices: dict[str, str], criteria: list[dict] | None = None) -> dict:
 
 
 def tender_in_window(
-    app, client, minutes: int = 10, customer: Caller | None = None, **overrides
+    app, client=None, minutes: int = 10, customer: Caller | None = None, **overrides
 ) -> dict:
     """A published one-position tender closing in `minutes`: inside the 30-minute window, so
-    every bid extends it. Returns the tender as the API shows it."""
+    every bid extends it. Returns the tender as the API shows it (published in-process)."""
     import datetime as dt
 
-    from core import clock
-    from tests.e2e.api_helpers import draft_body
+    from tests.e2e.api_helpers import published
+    from tests.factories import one_position_lots
 
-    customer = customer or caller(app)
-    body = draft_body(
-        bid_deadline=(clock.now() + dt.timedelta(minutes=minutes)).isoformat(),
-        questions_until=None,
+    tender = published(
+        app,
+        customer,
+        deadline=dt.timedelta(minutes=minutes),
+        lots=one_position_lots(),
         **overrides,
     )
-    body["lots"] = [
-        {
-            "title": "Кабель",
-            "positions": [{"number": "1", "name": "Кабель", "quantity": "10", "unit_code": "006"}],
-        }
-    ]
-    tender = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
-    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()
+    del tender["customer"]
+    return tender
 
 
 def submit_to_server(base: str, b: Bidder, tender_id: int, prices: dict[str, str]):
@@ -107,3 +107,21 @@ def submit_to_server(base: str, b: Bidder, tender_id: int, prices: dict[str, str
         f"{base}/api/v1/tenders/{tender_id}/bid/revisions",
         json={**body, "key_id": b.key_id, "signature": sign(b.private_key, payload)},
     )
+
+
+def bid(app, b: Bidder, tender_id: int, prices: dict[str, str], criteria=None) -> int:
+    """Set-up, not a test of the API: prepare, sign and submit one revision in-process
+    (tests.factories.signed_submit). Returns the revision's number."""
+    from accounts.models import Organization, User
+    from core.extensions import db
+    from signatures.models import SigningKey
+    from tests.factories import signed_submit
+
+    with app.test_request_context():
+        supplier = (
+            db.session.get(User, b.who.user_id),
+            db.session.get(Organization, b.who.org_id),
+            db.session.get(SigningKey, b.key_id),
+            b.private_key,
+        )
+        return signed_submit(supplier, tender_id, prices, criteria=criteria).number

@@ -21,16 +21,49 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
+class _Shared:
+    """One Playwright driver and one Chromium for the whole run (each test process): starting
+    them takes about a second, and some 30 tests use a browser. Tests never share state
+    through it: each works in contexts of its own, closed when its `chromium()` block ends
+    (a context is what a fresh browser profile is: its own cookies, storage and cache)."""
+
+    playwright = None
+    browser = None
+
+    @classmethod
+    def get(cls):
+        if cls.browser is None or not cls.browser.is_connected():
+            if cls.playwright is None:
+                cls.playwright = sync_playwright().start()
+            cls.browser = cls.playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
+        return cls.browser
+
+    @classmethod
+    def stop(cls) -> None:
+        """At the end of the run (tests/e2e/conftest.py)."""
+        if cls.browser is not None and cls.browser.is_connected():
+            cls.browser.close()
+        if cls.playwright is not None:
+            cls.playwright.stop()
+        cls.browser = cls.playwright = None
+
+
 @contextmanager
 def chromium():
-    """A headless Chromium; fails (never skips) when the Debian package is missing."""
+    """Debian's headless Chromium, shared by the run's tests (see _Shared); every context
+    opened in the block is closed at its end. Fails (never skips) when the Debian package
+    is missing."""
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = _Shared.get()
+    before = set(browser.contexts)
+    try:
+        yield browser
+    finally:
+        for context in browser.contexts:
+            if context not in before:
+                context.close()
 
 
 def watch(page, problems: list[str]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests.conftest import free_port, worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +31,8 @@ def _env(database_url, redis_url, smtp_port, workdir, async_mode, channel) -> di
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_port),
         "INSTANCE_PATH": str(workdir / "live-instance"),
+        # English source texts by default; Russian tests pass {"BABEL_DEFAULT_LOCALE": "ru"}
+        "BABEL_DEFAULT_LOCALE": "en",
     }
 
 
@@ -48,7 +50,7 @@ def serving(env: dict, workdir: Path, label: str = ""):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a busy machine (other test runs) is slow
         while True:
             try:
                 if requests.get(base + "/healthz", timeout=1).ok:
@@ -73,11 +75,31 @@ def serving(env: dict, workdir: Path, label: str = ""):
             print(f"--- server log ({label}) ---\n{output[-20000:]}")
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session", autouse=True)
+def _shared_chromium():
+    """Close the run's shared Chromium (tests/e2e/browser.py) at the end."""
+    yield
+    from tests.e2e.browser import _Shared
+
+    _Shared.stop()
+
+
+@pytest.fixture(scope="session")
 def server(request, app, database_url, redis_url, smtp_server, workdir):
     """A real web process (serve.py) on a free port; yields (base_url, env). The parameter is
     the async mode ("eventlet", as in production, or "threading"), or a dict of the async
-    mode under "mode" and further environment settings (e.g. {"JOBS_MODE": "inprocess"})."""
+    mode under "mode" and further environment settings (e.g. {"JOBS_MODE": "inprocess"}).
+
+    One process serves every test with the same parameter (starting one takes seconds;
+    pytest orders the tests by parameter): each test makes its own tenders and people, and
+    the rows of the one before are gone (_forget_committed_rows). A module whose tests need
+    a fresh process each (or a function-scoped service) overrides it with
+    `yield from serve_param(...)`."""
+    yield from serve_param(request, database_url, redis_url, smtp_server, workdir)
+
+
+def serve_param(request, database_url, redis_url, smtp_server, workdir):
+    """The `server` fixture's body: a web process for request.param (see there)."""
     settings = request.param if isinstance(request.param, dict) else {"mode": request.param}
     extra = {k: v for k, v in settings.items() if k != "mode"}
     async_mode = settings["mode"]
@@ -96,7 +118,7 @@ def server(request, app, database_url, redis_url, smtp_server, workdir):
         yield base, env
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def second_server(server, workdir):
     """Another web process on the same database and Socket.IO channel as `server`."""
     _, env = server
@@ -118,7 +140,8 @@ class PrivateRedis:
 
     @staticmethod
     def _free_port() -> int:
-        for port in PRIVATE_REDIS_PORTS:
+        index, count = worker()  # each pytest-xdist worker probes its own share
+        for port in PRIVATE_REDIS_PORTS[index::count]:
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) != 0:
                     return port
@@ -161,3 +184,15 @@ def private_redis(workdir):
         yield instance
     finally:
         instance.stop()
+
+
+@pytest.fixture()
+def gost_trust(app):
+    """The GOST test certification centre and its CRLs (tests/data/gost), as the operator
+    configures them, for the in-process app."""
+    from tests.gost_helpers import CA_DIR, CRL_DIR
+
+    saved = {k: app.config.get(k) for k in ("SIGNATURE_TRUSTED_CA_DIR", "SIGNATURE_CRL_DIR")}
+    app.config.update(SIGNATURE_TRUSTED_CA_DIR=str(CA_DIR), SIGNATURE_CRL_DIR=str(CRL_DIR))
+    yield
+    app.config.update(saved)

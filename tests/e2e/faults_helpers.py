@@ -14,20 +14,23 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
+from tests.conftest import worker
+
 ROOT = Path(__file__).resolve().parents[2]
 # Ports reserved for these tests (never the shared Redis on 6379).
 PORTS = range(16380, 16390)
 
 
 def _free_port_in_range() -> int:
-    for port in PORTS:
+    index, count = worker()  # each pytest-xdist worker probes its own share of the ports
+    for port in PORTS[index::count]:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1} for a private redis-server")
+    pytest.fail(f"no free port in {PORTS.start}-{PORTS.stop - 1} for a private redis-server")
 
 
 class OwnRedis:

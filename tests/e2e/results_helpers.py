@@ -31,6 +31,32 @@ def close_and_publish(app, client, auction: dict, disqualify: tuple | None = Non
         )
         assert resp.status_code == 201, resp.get_json()
     clock.advance(dt.timedelta(hours=1))
+    approve_decision(client, tender["id"], headers)
     resp = client.post(f"/api/v1/tenders/{tender['id']}/results/publish", headers=headers)
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
+
+
+def approve_decision(client, tender_id: int, headers: dict, items: list | None = None) -> dict:
+    """Prepare the commission's decision (the ranking, or these exceptions), vote for it as
+    the customer (the only manager: the default commission and its chair) and close the vote."""
+    base = f"/api/v1/tenders/{tender_id}/decision"
+    resp = client.post(base, json={"items": items or []}, headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    resp = client.post(f"{base}/votes", json={"vote": "for"}, headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    resp = client.post(f"{base}/close", headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def decide_in_browser(page) -> None:
+    """On the review page, as the customer's only manager (the commission and its chair):
+    prepare the decision as ranked, vote for it and close the vote."""
+    with page.expect_navigation():
+        page.click("#prepare-decision")
+    page.check("#vote-form input[value=for]")
+    with page.expect_navigation():
+        page.click("#cast-vote")
+    with page.expect_navigation():
+        page.click("#close-vote")

@@ -19,7 +19,7 @@ def test_admin_invites_a_new_colleague(app, db, mailbox):
         admin_client,
         "/members",
         "/members/invite",
-        {"email": "Colleague@Example.test", "role": "member"},
+        {"email": "Colleague@Example.test", "roles": "specialist"},
     )
     assert resp.status_code == 302
     link = mailbox.link("colleague@example.test", "/invite/")
@@ -42,7 +42,9 @@ def test_existing_user_joins_second_organization_and_switches(app, db, mailbox):
     admin2 = make_user(second)
     admin_client, buyer_client = app.test_client(), app.test_client()
     login(admin_client, admin2.email)
-    post_form(admin_client, "/members", "/members/invite", {"email": buyer.email, "role": "member"})
+    post_form(
+        admin_client, "/members", "/members/invite", {"email": buyer.email, "roles": "specialist"}
+    )
     link = mailbox.link(buyer.email, "/invite/")
     login(buyer_client, buyer.email)
     assert post_form(buyer_client, link, link, {}).status_code == 302
@@ -54,6 +56,11 @@ def test_existing_user_joins_second_organization_and_switches(app, db, mailbox):
     assert "<h1>OOO Pervaya</h1>" in buyer_client.get("/cabinet").get_data(as_text=True)
     me = buyer_client.get("/api/v1/me").get_json()
     assert {m["organization"]["name"] for m in me["memberships"]} == {"OOO Pervaya", "AO Vtoraya"}
+    # A new login acts for the organization joined first (the buyer's own), not for the
+    # first by name (AO Vtoraya, which invited the buyer as a specialist).
+    again = app.test_client()
+    login(again, buyer.email)
+    assert "<h1>OOO Pervaya</h1>" in again.get("/cabinet").get_data(as_text=True)
 
 
 def test_invitation_for_someone_else_is_refused(app, db, mailbox):
@@ -61,7 +68,12 @@ def test_invitation_for_someone_else_is_refused(app, db, mailbox):
     admin, stranger = make_user(org), make_user()
     admin_client, stranger_client = app.test_client(), app.test_client()
     login(admin_client, admin.email)
-    post_form(admin_client, "/members", "/members/invite", {"email": "target@example.test"})
+    post_form(
+        admin_client,
+        "/members",
+        "/members/invite",
+        {"email": "target@example.test", "roles": "specialist"},
+    )
     link = mailbox.link("target@example.test", "/invite/")
     login(stranger_client, stranger.email)
     assert post_form(stranger_client, link, link, {}).status_code == 403
@@ -123,7 +135,7 @@ def test_admin_edits_profile_and_it_is_audited(app, client, db):
 
 def test_last_admin_cannot_be_removed_but_a_member_can(app, client, db):
     org = make_org()
-    admin, member = make_user(org), make_user(org, role="member")
+    admin, member = make_user(org), make_user(org, roles=["specialist"])
     second_admin_client = app.test_client()
     login(client, admin.email)
     token = csrf_of(client, "/members")

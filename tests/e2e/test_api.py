@@ -73,7 +73,13 @@ def test_every_operation_documents_its_error_answers(client):
                 for code, example in media["examples"].items():
                     assert example["value"]["error"]["code"] == code, where
     submit = spec["paths"]["/api/v1/tenders/{tender_id}/bid/revisions"]["post"]["responses"]
-    assert {"conflict", "bidding_closed", "tender_not_open", "bid_changed"} == _codes(submit["409"])
+    assert {
+        "conflict",
+        "bidding_closed",
+        "tender_not_open",
+        "bid_changed",
+        "approval_required",
+    } == _codes(submit["409"])
     assert "bidding_closed: The bid deadline has passed" in submit["409"]["description"]
 
 

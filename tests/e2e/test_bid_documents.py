@@ -5,17 +5,9 @@ import io
 from core.extensions import db as database
 from core.transaction import commit
 from tenders.models import Tender
-from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.api_helpers import published
 from tests.e2e.bidding_helpers import bidder, offer, submit
 from tests.e2e.helpers import csrf_of, login
-
-
-def _published(app, client) -> dict:
-    customer = caller(app)
-    tender = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers).get_json()
-    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
-    assert resp.status_code == 200, resp.get_json()
-    return {**resp.get_json(), "customer": customer}
 
 
 def _criteria(tender: dict) -> list[dict]:
@@ -42,7 +34,7 @@ def _close(app, tender_id: int) -> None:
 
 
 def test_documents_are_signed_with_the_revision(app, client, db):
-    tender = _published(app, client)
+    tender = published(app)
     b = bidder(app, client)
     charter = _upload(client, b.who).get_json()
     licence = _upload(client, b.who, "licence.png", b"\x89PNG licence", "Лицензия").get_json()
@@ -78,7 +70,7 @@ def test_documents_are_signed_with_the_revision(app, client, db):
 
 
 def test_who_may_read_a_bid_document(app, client, db):
-    tender = _published(app, client)
+    tender = published(app)
     b, other = bidder(app, client), bidder(app, client)
     charter = _upload(client, b.who, content=b"%PDF-1.4 secret charter").get_json()
     body = {**offer({"1": "90.00"}, _criteria(tender)), "documents": [charter["id"]]}
@@ -118,14 +110,14 @@ def test_bad_uploads_are_refused(app, client, db):
     resp = _upload(client, b.who, title="x" * 201)
     assert resp.status_code == 422 and "title" in resp.get_json()["error"]["fields"]
     assert client.get("/api/v1/documents", headers=b.headers).get_json() == []
-    tender_id = _published(app, client)["id"]
+    tender_id = published(app)["id"]
     body = {**offer({"1": "90.00"}), "documents": ["1"]}
     resp = client.post(f"/api/v1/tenders/{tender_id}/bid/prepare", json=body, headers=b.headers)
     assert resp.status_code == 422
 
 
 def test_vault_page_and_bid_form(app, client, db):
-    tender = _published(app, client)
+    tender = published(app)
     b = bidder(app, client)
     login(client, b.who.email)
     token = csrf_of(client, "/cabinet/documents")

@@ -5,18 +5,9 @@ import datetime as dt
 from core import clock, jobs
 from core.messages import local_moment
 from tenders import closing
-from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.api_helpers import caller, draft_body, published
 from tests.e2e.bidding_helpers import bidder, offer, sign, submit
 from tests.e2e.helpers import login
-
-
-def _published(app, client, **overrides) -> dict:
-    customer = caller(app)
-    body = draft_body(**overrides)
-    tender = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
-    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
-    assert resp.status_code == 200, resp.get_json()
-    return {**resp.get_json(), "customer": customer}
 
 
 def _criteria(tender: dict, warranty="24", deferral="30 дней") -> list[dict]:
@@ -29,7 +20,7 @@ def _criteria(tender: dict, warranty="24", deferral="30 дней") -> list[dict]
 
 
 def test_first_bid_revision_and_receipt(app, client, db):
-    tender = _published(app, client)
+    tender = published(app)
     b = bidder(app, client)
     resp = submit(client, b, tender["id"], offer({"1": "90.00"}, _criteria(tender)))
     assert resp.status_code == 201, resp.get_json()
@@ -52,9 +43,8 @@ def test_first_bid_revision_and_receipt(app, client, db):
 
 
 def test_deadline_extends_inside_the_window_and_closes(app, client, db):
-    tender = _published(
+    tender = published(
         app,
-        client,
         bid_deadline=(clock.now() + dt.timedelta(hours=2)).isoformat(),
         questions_until=None,
     )
@@ -84,7 +74,7 @@ def test_deadline_extends_inside_the_window_and_closes(app, client, db):
 
 
 def test_invalid_offers_name_every_problem(app, client, db):
-    tender = _published(app, client)
+    tender = published(app)
     b = bidder(app, client)
     body = offer({"1": "120.00", "2": "0", "3": "10.001", "99": "5"}, [])
     resp = client.post(f"/api/v1/tenders/{tender['id']}/bid/prepare", json=body, headers=b.headers)
@@ -97,7 +87,7 @@ def test_invalid_offers_name_every_problem(app, client, db):
 
 
 def test_denials(app, client, db):
-    tender = _published(app, client)
+    tender = published(app)
     tid = tender["id"]
     good = offer({"1": "90.00"}, _criteria(tender))
     b = bidder(app, client)
@@ -167,9 +157,8 @@ def test_denials(app, client, db):
 
 
 def test_withdrawal_does_not_extend(app, client, db):
-    tender = _published(
+    tender = published(
         app,
-        client,
         bid_deadline=(clock.now() + dt.timedelta(hours=2)).isoformat(),
         questions_until=None,
     )
@@ -189,7 +178,7 @@ def test_withdrawal_does_not_extend(app, client, db):
 def test_withdraw_from_the_form_page(app, client, db):
     from tests.e2e.helpers import csrf_of, login
 
-    tender = _published(app, client)
+    tender = published(app)
     b = bidder(app, client)
     assert (
         submit(client, b, tender["id"], offer({"1": "90.00"}, _criteria(tender))).status_code == 201
@@ -210,9 +199,8 @@ def test_withdraw_from_the_form_page(app, client, db):
 def test_trigger_rank_ties_go_to_the_price_offered_first(app, client, db):
     """With a triggering rank of 1, only a change leaving the bidder first extends. A price
     kept through a later revision keeps the moment it was first offered."""
-    tender = _published(
+    tender = published(
         app,
-        client,
         bid_deadline=(clock.now() + dt.timedelta(hours=2)).isoformat(),
         questions_until=None,
         extension_trigger_rank=1,
@@ -241,7 +229,7 @@ def test_trigger_rank_ties_go_to_the_price_offered_first(app, client, db):
 def test_numbers_past_any_stored_id_are_field_errors(app, client, db):
     """A lot, participant or rank larger than a stored integer can be is refused by name
     (422), or matches no route (404): never a database error."""
-    tender = _published(app, client)
+    tender = published(app)
     tid, customer = tender["id"], tender["customer"]
     for path in (
         f"/api/v1/tenders/{tid}/positions?lot={10**20}",
@@ -258,7 +246,7 @@ def test_numbers_past_any_stored_id_are_field_errors(app, client, db):
 
 
 def test_the_answer_names_the_revision_and_the_extensions(app, client, db):
-    tender = _published(app, client)
+    tender = published(app)
     b = bidder(app, client)
     accepted = submit(client, b, tender["id"], offer({"1": "90.00"}, _criteria(tender)))
     assert accepted.status_code == 201, accepted.get_json()
@@ -271,9 +259,8 @@ def test_the_answer_names_the_revision_and_the_extensions(app, client, db):
 def test_a_late_change_names_the_deadline_in_the_tenders_zone_before_and_after_the_close(
     app, client, db
 ):
-    tender = _published(
+    tender = published(
         app,
-        client,
         bid_deadline=(clock.now() + dt.timedelta(hours=2)).isoformat(),
         questions_until=None,
         timezone="Asia/Yekaterinburg",

@@ -11,24 +11,13 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.api_helpers import caller, published
 from tests.e2e.browser import TIMEOUT_MS, chromium, login, watch
 
 pytestmark = pytest.mark.live
 
 # Chromium logs every non-2xx fetch answer as a console error; the refused offer is expected.
 EXPECTED_REFUSAL = "the server responded with a status of 422"
-
-
-def _published_tender(app) -> dict:
-    customer = caller(app)
-    client = app.test_client()
-    created = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers)
-    assert created.status_code == 201, created.get_json()
-    tender_id = created.get_json()["id"]
-    resp = client.post(f"/api/v1/tenders/{tender_id}/publish", headers=customer.headers)
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()
 
 
 def _generate_key(page, base: str) -> None:
@@ -71,7 +60,7 @@ def _check_receipt(page, base: str, revision: int) -> None:
 @pytest.mark.parametrize("server", ["threading"], indirect=True)
 def test_supplier_prices_signs_and_revises_a_bid_in_the_browser(app, server):
     base, _ = server
-    tender = _published_tender(app)
+    tender = published(app)
     number, lot = tender["number"], tender["lots"][0]
     criteria = {c["name"]: c["id"] for c in lot["criteria"]}
     warranty = f"#crit-1-{criteria['Гарантия']}"
@@ -97,7 +86,7 @@ def test_supplier_prices_signs_and_revises_a_bid_in_the_browser(app, server):
         # A price above the maximum: every problem is listed, nothing is stored.
         page.fill("#price-1", "999")
         page.fill("#price-2", "110,50")  # decimal comma
-        assert page.locator("#total-2").inner_text() == "88\u00a0400,00"
+        assert page.locator("#total-2").inner_text() == "88,400.00"
         page.fill(warranty, "24")
         page.select_option(deferral, "30 дней")
         page.click("#submit-bid")
@@ -116,7 +105,7 @@ def test_supplier_prices_signs_and_revises_a_bid_in_the_browser(app, server):
         assert page.input_value(warranty) == "24"
 
         page.fill("#price-1", "95")
-        assert page.locator("#total-1").inner_text() == "142\u00a0500,00"
+        assert page.locator("#total-1").inner_text() == "142,500.00"
         _submit_accepted(page, 1)
         _check_receipt(page, base, 1)
         assert page.locator("#bid-status").inner_text() == "Participant 1, revision 1"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.api_helpers import caller, published
 from tests.e2e.browser import TIMEOUT_MS, chromium, login, watch
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.database_agnostic]
 
 
 @pytest.mark.parametrize("server", ["eventlet"], indirect=True)
@@ -16,10 +16,7 @@ def test_live_socket_connects_under_connect_src_self(app, server):
     base, _ = server
     customer = caller(app)
     client = app.test_client()
-    tender = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers)
-    published = client.post(
-        f"/api/v1/tenders/{tender.get_json()['id']}/publish", headers=customer.headers
-    ).get_json()
+    tender = published(app, customer)
     supplier = caller(app, customer=False, supplier=True)
     problems: list[str] = []
     with chromium() as browser:
@@ -28,7 +25,7 @@ def test_live_socket_connects_under_connect_src_self(app, server):
         watch(page, problems)
         with page.expect_websocket() as opened:
             login(page, base, supplier.email)
-            page.goto(f"{base}/tenders/{published['number']}")
+            page.goto(f"{base}/tenders/{tender['number']}")
         socket = opened.value
         page.wait_for_selector(".countdown[data-watching='1']")  # joined the tender's room
     header = client.get("/login").headers["Content-Security-Policy"]

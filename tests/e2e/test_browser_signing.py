@@ -8,14 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from core.transaction import commit
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, login, watch
+from tests.e2e.browser import CHROMIUM, TIMEOUT_MS, chromium, login, watch
 from tests.factories import make_org, make_user
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.database_agnostic]
 
 BACKUP_PASSPHRASE = "correct horse battery staple"
 
@@ -133,67 +132,63 @@ def test_browser_generates_stores_and_signs_with_webcrypto_key(app, server, tmp_
     user_id, email = _committed_user(app)
     problems: list[str] = []
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(accept_downloads=True)
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
-            watch(page, problems)
-            login(page, base, email)
+    with chromium() as browser:
+        context = browser.new_context(accept_downloads=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        watch(page, problems)
+        login(page, base, email)
 
-            # 1. A key without a backup: generated, registered, stored here.
-            _generate(page, base, "Browser key")
-            _local_row(page, "Browser key")
-            keys = _stored_keys(app, user_id)
-            key_id, algorithm, fingerprint, revoked_at = keys["Browser key"]
-            assert algorithm == "ecdsa-p256" and revoked_at is None
+        # 1. A key without a backup: generated, registered, stored here.
+        _generate(page, base, "Browser key")
+        _local_row(page, "Browser key")
+        keys = _stored_keys(app, user_id)
+        key_id, algorithm, fingerprint, revoked_at = keys["Browser key"]
+        assert algorithm == "ecdsa-p256" and revoked_at is None
 
-            # The private key in IndexedDB can sign but never be exported.
-            stored = page.evaluate(EXPORT_ATTEMPT, fingerprint)
-            assert stored["found"] and stored["keyId"] == key_id, stored
-            assert stored["extractable"] is False and stored["usages"] == ["sign"], stored
-            assert stored["curve"] == "P-256"
-            assert stored["exportThrew"] is True, stored
-            assert stored["exportError"] == "InvalidAccessError", stored
+        # The private key in IndexedDB can sign but never be exported.
+        stored = page.evaluate(EXPORT_ATTEMPT, fingerprint)
+        assert stored["found"] and stored["keyId"] == key_id, stored
+        assert stored["extractable"] is False and stored["usages"] == ["sign"], stored
+        assert stored["curve"] == "P-256"
+        assert stored["exportThrew"] is True, stored
+        assert stored["exportError"] == "InvalidAccessError", stored
 
-            # 2. A key with a passphrase: an encrypted backup file is downloaded.
-            with page.expect_download() as download_info:
-                _generate(page, base, "Backup key", BACKUP_PASSPHRASE)
-            _local_row(page, "Backup key")
-            backup_id, algorithm, backup_fp, _ = _stored_keys(app, user_id)["Backup key"]
-            assert algorithm == "ecdsa-p256"
-            backup_path = _check_backup(download_info.value, backup_fp, tmp_path)
-            assert page.evaluate(EXPORT_ATTEMPT, backup_fp)["exportThrew"] is True
+        # 2. A key with a passphrase: an encrypted backup file is downloaded.
+        with page.expect_download() as download_info:
+            _generate(page, base, "Backup key", BACKUP_PASSPHRASE)
+        _local_row(page, "Backup key")
+        backup_id, algorithm, backup_fp, _ = _stored_keys(app, user_id)["Backup key"]
+        assert algorithm == "ecdsa-p256"
+        backup_path = _check_backup(download_info.value, backup_fp, tmp_path)
+        assert page.evaluate(EXPORT_ATTEMPT, backup_fp)["exportThrew"] is True
 
-            # 3. "Check my signature" with the first key.
-            text = _sign_check(page, base, fingerprint)
-            assert text == f"Signature verified: ecdsa-p256, key {fingerprint[:16]}"
-            context.close()
+        # 3. "Check my signature" with the first key.
+        text = _sign_check(page, base, fingerprint)
+        assert text == f"Signature verified: ecdsa-p256, key {fingerprint[:16]}"
+        context.close()
 
-            # 4. Another browser profile (empty IndexedDB) restores the backup and signs.
-            other = browser.new_context()
-            other.set_default_timeout(TIMEOUT_MS)
-            page = other.new_page()
-            watch(page, problems)
-            login(page, base, email)
-            page.goto(base + "/cabinet/keys")
-            page.wait_for_selector("#restore-key:enabled")
-            assert page.locator(".local-mark", has_text="in this browser").count() == 0
-            page.set_input_files("#restore-file", str(backup_path))
-            page.fill("#restore-passphrase", BACKUP_PASSPHRASE)
-            page.click("#restore-key")
-            _local_row(page, "Backup key")
-            restored = page.evaluate(EXPORT_ATTEMPT, backup_fp)
-            assert restored["keyId"] == backup_id and restored["exportThrew"] is True
-            assert page.locator(".local-mark", has_text="in this browser").count() == 1
-            assert "Signature verified" in _sign_check(page, base, backup_fp)
-            other.close()
+        # 4. Another browser profile (empty IndexedDB) restores the backup and signs.
+        other = browser.new_context()
+        other.set_default_timeout(TIMEOUT_MS)
+        page = other.new_page()
+        watch(page, problems)
+        login(page, base, email)
+        page.goto(base + "/cabinet/keys")
+        page.wait_for_selector("#restore-key:enabled")
+        assert page.locator(".local-mark", has_text="in this browser").count() == 0
+        page.set_input_files("#restore-file", str(backup_path))
+        page.fill("#restore-passphrase", BACKUP_PASSPHRASE)
+        page.click("#restore-key")
+        _local_row(page, "Backup key")
+        restored = page.evaluate(EXPORT_ATTEMPT, backup_fp)
+        assert restored["keyId"] == backup_id and restored["exportThrew"] is True
+        assert page.locator(".local-mark", has_text="in this browser").count() == 1
+        assert "Signature verified" in _sign_check(page, base, backup_fp)
+        other.close()
 
-            # 5. A browser without WebCrypto says so and offers no button.
-            _check_unsupported_browser(browser, base, email, problems)
-        finally:
-            browser.close()
+        # 5. A browser without WebCrypto says so and offers no button.
+        _check_unsupported_browser(browser, base, email, problems)
 
     assert len(_stored_keys(app, user_id)) == 2  # restoring did not register a duplicate
     csp = [m for m in problems if "Content Security Policy" in m]

@@ -10,7 +10,7 @@ import io
 import pytest
 
 from core import clock
-from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.api_helpers import published
 from tests.e2e.bidding_helpers import bidder, sign
 
 POSITIONS = [
@@ -24,23 +24,22 @@ POSITIONS = [
 
 
 def _published(app, client, minutes: int | None = None, **policy) -> dict:
-    customer = caller(app)
-    deadline = clock.now() + (dt.timedelta(minutes=minutes) if minutes else dt.timedelta(days=10))
-    body = draft_body(bid_deadline=deadline.isoformat(), questions_until=None, **policy)
+    """A published tender of POSITIONS (set up in-process: publication is not under test)."""
     lots = {}
     for lot, number, name, qty, unit, cap in POSITIONS:
         lots.setdefault(lot, []).append(
             {"number": number, "name": name, "quantity": qty, "unit_code": unit}
             | ({"max_unit_price": cap} if cap else {})
         )
-    body["lots"] = [
-        {"title": "Кабель", "award_mode": "per_position", "positions": lots[1]},
-        {"title": "Щиты", "award_mode": "whole_lot", "positions": lots[2]},
-    ]
-    tender = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
-    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
-    assert resp.status_code == 200, resp.get_json()
-    return {**resp.get_json(), "customer": customer}
+    return published(
+        app,
+        deadline=dt.timedelta(minutes=minutes) if minutes else dt.timedelta(days=10),
+        lots=[
+            {"title": "Кабель", "award_mode": "per_position", "positions": lots[1]},
+            {"title": "Щиты", "award_mode": "whole_lot", "positions": lots[2]},
+        ],
+        **policy,
+    )
 
 
 def _template(client, who, tid, **params) -> bytes:
@@ -332,10 +331,19 @@ def test_preview_pages_and_shows_changes(app, client, db):
     tid = tender["id"]
     first = _upload(client, b.who, tid, "№;Цена\n1;90\n2;80\n3;70\n".encode()).get_json()
     assert _sign_and_submit(client, b, tid, first["id"]).status_code == 201
-    second = _upload(client, b.who, tid, "№;Цена\n1;91\n2;80\n4;10\n5;20\n".encode()).get_json()
+    text = "№;Цена\n1;91\n2;80\n3;\n4;10\n5;20\n"  # 3: an empty price drops it
+    second = _upload(client, b.who, tid, text.encode()).get_json()
     url = f"/api/v1/tenders/{tid}/bid/csv/{second['id']}"
     summary = client.get(url, query_string={"per_page": 2}, headers=b.headers).get_json()
-    assert summary["counts"] == {"new": 2, "up": 1, "down": 0, "note": 0, "same": 1, "dropped": 1}
+    assert summary["counts"] == {
+        "new": 2,
+        "up": 1,
+        "down": 0,
+        "note": 0,
+        "same": 1,
+        "dropped": 1,
+        "kept": 0,
+    }
     assert summary["matching"] == 5 and len(summary["lines"]) == 2 and summary["revision"] == 2
     changes = client.get(url, query_string={"only": "changes"}, headers=b.headers).get_json()
     assert {(r["position"], r["change"]) for r in changes["lines"]} == {
@@ -345,6 +353,73 @@ def test_preview_pages_and_shows_changes(app, client, db):
         ("5", "new"),
     }
     assert changes["changes_prices"] is True and changes["current_revision"] == 1
+
+
+def _bid_on_both_lots(app, client) -> tuple[dict, object, int]:
+    tender = _published(app, client)
+    b = bidder(app, client)
+    tid = tender["id"]
+    first = _upload(client, b.who, tid, "№;Цена\n1;90\n2;80\n3;70\n4;100\n5;400\n".encode())
+    assert first.status_code == 201, first.get_json()
+    assert _sign_and_submit(client, b, tid, first.get_json()["id"]).status_code == 201
+    return tender, b, tid
+
+
+def test_the_template_of_one_lot_changes_that_lot_only(app, client, db):
+    """Issue 19.7: "upload the prices of one lot at a time" must not drop the other lots."""
+    tender, b, tid = _bid_on_both_lots(app, client)
+    lot2 = _template(client, b.who, tid, lot=2)
+    assert [row.split(";")[2] for row in lot2.decode("utf-8-sig").splitlines()[1:]] == ["4", "5"]
+    upload = _upload(client, b.who, tid, _fill(lot2, "utf-8-sig", {"4": "95", "5": "390"}))
+    assert upload.status_code == 201, upload.get_json()
+    url = f"/api/v1/tenders/{tid}/bid/csv/{upload.get_json()['id']}"
+    summary = client.get(url, headers=b.headers).get_json()
+    assert summary["covered_lots"] == [2] and summary["kept_lots"] == [1]
+    assert summary["lots"] == [1, 2] and summary["offer_positions"] == 5
+    assert summary["counts"]["dropped"] == 0 and summary["counts"]["kept"] == 3
+    assert summary["counts"]["down"] == 2
+    # 1500 x 90 + 800 x 80 + 2.5 x 70 + 5 x 95 + 60 x 390
+    assert summary["offer_total"] == "223050.00" and summary["upload"]["total"] == "23875.00"
+    changes = {(r["position"], r["change"]) for r in summary["lines"]}
+    assert changes == {("1", "kept"), ("2", "kept"), ("3", "kept"), ("4", "down"), ("5", "down")}
+    only = client.get(url, query_string={"only": "changes"}, headers=b.headers).get_json()
+    assert [r["position"] for r in only["lines"]] == ["4", "5"]
+    # The payload to sign is the merged full offer.
+    prepared = client.post(url + "/prepare", json={}, headers=b.headers).get_json()
+    assert [line["position"] for line in prepared["payload"]["lines"]] == ["1", "2", "3", "4", "5"]
+    accepted = _sign_and_submit(client, b, tid, upload.get_json()["id"])
+    assert accepted.status_code == 201, accepted.get_json()
+    assert _my_lines(client, b, tid) == {
+        "1": "90.00",
+        "2": "80.00",
+        "3": "70.00",
+        "4": "95.00",
+        "5": "390.00",
+    }
+
+
+def test_an_empty_price_in_a_covered_lot_drops_that_position(app, client, db):
+    tender, b, tid = _bid_on_both_lots(app, client)
+    lot1 = _template(client, b.who, tid, lot=1)  # pre-filled with 90, 80, 70
+    upload = _upload(client, b.who, tid, _fill(lot1, "utf-8-sig", {"2": ""}))
+    assert upload.status_code == 201, upload.get_json()
+    url = f"/api/v1/tenders/{tid}/bid/csv/{upload.get_json()['id']}"
+    summary = client.get(url, query_string={"only": "changes"}, headers=b.headers).get_json()
+    assert summary["covered_lots"] == [1] and summary["kept_lots"] == [2]
+    assert summary["counts"]["dropped"] == 1 and summary["counts"]["same"] == 2
+    assert [(r["position"], r["change"]) for r in summary["lines"]] == [("2", "dropped")]
+    assert summary["offer_positions"] == 4
+    accepted = _sign_and_submit(client, b, tid, upload.get_json()["id"])
+    assert accepted.status_code == 201, accepted.get_json()
+    assert _my_lines(client, b, tid) == {"1": "90.00", "3": "70.00", "4": "100.00", "5": "400.00"}
+    # Dropping a whole lot: every price of it empty (lot 2 is awarded as a whole).
+    half = _upload(client, b.who, tid, "№;Цена\n4;\n".encode())
+    assert half.status_code == 422
+    assert "kept at your current price: 5" in half.get_json()["problems"][0]["message"]
+    whole = _upload(client, b.who, tid, "№;Цена\n4;\n5;\n".encode())
+    assert whole.status_code == 201, whole.get_json()
+    assert _sign_and_submit(client, b, tid, whole.get_json()["id"]).status_code == 201
+    assert _my_lines(client, b, tid) == {"1": "90.00", "3": "70.00"}
 
 
 def test_openapi_lists_the_csv_endpoints(app, client, db):
@@ -391,3 +466,53 @@ def test_page_and_session_upload_with_csrf(app, client, db):
         url, data="№;Цена\n1;90\n".encode(), headers={**headers, "X-CSRFToken": token}
     )
     assert resp.status_code == 201, resp.get_json()
+
+
+# -- Excel workbooks (issue 23) -----------------------------------------------------------------
+
+
+def test_xlsx_template_upload_and_problems_with_cells(app, client, db):
+    import openpyxl
+
+    tender = _published(app, client)
+    b = bidder(app, client)
+    tid = tender["id"]
+    resp = client.get(
+        f"/api/v1/tenders/{tid}/bid/csv/template",
+        query_string={"format": "xlsx", "lot": 1},
+        headers=b.who.headers,
+    )
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert resp.headers["Content-Disposition"].endswith('-lot-1-unit-prices.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(resp.get_data()))
+    sheet = book.active
+    sheet["H2"], sheet["H3"], sheet["H4"] = 99, "abc", 12  # 99 > the maximum 95.50
+    out = io.BytesIO()
+    book.save(out)
+    # Uploaded as text/csv with a .csv name: told apart by its content.
+    resp = _upload(client, b.who, tid, out.getvalue())
+    assert resp.status_code == 422
+    found = {p["cell"]: (p["line"], p["column"]) for p in resp.get_json()["problems"]}
+    assert found == {
+        "Предложение!H2": (2, "Цена за единицу"),
+        "Предложение!H3": (3, "Цена за единицу"),
+    }
+    sheet["H2"], sheet["H3"] = 90, "1 000,50"
+    out = io.BytesIO()
+    book.save(out)
+    resp = _upload(client, b.who, tid, out.getvalue(), filename="prices.xlsx")
+    assert resp.status_code == 201, resp.get_json()
+    upload = resp.get_json()
+    assert upload["encoding"] == "xlsx" and upload["positions"] == 3
+    assert _sign_and_submit(client, b, tid, upload["id"]).status_code == 201
+    assert _my_lines(client, b, tid) == {"1": "90.00", "2": "1000.50", "3": "12.00"}
+
+
+def test_xls_and_macro_workbooks_are_refused_with_a_clear_message(app, client, db):
+    tender = _published(app, client)
+    b = bidder(app, client)
+    xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
+    resp = _upload(client, b.who, tender["id"], xls)
+    assert resp.status_code == 422
+    assert "97-2003 workbook (.xls)" in resp.get_json()["error"]["message"]

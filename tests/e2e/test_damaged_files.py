@@ -7,8 +7,8 @@ import pytest
 
 from core.extensions import db as database
 from core.files import blob_path
+from core.mail import OutgoingEmail
 from core.transaction import commit
-from notifications.models import OutgoingEmail
 from tests.e2e.api_helpers import caller, draft_body
 from tests.factories import make_user
 

@@ -128,7 +128,7 @@ def test_someone_elses_organization(app, client, db):
 def test_member_who_is_not_admin_cannot_edit_or_invite(app, client, db):
     org = make_org()
     make_user(org)
-    member = make_user(org, role="member")
+    member = make_user(org, roles=["specialist"])
     login(client, member.email)
     token = csrf_of(client, "/members")
     assert (

@@ -18,16 +18,16 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from core import clock, jobs
+from core.events import DomainEvent
 from core.extensions import db
 from core.models import SweeperRun
 from core.transaction import commit
-from notifications.models import DomainEvent
+from results.models import ResultSet
 from tenders import closing
 from tenders.models import Tender
-from tenders.result_models import ResultSet
 from tests.e2e.api_helpers import caller, draft_body
 from tests.e2e.bidding_helpers import bidder, offer, submit, tender_in_window
-from tests.e2e.conftest import _env
+from tests.e2e.conftest import _env, serve_param
 from tests.e2e.faults_helpers import JobProcess, OwnRedis, wait_for
 from tests.factories import PASSWORD
 
@@ -51,6 +51,12 @@ def redis_url(own_redis):
     return own_redis.url
 
 
+@pytest.fixture()
+def server(request, app, database_url, redis_url, smtp_server, workdir):
+    """A web process of each test's own, on that test's private Redis."""
+    yield from serve_param(request, database_url, redis_url, smtp_server, workdir)
+
+
 # A write's after-commit hooks give up on a frozen Redis after REDIS_TIMEOUT (1 s), then skip
 # it: a response comes well within this bound. Before, every hook waited for redis-py's
 # default socket timeout (5 s; a live push tried twice), so no write could meet it.
@@ -66,6 +72,9 @@ def _job_env(database_url, own_redis, smtp_server, workdir, **extra) -> dict:
     env = _env(database_url, own_redis.url, smtp_server.port, workdir, "threading", "faults")
     if SWEEPERS_INTERVAL != "0":
         env["SWEEPERS_INTERVAL"] = SWEEPERS_INTERVAL
+        # A paused Redis fails the scheduler's calls after 1 s instead of 5 s (each retried by
+        # redis-py): the same outage and recovery, some 15 s sooner.
+        env["SCHEDULER_REDIS_TIMEOUT"] = "1"
     return {**env, **extra}
 
 

@@ -9,10 +9,10 @@ from core import clock, jobs
 from core.extensions import db as _db
 from core.models import SweeperRun
 from core.transaction import commit
+from results.models import ResultSet
 from tenders import closing
-from tenders.result_models import ResultSet
 from tests.e2e.api_helpers import caller
-from tests.e2e.bidding_helpers import bidder, offer, submit, tender_in_window
+from tests.e2e.bidding_helpers import bid, bidder, tender_in_window
 from tests.e2e.helpers import login
 
 
@@ -21,8 +21,7 @@ def _closed_without_evaluation(app, client) -> tuple[dict, object]:
     customer = caller(app)
     tender = tender_in_window(app, client, minutes=60, customer=customer)
     b = bidder(app, client)
-    resp = submit(client, b, tender["id"], offer({"1": "90.00"}))
-    assert resp.status_code == 201, resp.get_json()
+    bid(app, b, tender["id"], {"1": "90.00"})
     clock.advance(dt.timedelta(hours=2))
     with app.app_context():
         assert closing.close(tender["id"]) == "closed"  # closed, but no evaluate() after it
@@ -47,8 +46,8 @@ def test_lost_evaluation_is_pending_until_the_sweeper_runs_it(app, client, db):
     assert _db.session.get(ResultSet, tender["id"]) is None  # a GET computes nothing
 
     with app.app_context():
-        assert jobs.run_job("tenders.jobs.evaluate_missing") == 1
-        assert jobs.run_job("tenders.jobs.evaluate_missing") == 0  # found again: done
+        assert jobs.run_job("results.jobs.evaluate_missing") == 1
+        assert jobs.run_job("results.jobs.evaluate_missing") == 0  # found again: done
     resp = client.get(url, headers=customer.headers)
     assert resp.status_code == 200 and resp.get_json()["awarded"] == 1
     page = client.get(f"/cabinet/tenders/{tender['id']}/review")
@@ -66,7 +65,7 @@ def test_health_shows_each_sweepers_last_run(app, client, db):
             jobs.run_job(p.path)
     ok = runner.invoke(args=["jobs", "health"])
     assert ok.exit_code == 0, ok.output
-    assert "OVERDUE" not in ok.output and "tenders.jobs.evaluate_missing" in ok.output
+    assert "OVERDUE" not in ok.output and "results.jobs.evaluate_missing" in ok.output
     body = client.get("/healthz/jobs").get_json()
     assert body["status"] == "ok" and body["overdue"] == []
 

@@ -78,7 +78,10 @@ def test_offer_changes_reach_only_those_who_may_see_them(app, server):
         # Everything C receives is kept (not skipped while waiting), to check for leaks.
         c_seen = _until(c_events, "bid_activity", _participants(2))
         # A's page fetches the offers section as the server renders it for A.
-        fragment = a_http.get(f"{base}/tenders/{tender['number']}/offers")
+        # (in Russian, as A's browser asks: the money in Russian formats)
+        fragment = a_http.get(
+            f"{base}/tenders/{tender['number']}/offers", headers={"Accept-Language": "ru"}
+        )
         assert fragment.status_code == 200 and "95,50" in fragment.text.replace("\xa0", " ")
         # B withdraws: A is told the position lost that offer.
         resp = b_withdraw(base, b, tender["id"])

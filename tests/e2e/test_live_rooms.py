@@ -11,6 +11,7 @@ import pytest
 import requests
 import socketio
 
+from tests.e2e.api_helpers import caller
 from tests.e2e.bidding_helpers import bidder, submit_to_server, tender_in_window
 from tests.e2e.test_live import _browser_login
 from tests.factories import make_user
@@ -193,7 +194,7 @@ def test_a_removed_member_hears_no_more_prices_across_two_processes(app, server,
         from core.extensions import db
         from core.transaction import commit
 
-        member = make_user(db.session.get(Organization, a.who.org_id), role="member")
+        member = make_user(db.session.get(Organization, a.who.org_id), roles=["observer"])
         member_id, member_email = member.id, member.email
         commit()
     for x, price in ((a, "100.00"), (c, "99.00")):
@@ -255,3 +256,50 @@ def test_the_newest_offer_push_tells_the_state_in_force_across_two_processes(
         assert newest["best"] == {"1": "368.00"} and newest["participants"] == 4
     finally:
         sio.disconnect()
+
+
+@pytest.mark.parametrize("server", ["eventlet"], indirect=True)
+def test_a_member_whose_roles_change_leaves_the_rooms_at_once(app, server):
+    """Issue 20: rooms follow the roles. An observer of a bidder hears the offers; made a
+    specialist not in charge of the bid, it is taken out of the rooms at once and watching
+    again gets nothing; a customer's specialist not in charge of the tender hears nothing."""
+    base, _ = server
+    client = app.test_client()
+    customer = caller(app)
+    tender = tender_in_window(app, client, minutes=120, customer=customer)
+    a, b = bidder(app, client), bidder(app, client)
+    with app.test_request_context():
+        from accounts.models import Organization
+        from core.extensions import db
+        from core.transaction import commit
+
+        watcher = make_user(db.session.get(Organization, a.who.org_id), roles=["observer"])
+        outsider = make_user(db.session.get(Organization, customer.org_id), roles=["specialist"])
+        boss = make_user(db.session.get(Organization, customer.org_id), roles=["manager"])
+        ids = (watcher.id, watcher.email, outsider.email, boss.email)
+        commit()
+    watcher_id, watcher_email, outsider_email, boss_email = ids
+    assert submit_to_server(base, a, tender["id"], {"1": "100.00"}).status_code == 201
+
+    m_sio, m_heard = _session_socket(base, watcher_email)
+    o_sio, _ = _session_socket(base, outsider_email)
+    c_sio, _ = _session_socket(base, boss_email)
+    try:
+        assert m_sio.call("watch_tender", {"tender_id": tender["id"]})["offers_live"] == "offers"
+        assert c_sio.call("watch_tender", {"tender_id": tender["id"]})["offers_live"] == "offers"
+        assert o_sio.call("watch_tender", {"tender_id": tender["id"]})["offers_live"] is None
+        resp = requests.patch(
+            f"{base}/api/v1/organizations/{a.who.org_id}/members/{watcher_id}",
+            json={"roles": ["specialist"]},
+            headers=a.headers,
+        )
+        assert resp.status_code == 200, resp.text
+        _until(m_heard, "visibility_changed", tender_id=None)
+        assert submit_to_server(base, b, tender["id"], {"1": "90.00"}).status_code == 201
+        seen, _ = _until(m_heard, "bid_activity", participants=2)
+        assert [name for name, _ in seen if name in ("offers_changed", "best_prices")] == []
+        state = m_sio.call("watch_tender", {"tender_id": tender["id"]}, timeout=10)
+        assert state["ok"] and state["offers_live"] is None
+    finally:
+        for sio in (m_sio, o_sio, c_sio):
+            sio.disconnect()

@@ -7,19 +7,9 @@ from sqlalchemy import select
 from accounts.models import Organization, User
 from core.transaction import commit
 from notifications.models import Notification, Subscription
-from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.api_helpers import caller, published
 from tests.e2e.helpers import csrf_of, login, post_form
 from tests.factories import make_org, make_user
-
-
-def _published(app, client, **overrides) -> dict:
-    customer = caller(app)
-    tender = client.post(
-        "/api/v1/tenders", json=draft_body(**overrides), headers=customer.headers
-    ).get_json()
-    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()
 
 
 def test_subscription_crud_and_validation(app, client, db):
@@ -73,7 +63,7 @@ def test_another_users_subscriptions_and_notifications_are_refused(app, client, 
     sub = client.post(
         "/api/v1/subscriptions", json={"categories": ["27"]}, headers=owner.headers
     ).get_json()
-    _published(app, client)
+    published(app)
     [mine] = client.get("/api/v1/notifications", headers=owner.headers).get_json()["items"]
     h = intruder.headers
     assert client.get(f"/api/v1/subscriptions/{sub['id']}", headers=h).status_code == 404
@@ -106,8 +96,8 @@ def test_inbox_read_and_read_all(app, client, db):
         json={"categories": ["27"], "by_email": False},
         headers=me.headers,
     )
-    first = _published(app, client)
-    _published(app, client, title="Кабель для второй подстанции")
+    first = published(app)
+    published(app, title="Кабель для второй подстанции")
     h = me.headers
     assert client.get("/api/v1/notifications/unread-count", headers=h).get_json() == {"unread": 2}
     inbox = client.get("/api/v1/notifications", headers=h).get_json()
@@ -127,8 +117,8 @@ def test_feed_widens_and_narrows(app, client, db):
     me = caller(app, customer=False, supplier=True)
     h = me.headers
     client.post("/api/v1/subscriptions", json={"categories": ["27"], "regions": ["77"]}, headers=h)
-    in_66 = _published(app, client)  # region 66, category 27.3
-    in_77 = _published(app, client, region_code="77", categories=["27.1"])
+    in_66 = published(app)  # region 66, category 27.3
+    in_77 = published(app, region_code="77", categories=["27.1"])
 
     mine = {in_66["number"], in_77["number"]}
 
@@ -142,6 +132,12 @@ def test_feed_widens_and_narrows(app, client, db):
     assert numbers("&add_region=66") == [in_77["number"], in_66["number"]]  # newest first
     assert numbers("&add_region=66&drop_category=27.1") == [in_66["number"]]
     assert numbers("&add_region=66&drop_category=27") == []
+    # regions by name, as people type them (issue 19.12)
+    assert numbers("&add_region=Свердловская область") == numbers("&add_region=66")
+    assert numbers("&add_region=свердловская") == numbers("&add_region=66")
+    resp = client.get("/api/v1/feed?add_region=Мсква", headers=h)
+    assert resp.status_code == 422
+    assert "Unknown region «Мсква»" in str(resp.get_json()["error"]["fields"]["add_region.0"])
     resp = client.get("/api/v1/feed?add_region=XX", headers=h)
     assert resp.status_code == 422 and "add_region.0" in resp.get_json()["error"]["fields"]
     resp = client.get("/api/v1/feed?drop_category=nonsense", headers=h)
@@ -150,7 +146,7 @@ def test_feed_widens_and_narrows(app, client, db):
 
 def test_follow_and_unfollow(app, client, db):
     me = caller(app, customer=False, supplier=True)
-    tender = _published(app, client)
+    tender = published(app)
     resp = client.put(f"/api/v1/tenders/{tender['id']}/follow", headers=me.headers)
     assert resp.get_json() == {"tender_id": tender["id"], "following": True}
     resp = client.delete(f"/api/v1/tenders/{tender['id']}/follow", headers=me.headers)
@@ -159,7 +155,7 @@ def test_follow_and_unfollow(app, client, db):
 
 
 def test_pages_follow_button_inbox_subscription_form_and_feed(app, client, db, mailbox):
-    tender = _published(app, client)
+    tender = published(app)
     user = make_user(make_org(is_customer=False))
     commit()
     login(client, user.email)
@@ -192,6 +188,15 @@ def test_pages_follow_button_inbox_subscription_form_and_feed(app, client, db, m
     feed = client.get("/cabinet/for-me")
     assert feed.status_code == 200 and tender["number"] in feed.get_data(as_text=True)
     assert client.get("/cabinet/for-me?add_region=XX").status_code == 400  # said, not a 500
+    # Bad input is explained beside its field and kept; the valid filters still apply.
+    bad = client.get("/cabinet/for-me?add_region=Мсква&q=кабель")
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert 'id="add_region-error"' in page and "Unknown region «Мсква»" in page
+    assert 'name="add_region" value="Мсква"' in page and 'name="q" value="кабель"' in page
+    good = client.get("/cabinet/for-me?add_region=Москва,78").get_data(as_text=True)
+    assert 'name="add_region" value="Moscow, Saint Petersburg"' in good  # English page
+    assert '<datalist id="region-names">' in good
     assert client.get("/cabinet/notifications").status_code == 200
     # The customer cancels: the follower's inbox and header counter show it.
     inbox = client.get("/cabinet/notifications").get_data(as_text=True)
@@ -267,7 +272,7 @@ def test_published_results_reach_each_bidder_with_its_own_result(app, client, db
 
     def results_mail(who: str) -> str:
         [msg] = [
-            m for m in mailbox.to(auction[who].who.email) if "Results published" in m["Subject"]
+            m for m in mailbox.to(auction[who].who.email) if "results published" in m["Subject"]
         ]
         assert msg["List-Unsubscribe"] and msg["List-Unsubscribe-Post"]
         return msg.get_body(("plain",)).get_content()
@@ -276,10 +281,11 @@ def test_published_results_reach_each_bidder_with_its_own_result(app, client, db
     assert "1 Кабель ВВГнг-LS 3x2.5: won, rank 1, your price 90.00" in alfa
     assert "lot 2" in alfa and "won" in alfa.split("lot 2")[1].splitlines()[0]
     beta = results_mail("beta")
-    assert "1 Кабель ВВГнг-LS 3x2.5: disqualified: Нет сертификата" in beta
+    assert "1 Кабель ВВГнг-LS 3x2.5: disqualified, " in beta
+    assert "; reason: Нет сертификата" in beta
     assert "won" not in beta
     # Bidding closed reached every participant first.
-    assert any("Bidding closed" in m["Subject"] for m in mailbox.to(auction["alfa"].who.email))
+    assert any("bidding closed" in m["Subject"] for m in mailbox.to(auction["alfa"].who.email))
     inbox = client.get("/api/v1/notifications", headers=auction["alfa"].headers).get_json()
     kinds = [n["kind"] for n in inbox["items"]]
     assert kinds[:2] == ["tender.results_published", "tender.closed"]

@@ -3,16 +3,8 @@ anonymous, rank only, sealed."""
 
 import pytest
 
-from tests.e2e.api_helpers import caller, draft_body
+from tests.e2e.api_helpers import published
 from tests.e2e.bidding_helpers import bidder, offer, submit
-
-
-def _tender(app, client, visibility: str) -> dict:
-    customer = caller(app)
-    body = draft_body(visibility=visibility)
-    tender = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
-    client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
-    return {**client.get(f"/api/v1/tenders/{tender['id']}").get_json(), "customer": customer}
 
 
 def _criteria(tender):
@@ -30,7 +22,7 @@ def _offers(client, tender, headers=None):
 
 
 def test_open_after_own_bid(app, client, db):
-    tender = _tender(app, client, "open_after_own_bid")
+    tender = published(app, visibility="open_after_own_bid")
     a, b, late = bidder(app, client, name="OOO Alfa"), bidder(app, client), bidder(app, client)
     assert (
         submit(client, a, tender["id"], offer({"1": "90.00"}, _criteria(tender))).status_code == 201
@@ -59,7 +51,7 @@ def test_open_after_own_bid(app, client, db):
 
 
 def test_rank_only(app, client, db):
-    tender = _tender(app, client, "rank_only")
+    tender = published(app, visibility="rank_only")
     a, b = bidder(app, client), bidder(app, client)
     submit(client, a, tender["id"], offer({"1": "90.00"}, _criteria(tender)))
     submit(client, b, tender["id"], offer({"1": "80.00"}, _criteria(tender)))
@@ -72,7 +64,7 @@ def test_rank_only(app, client, db):
 
 @pytest.mark.parametrize("who", ["supplier", "customer"])
 def test_sealed_shows_only_the_count(app, client, db, who):
-    tender = _tender(app, client, "sealed")
+    tender = published(app, visibility="sealed")
     a = bidder(app, client)
     submit(client, a, tender["id"], offer({"1": "90.00"}, _criteria(tender)))
     headers = a.headers if who == "supplier" else tender["customer"].headers
@@ -90,14 +82,14 @@ def test_sealed_shows_only_the_count(app, client, db, who):
 def test_notice_page_follows_the_same_rules(app, client, db):
     from tests.e2e.helpers import login
 
-    tender = _tender(app, client, "open_after_own_bid")
+    tender = published(app, visibility="open_after_own_bid")
     a, late = bidder(app, client), bidder(app, client)
     submit(client, a, tender["id"], offer({"1": "90.00"}, _criteria(tender)))
     url = f"/tenders/{tender['number']}"
     login(client, late.who.email)
     page = client.get(url).get_data(as_text=True)
-    assert "become visible once your own bid is in" in page and "90,00" not in page
+    assert "become visible once your own bid is in" in page and "90.00" not in page
     assert "Bid / revise my offer" in page
     login(client, a.who.email)
     page = client.get(url).get_data(as_text=True)
-    assert ">You<" in page and 'class="num best">90,00' in page
+    assert ">You<" in page and 'class="num best">90.00' in page

@@ -74,7 +74,7 @@ def test_cabinet_request_waits_and_the_old_profile_stays_in_force(app, client, d
     assert _org(db, org.id).pending_change.changes["name"] == "OOO Postavka i Zakupka"
     # A member sees it pending but cannot withdraw it; an admin can.
     member_client = app.test_client()
-    login(member_client, make_user(org, role="member").email)
+    login(member_client, make_user(org, roles=["specialist"]).email)
     page = member_client.get("/cabinet").get_data(as_text=True)
     assert "Pending review" in page and "Withdraw the request" not in page
     withdraw = "/cabinet/pending-change/withdraw"
@@ -87,7 +87,7 @@ def test_cabinet_request_waits_and_the_old_profile_stays_in_force(app, client, d
 
 def test_operator_accepts_in_the_queue_and_the_change_takes_effect(app, db, mailbox):
     org, admin, headers = _supplier(app, db)
-    member = make_user(org, role="member")
+    member = make_user(org, roles=["specialist"])
     operator = make_user(is_operator=True)
     admin_client, operator_client = app.test_client(), app.test_client()
     login(admin_client, admin.email)
@@ -206,7 +206,7 @@ def test_api_request_withdraw_and_operator_decision(app, client, db, mailbox):
 
 def test_change_requests_denials(app, client, db):
     org, admin, headers = _supplier(app, db)
-    member = make_user(org, role="member")
+    member = make_user(org, roles=["specialist"])
     member_headers = _headers(app, member, org.id)
     stranger_org, _, stranger_headers = _supplier(app, db)
     url = f"/api/v1/organizations/{org.id}"

@@ -82,3 +82,36 @@ def test_only_the_customer_imports_into_its_draft(app, client, db):
     tender = _draft(client, owner)
     resp = _import(client, other, tender["id"], b"position;name;quantity;unit\n1;x;1;pcs\n")
     assert resp.status_code == 404
+
+
+def test_xlsx_template_from_the_cabinet_filled_and_imported(app, client, db):
+    """Issue 23: the cabinet's .xlsx template, filled by openpyxl, imports through the API;
+    a wrong workbook answers with its cells and imports nothing."""
+    import io
+
+    import openpyxl
+
+    from tests.e2e.helpers import login
+
+    owner = caller(app)
+    tender = _draft(client, owner)
+    login(client, owner.email)
+    resp = client.get(f"/cabinet/tenders/{tender['id']}/positions-template.xlsx")
+    assert resp.status_code == 200
+    edit = client.get(f"/cabinet/tenders/{tender['id']}").get_data(as_text=True)
+    assert "positions-template.xlsx" in edit
+    book = openpyxl.load_workbook(io.BytesIO(resp.get_data()))
+    sheet = book["Позиции"]
+    sheet.append(["1", "1", "Кабель ВВГнг 3х2,5", "", "", 1500, "м", 95.5, "Екатеринбург", None])
+    sheet.append(["", "2", "Муфта", "", "", "abc", "шт", None, "", None])
+    out = io.BytesIO()
+    book.save(out)
+    resp = _import(client, owner, tender["id"], out.getvalue())
+    assert resp.status_code == 422
+    assert list(resp.get_json()["error"]["fields"]) == ["Позиции!F3, Количество"]
+    sheet["F3"] = 40
+    out = io.BytesIO()
+    book.save(out)
+    resp = _import(client, owner, tender["id"], out.getvalue())
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json() == {"imported": 2}

@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from audit.models import AuditEvent
 from core import clock
+from core.chains import tender_chain
 from tests.e2e.api_helpers import caller, draft_body
-from tests.e2e.bidding_helpers import bidder, offer, submit
+from tests.e2e.bidding_helpers import bid, bidder
 from tests.e2e.helpers import login
 from tests.e2e.results_helpers import close_and_publish
 from tests.ocds_schema import problems
@@ -41,12 +42,18 @@ def _criteria(tender: dict, warranty: str) -> list[dict]:
 def auction(app, client, db):
     """A published two-lot tender closing in 10 minutes (inside the extension window) with
     three bidders: Alfa on everything, Beta on lot 1, Gamma bids and withdraws."""
+    return _auction(app, client)
+
+
+def _auction(app, client, language: str | None = None) -> dict:
     customer = caller(app, name="ПАО «Энергосбыт»")
     body = draft_body(
         bid_deadline=(clock.now() + dt.timedelta(minutes=10)).isoformat(), questions_until=None
     )
     created = client.post("/api/v1/tenders", json=body, headers=customer.headers).get_json()
-    resp = client.post(f"/api/v1/tenders/{created['id']}/publish", headers=customer.headers)
+    # The tender's documents are written in the language its customer publishes it in.
+    headers = {**customer.headers, **({"Accept-Language": language} if language else {})}
+    resp = client.post(f"/api/v1/tenders/{created['id']}/publish", headers=headers)
     assert resp.status_code == 200, resp.get_json()
     tender = resp.get_json()
     alfa = bidder(app, client, name="ООО «Альфа»")
@@ -57,8 +64,7 @@ def auction(app, client, db):
         (beta, {"1": "85.00"}, "24"),
         (gamma, {"1": "94.00"}, "12"),
     ):
-        resp = submit(client, who, tender["id"], offer(prices, _criteria(tender, warranty)))
-        assert resp.status_code == 201, resp.get_json()
+        bid(app, who, tender["id"], prices, _criteria(tender, warranty))
     resp = client.post(f"/api/v1/tenders/{tender['id']}/bid/withdraw", headers=gamma.headers)
     assert resp.status_code == 200, resp.get_json()
     tender = client.get(f"/api/v1/tenders/{tender['id']}").get_json()
@@ -183,7 +189,7 @@ def test_signed_protocol_and_audit(app, client, auction):
         "ООО «Альфа»",
         "АО «Бета»",
         "ООО «Гамма»",
-        "withdrawn",
+        "withdrew its bid",
         "Нет сертификата",
         "Extension 1",  # the first bids came inside the window
         "Кабель ВВГнг-LS 3x2.5",
@@ -218,7 +224,7 @@ def test_signed_protocol_and_audit(app, client, auction):
         events = (
             db.session.execute(
                 select(AuditEvent).where(
-                    AuditEvent.chain == f"tender:{tender['id']}",
+                    AuditEvent.chain == tender_chain(tender["id"]),
                     AuditEvent.action == "tender.protocol_signed",
                 )
             )
@@ -302,8 +308,8 @@ def test_protocol_versions_and_tampering(app, client, auction):
     from core.extensions import db
     from core.files import blob_path
     from reports import jobs, service
+    from results.models import ResultSet
     from tenders.models import Tender
-    from tenders.result_models import ResultSet
 
     tender = auction["tender"]
     with app.app_context():
@@ -324,7 +330,7 @@ def test_protocol_versions_and_tampering(app, client, auction):
         assert (first.version, second.version) == (1, 2)
         actions = db.session.execute(
             select(AuditEvent.payload).where(
-                AuditEvent.chain == f"tender:{tender['id']}",
+                AuditEvent.chain == tender_chain(tender["id"]),
                 AuditEvent.action == "tender.protocol_signed",
             )
         ).scalars()
@@ -360,3 +366,57 @@ def test_drafts_are_not_exported(app, client, db):
     assert resp.status_code == 404
     assert client.get(f"/tenders/{draft['number']}/protocol.pdf").status_code == 404
     assert client.get("/api/v1/tenders/999999/ocds").status_code == 404
+
+
+def test_documents_in_the_tenders_language(app, client, db):
+    """A tender published in Russian: its protocol and every receipt are in Russian (words,
+    money with ₽, moments in МСК), whatever the language of whoever downloads them; a tender
+    published in English (the suite's default) keeps English documents."""
+    from tenders.models import Tender
+
+    auction = _auction(app, client, language="ru")
+    tender = auction["tender"]
+    assert db.session.get(Tender, tender["id"]).language == "ru"
+    url = f"/api/v1/tenders/{tender['id']}/bid/revisions/1/receipt.pdf"
+    english = {**auction["alfa"].headers, "Accept-Language": "en"}
+    slip = " ".join(_pdf_text(client.get(url, headers=english).data).replace("\u00a0", " ").split())
+    for expected in (
+        "Квитанция о приёме заявки — закупка",
+        "Поставщик",
+        "ООО «Альфа» (ИНН",
+        "МСК",
+        "Подписи",
+        " ₽",
+        "Сумма, ₽",
+    ):
+        assert expected in slip, expected
+    assert "Bid receipt" not in slip and "Supplier" not in slip
+
+    close_and_publish(app, client, auction, disqualify=("beta", 1, "Нет сертификата"))
+    resp = client.get(
+        f"/tenders/{tender['number']}/protocol.pdf", headers={"Accept-Language": "en"}
+    )
+    text = " ".join(_pdf_text(resp.data).replace("\u00a0", " ").split())
+    resp.close()
+    for expected in (
+        f"Протокол подведения итогов — закупка {tender['number']}",
+        "Заказчик",
+        "Ход процедуры",
+        "Продление 1",
+        "Итоги по позициям",
+        "Победитель",
+        "Рейтинг предложений",
+        "Место",
+        "Отклонённые заявки",
+        "Нет сертификата",
+        "заявка отозвана",
+        "экономия",
+        "МСК",
+        "Стр. 1",
+    ):
+        assert expected in text, expected
+    for english_word in ("Results protocol", "Winner", "Participant", "MSK", "Page 1"):
+        assert english_word not in text, english_word
+
+    english_tender = _auction(app, client)["tender"]
+    assert db.session.get(Tender, english_tender["id"]).language == "en"

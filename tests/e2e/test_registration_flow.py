@@ -189,7 +189,7 @@ def test_api_register_confirm_and_accredit(app, client, db, mailbox):
     assert body["email"] == email and body["email_confirmed_at"]
     assert body["memberships"] == [
         {
-            "role": "admin",
+            "roles": ["administrator", "manager"],
             "organization": {
                 "id": org.id,
                 "name": "OOO Romashka",
@@ -343,3 +343,38 @@ def test_double_submit_answers_twice_as_a_registration(app, mailbox, monkeypatch
     assert orgs == 1
     subjects = sorted(m["Subject"] for m in mailbox.to("roman@romashka.example"))
     assert subjects == ["Confirm your email", "Someone tried to register with your address"]
+
+
+def test_registration_keeps_the_pages_language_for_later_mails(app, db, mailbox):
+    """Registered on a Russian page: users.locale is "ru", so the operator's decision (made
+    on an English page) reaches the new user in Russian; an English page keeps "en"."""
+    russian, english, operator_client = app.test_client(), app.test_client(), app.test_client()
+    russian.set_cookie("lang", "ru")
+    operator = make_user(is_operator=True)
+    assert post_form(russian, "/register", "/register", REGISTRATION).status_code == 302
+    user = db.session.execute(
+        select(User).where(User.email == "roman@romashka.example")
+    ).scalar_one()
+    assert user.locale == "ru"
+    [confirm] = mailbox.to(user.email)
+    assert re.search("[а-яё]", confirm["Subject"].lower()), confirm["Subject"]
+
+    other = dict(REGISTRATION, email="eve@lily.example", inn="7707083893", ogrn="1027700132195")
+    other.update(kpp="770701001", org_name="OOO Lily", region_code="77")
+    assert post_form(english, "/register", "/register", other).status_code == 302
+    assert (
+        db.session.execute(select(User.locale).where(User.email == "eve@lily.example")).scalar_one()
+        == "en"
+    )
+
+    org = db.session.execute(select(Organization).where(Organization.inn == "5012123454"))
+    org = org.scalar_one()
+    assert login(operator_client, operator.email).status_code == 302
+    post_form(
+        operator_client,
+        "/operator/accreditation",
+        f"/operator/accreditation/{org.id}",
+        {"decision": "accredit"},
+    )
+    [decision] = mailbox.to(user.email)[-1:]
+    assert decision["Subject"] == "OOO Romashka: аккредитация получена"

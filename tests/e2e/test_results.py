@@ -9,14 +9,16 @@ from sqlalchemy import select
 
 from audit.models import AuditEvent
 from core import clock, jobs
+from core.chains import tender_chain
+from core.events import DomainEvent
 from core.extensions import db as _db
-from notifications.models import DomainEvent
-from tenders import results
+from results import outcome as results
+from results.models import Award, AwardOffer
 from tenders.models import Tender
-from tenders.result_models import Award, AwardOffer
-from tests.e2e.api_helpers import caller, draft_body
-from tests.e2e.bidding_helpers import bidder, offer, submit
+from tests.e2e.api_helpers import caller, published
+from tests.e2e.bidding_helpers import bid, bidder
 from tests.e2e.helpers import login, post_form
+from tests.e2e.results_helpers import approve_decision
 
 REASON = 'Нет сертификата соответствия, "ТР ТС 004/2011" \\ п. 4.2;\nсм. протокол'
 
@@ -32,11 +34,8 @@ def _criteria(tender, warranty: str, deferral: str) -> list[dict]:
 def _closed_tender(app, client):
     """A tender (lot 1 per position with criteria, lot 2 whole lot) with three bids, closed."""
     customer = caller(app, name="ПАО Заказчик")
-    tender = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers)
-    tender = tender.get_json()
-    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
-    assert resp.status_code == 200, resp.get_json()
-    tender = client.get(f"/api/v1/tenders/{tender['id']}").get_json()
+    tender = published(app, customer)
+    del tender["customer"]
     a = bidder(app, client, name="ООО Альфа")
     b = bidder(app, client, name="=cmd|' /C calc'!A0")  # a formula in a name: CSV must defuse it
     c = bidder(app, client, name="ООО Вега")
@@ -46,10 +45,7 @@ def _closed_tender(app, client):
         (c, {"2": "100"}, ("12", "нет")),
     ]
     for who, prices, (warranty, deferral) in plans:
-        resp = submit(
-            client, who, tender["id"], offer(prices, _criteria(tender, warranty, deferral))
-        )
-        assert resp.status_code == 201, resp.get_json()
+        bid(app, who, tender["id"], prices, _criteria(tender, warranty, deferral))
     clock.advance(dt.timedelta(days=11))
     with app.app_context():
         assert jobs.run_job("tenders.jobs.close_overdue") >= 1
@@ -178,10 +174,12 @@ def test_review_disqualify_publish_and_visibility(app, client, db):
     assert "'=cmd|' /C calc'!A0" in text and "Нет сертификата соответствия" in text
     # numbers in the bid templates' dialect: a decimal comma, as Russian Excel reads them
     assert ";90,00;135000,00;" in text and "90.00" not in text
+    _check_comparison_workbook(client, tid)
     page = client.get(f"/cabinet/tenders/{tid}/review?participant=1")
     assert page.status_code == 200 and "ООО Альфа" in page.get_data(as_text=True)
 
     # publication: final, audited, events for notifications
+    approve_decision(client, tid, customer.headers)
     resp = client.post(f"/api/v1/tenders/{tid}/results/publish", headers=customer.headers)
     assert resp.status_code == 200, resp.get_json()
     digest = resp.get_json()["digest"]
@@ -197,7 +195,7 @@ def test_review_disqualify_publish_and_visibility(app, client, db):
     assert late.status_code == 409
     published = _db.session.execute(
         select(AuditEvent).where(
-            AuditEvent.chain == f"tender:{tid}", AuditEvent.action == "tender.results_published"
+            AuditEvent.chain == tender_chain(tid), AuditEvent.action == "tender.results_published"
         )
     ).scalar_one()
     assert published.payload["digest"] == digest
@@ -238,6 +236,7 @@ def test_review_disqualify_publish_and_visibility(app, client, db):
         client.get(f"/api/v1/tenders/{tid}/results", headers=outsider.headers).get_json()["level"]
         == "summary"
     )
+    _check_results_workbooks(app, client, tender["number"])
 
 
 def test_pages_after_publication(app, client, db):
@@ -263,6 +262,14 @@ def test_pages_after_publication(app, client, db):
     filtered = client.get(f"{review_url}?lot=2&per_page=20").get_data(as_text=True)
     assert "Муфта концевая" in filtered and "Кабель КВВГ 7x1.5" not in filtered
     assert client.get(f"{review_url}?per_page=100000").status_code == 422
+    refused = post_form(client, review_url, f"{review_url}/publish", {})
+    assert refused.status_code == 409
+    assert "after the commission&#39;s decision" in refused.get_data(as_text=True)
+    # the commission (the customer's one manager) decides through the review page's forms
+    for action, form in (("decision", {}), ("vote", {"vote": "for"}), ("close-vote", {})):
+        resp = post_form(client, review_url, f"{review_url}/{action}", form)
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    assert 'id="decision-status">approved' in client.get(review_url).get_data(as_text=True)
     resp = post_form(client, review_url, f"{review_url}/publish", {})
     assert resp.status_code == 302
     page = client.get(review_url).get_data(as_text=True)
@@ -277,8 +284,7 @@ def test_pages_after_publication(app, client, db):
 
 def test_unsuccessful_when_no_bid(app, client, db):
     customer = caller(app)
-    tender = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers).get_json()
-    client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    tender = published(app, customer)
     clock.advance(dt.timedelta(days=11))
     with app.app_context():
         assert jobs.run_job("tenders.jobs.close_overdue") >= 1
@@ -289,8 +295,7 @@ def test_unsuccessful_when_no_bid(app, client, db):
 
 def test_review_before_the_close_is_refused(app, client, db):
     customer = caller(app)
-    tender = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers).get_json()
-    client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    tender = published(app, customer)
     assert _evaluation(client, tender, customer.headers).status_code == 409
     resp = client.post(f"/api/v1/tenders/{tender['id']}/results/publish", headers=customer.headers)
     assert resp.status_code == 409
@@ -300,8 +305,7 @@ def test_close_is_pushed_live_to_the_tender_room(app, client, db):
     from core.extensions import socketio
 
     customer = caller(app)
-    tender = client.post("/api/v1/tenders", json=draft_body(), headers=customer.headers).get_json()
-    client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=customer.headers)
+    tender = published(app, customer)
     watcher = bidder(app, client)
     login(client, watcher.who.email)
     live = socketio.test_client(app, flask_test_client=client)
@@ -318,3 +322,66 @@ def test_close_is_pushed_live_to_the_tender_room(app, client, db):
     assert payload["tender_id"] == tender["id"] and payload["status"] == "unsuccessful"
     assert payload["participants"] == 0
     live.disconnect()
+
+
+def _check_comparison_workbook(client, tid: int) -> None:
+    """The .xlsx export read back by openpyxl (a second library): positions x participants
+    with the best offer highlighted, the CSV's rows with numbers as numbers, formula-safe."""
+    import io
+
+    import openpyxl
+
+    resp = client.get(f"/cabinet/tenders/{tid}/review.xlsx")
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    book = openpyxl.load_workbook(io.BytesIO(resp.get_data()))
+    assert book.sheetnames == ["Comparison", "Offers"]
+    matrix = book["Comparison"]
+    assert [c.value for c in matrix[3]][:9] == [
+        "Lot",
+        "Position",
+        "Name",
+        "Quantity",
+        "Max unit price",
+        "unit price",
+        "total",
+        "score",
+        "rank",
+    ]
+    assert str(matrix["F2"].value).startswith("No. 1: ")
+    first = [c.value for c in matrix[4]]
+    assert first[:2] == [1, "1"] and first[5] == 90 and first[6] == 135000 and first[8] == 1
+    assert matrix["F4"].fill.fgColor.rgb.endswith("C6EFCE")  # the best offer, highlighted
+    offers = book["Offers"]
+    header = [c.value for c in offers[1]]
+    rows = [dict(zip(header, r)) for r in offers.iter_rows(min_row=2, values_only=True)]
+    assert any(r["Unit price"] == 90 and r["Total"] == 135000 for r in rows)
+    hostile = [
+        c for row in offers.iter_rows(min_row=2) for c in row if str(c.value).startswith("=cmd")
+    ]
+    assert hostile and all(c.data_type == "s" and c.quotePrefix for c in hostile)
+
+
+def _check_results_workbooks(app, client, number: str) -> None:
+    """The published results as .xlsx: a summary for everyone; awards and offers for the
+    customer (logged in on ``client``), as on the page."""
+    import io
+
+    import openpyxl
+
+    anonymous = app.test_client().get(f"/tenders/{number}/results.xlsx")
+    assert anonymous.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(anonymous.get_data()))
+    assert book.sheetnames == ["Summary"]
+    figures = {
+        r[0]: r[1] for r in book["Summary"].iter_rows(min_row=3, max_row=8, values_only=True)
+    }
+    assert figures["Awarded"] == 3
+    detail = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/tenders/{number}/results.xlsx").get_data())
+    )
+    assert detail.sheetnames == ["Summary", "Awards", "Offers"]
+    awards = list(detail["Awards"].iter_rows(min_row=2, values_only=True))
+    assert len(awards) == 3 and awards[0][6].endswith("ООО Альфа")
+    statuses = [r[6] for r in detail["Offers"].iter_rows(min_row=2, values_only=True)]
+    assert "disqualified" in statuses

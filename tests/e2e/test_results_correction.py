@@ -12,14 +12,16 @@ from sqlalchemy import select
 
 from audit.models import AuditEvent
 from core import clock
+from core.chains import tender_chain
+from core.events import DomainEvent
 from core.extensions import db as _db
-from notifications.models import DomainEvent
 from reports.models import SignedDocument
-from tenders import results
+from results import outcome as results
+from results.models import ResultSet, ResultVersion
 from tenders.models import Tender
-from tenders.result_models import ResultSet, ResultVersion
 from tests.e2e.api_helpers import caller
 from tests.e2e.helpers import login, post_form
+from tests.e2e.results_helpers import approve_decision
 from tests.e2e.test_results import _closed_tender
 
 CORRECTION = "Жалоба участника: сертификат участника 2 оказался недействительным"
@@ -57,6 +59,7 @@ def _published(app, client):
     )
     assert early.status_code == 409 and "status" in _fields(early)
     clock.advance(dt.timedelta(hours=1))
+    approve_decision(client, tid, customer.headers)
     resp = client.post(_url(tid, "/publish"), headers=customer.headers)
     assert resp.status_code == 200, resp.get_json()
     return tender, customer, a, b, c, resp.get_json()["digest"]
@@ -134,7 +137,7 @@ def test_correction_publishes_a_new_version_and_keeps_the_old_one(app, client, d
     # audited in the tender's chain with the new digest; stored results still match it
     event = _db.session.execute(
         select(AuditEvent).where(
-            AuditEvent.chain == f"tender:{tid}", AuditEvent.action == "tender.results_corrected"
+            AuditEvent.chain == tender_chain(tid), AuditEvent.action == "tender.results_corrected"
         )
     ).scalar_one()
     assert event.payload["digest"] == second_digest
@@ -143,7 +146,7 @@ def test_correction_publishes_a_new_version_and_keeps_the_old_one(app, client, d
     actions = [
         e.action
         for e in _db.session.execute(
-            select(AuditEvent).where(AuditEvent.chain == f"tender:{tid}").order_by(AuditEvent.seq)
+            select(AuditEvent).where(AuditEvent.chain == tender_chain(tid)).order_by(AuditEvent.seq)
         ).scalars()
     ]
     assert actions.index("bid.disqualified") < actions.index("tender.results_corrected")
@@ -160,13 +163,13 @@ def test_correction_publishes_a_new_version_and_keeps_the_old_one(app, client, d
     assert domain.payload["number"] == tender["number"]
     assert domain.payload["version"] == 2 and domain.payload["reason"] == CORRECTION
     assert domain.processed_at is not None
-    mails = [m for m in mailbox.to(b.who.email) if "Results corrected" in m["Subject"]]
+    mails = [m for m in mailbox.to(b.who.email) if "results corrected" in m["Subject"]]
     assert len(mails) == 1
     text = mails[0].get_body(("plain",)).get_content()
     assert "were corrected: version 2" in text and CORRECTION in text
-    assert f"disqualified: {DQ_REASON}" in text
+    assert f"reason: {DQ_REASON}" in text
     a_text = (
-        next(m for m in mailbox.to(a.who.email) if "Results corrected" in m["Subject"])
+        next(m for m in mailbox.to(a.who.email) if "results corrected" in m["Subject"])
         .get_body(("plain",))
         .get_content()
     )
@@ -291,7 +294,7 @@ def test_refusals_and_denials(app, client, db):
     assert client.get(_url(tid, "/versions/2")).get_json()["version"]["reason"] == CORRECTION
     corrected = _db.session.execute(
         select(AuditEvent.id).where(
-            AuditEvent.chain == f"tender:{tid}", AuditEvent.action == "tender.results_corrected"
+            AuditEvent.chain == tender_chain(tid), AuditEvent.action == "tender.results_corrected"
         )
     ).all()
     assert len(corrected) == 1
@@ -303,6 +306,7 @@ def test_cabinet_correction_form(app, client, db):
     review_url = f"/cabinet/tenders/{tid}/review"
     login(client, customer.email)
     assert "Correct the results" not in client.get(review_url).get_data(as_text=True)
+    approve_decision(client, tid, customer.headers)
     assert post_form(client, review_url, f"{review_url}/publish", {}).status_code == 302
     page = client.get(review_url).get_data(as_text=True)
     assert "Correct the results" in page and 'id="correction-form"' in page
@@ -378,6 +382,7 @@ def test_concurrent_corrections_are_serialized(app):
         tender, customer, a, b, c = _closed_tender(app, client)
         tid = tender["id"]
         clock.advance(dt.timedelta(hours=1))
+        approve_decision(client, tid, customer.headers)
         assert client.post(_url(tid, "/publish"), headers=customer.headers).status_code == 200
         clock.advance(dt.timedelta(hours=1))
         changes = (

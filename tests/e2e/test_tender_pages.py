@@ -107,6 +107,17 @@ def test_customer_builds_and_publishes_through_the_pages(app, client, db):
     assert 'class="countdown"' in notice and "MSK" in notice
     registry = client.get("/tenders?q=цемента").get_data(as_text=True)
     assert tender.number in registry
+    assert "/tenders.xlsx?q=" in registry
+    # The same search as an Excel workbook, read back by openpyxl.
+    import openpyxl
+
+    resp = client.get("/tenders.xlsx?q=цемента")
+    assert resp.status_code == 200 and resp.headers["Content-Disposition"].endswith('.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.get_data()))["Tenders"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Number", "Title", "Customer") and len(rows) == 2
+    assert rows[1][0] == tender.number and rows[1][11].endswith(f"/tenders/{tender.number}")
+    assert client.get("/tenders.xlsx?per_page=abc").status_code in (400, 422)
 
 
 def test_question_through_the_notice_and_answer_in_the_cabinet(app, client, db):
@@ -196,5 +207,5 @@ def test_other_customer_cannot_open_an_editor(app, client, db):
 def test_registry_page_filters_and_bad_input(client, db):
     assert client.get("/tenders?region=77&sort=deadline_asc&stage=bidding").status_code == 200
     resp = client.get("/tenders?per_page=5000&region=00")
-    assert resp.status_code == 400 and "per_page" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Per page: " in resp.get_data(as_text=True)
     assert client.get("/").status_code == 200

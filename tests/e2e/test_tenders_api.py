@@ -229,3 +229,38 @@ def test_questions_are_anonymous_and_close_on_time(app, client, db):
         json={"text": "Ещё один вопрос после срока?"},
     )
     assert resp.status_code == 409 and "closed" in resp.get_json()["error"]["message"]
+
+
+def test_russian_numbers_and_lot_edits_through_the_api(app, client, db):
+    """Issue 19.2/19.3: the API reads "68 500,00" as the forms do, edits a draft's lot in
+    place, and numbers the lots 1..n once one is removed."""
+    customer = caller(app)
+    body = draft_body()
+    body["lots"][0]["positions"][0].update(quantity="1 500", max_unit_price="68\u00a0500,00")
+    body["lots"][1]["price_weight"] = "100,0"
+    tender = _create(client, customer, lots=body["lots"])
+    assert tender["estimated_value"] == "102846000.00"  # 1500 * 68500 + 800 * 120
+    tid, (first, second) = tender["id"], tender["lots"]
+    url = f"/api/v1/tenders/{tid}/lots/{second['id']}"
+    resp = client.patch(
+        url,
+        json={"title": "Муфты и наконечники", "price_weight": "100,00"},
+        headers=customer.headers,
+    )
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["title"] == "Муфты и наконечники"
+    resp = client.patch(url, json={"price_weight": "170"}, headers=customer.headers)
+    assert resp.status_code == 422
+    assert resp.get_json()["error"]["fields"] == {"price_weight": ["Must be at most 100."]}
+    resp = client.delete(f"/api/v1/tenders/{tid}/lots/{first['id']}", headers=customer.headers)
+    assert resp.status_code == 204
+    lots = client.get(f"/api/v1/tenders/{tid}", headers=customer.headers).get_json()["lots"]
+    assert [(lot["number"], lot["title"]) for lot in lots] == [(1, "Муфты и наконечники")]
+    resp = client.post(f"/api/v1/tenders/{tid}/publish", headers=customer.headers)
+    assert resp.status_code == 200, resp.get_json()
+    resp = client.patch(url, json={"title": "Поздно"}, headers=customer.headers)
+    assert resp.status_code == 409
+    # The document says what a decimal may look like.
+    spec = client.get("/api/v1/openapi.json").get_json()
+    weight = spec["components"]["schemas"]["LotUpdate"]["properties"]["price_weight"]
+    assert weight["type"] == "string" and "68 500,00" in weight["description"]

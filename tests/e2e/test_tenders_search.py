@@ -2,25 +2,16 @@
 
 import pytest
 
-from tests.e2e.api_helpers import caller, draft_body, future
-
-
-def _published(client, who, **overrides):
-    tender = client.post(
-        "/api/v1/tenders", json=draft_body(**overrides), headers=who.headers
-    ).get_json()
-    resp = client.post(f"/api/v1/tenders/{tender['id']}/publish", headers=who.headers)
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()
+from tests.e2e.api_helpers import caller, draft_body, future, published
 
 
 @pytest.fixture()
 def catalogue(app, client, db):
     ural = caller(app, name="AO Uralskiy Zavod", region_code="66")
     moscow = caller(app, name="PAO Moskovskaya Set", region_code="77")
-    cable = _published(client, ural)
-    cement = _published(
-        client,
+    cable = published(app, ural)
+    cement = published(
+        app,
         moscow,
         title="Поставка цемента М500",
         region_code="77",
@@ -43,8 +34,8 @@ def catalogue(app, client, db):
             }
         ],
     )
-    repair = _published(
-        client,
+    repair = published(
+        app,
         moscow,
         title="Office repair works",
         region_code="77",
@@ -141,3 +132,13 @@ def test_bad_filters_are_named(client, db):
     assert {"region.0", "sort", "per_page", "price_min", "published_from", "category"} <= set(
         resp.get_json()["error"]["fields"]
     )
+
+
+def test_registry_links_carry_the_filters_only(client, catalogue):
+    """A query-string name that is not a filter never reaches the links' url_for (endpoint
+    made a 500, _anchor and _external rewrote the pager's and the export's links)."""
+    resp = client.get("/tenders?per_page=1&customer=Moskovskaya&endpoint=x&_anchor=y&_external=1")
+    assert resp.status_code == 200, resp.status_code
+    page = resp.get_data(as_text=True)
+    assert "page=2" in page and "customer=Moskovskaya" in page
+    assert "endpoint=x" not in page and "#y" not in page and "http://" not in page.split("<main")[1]

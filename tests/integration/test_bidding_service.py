@@ -5,65 +5,29 @@ stores it, and falls back to that path when the tender or the bid moved meanwhil
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from decimal import Decimal
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from audit.models import AuditEvent
 from audit.service import verify_all
-from bids import accept_pg, offers, rules, schemas, service
+from bids import accept_pg, caches, offers, rules, service
 from bids.models import Bid, BidCriterionValue, BidLine, BidRevision
 from core import clock
+from core.chains import tender_chain
 from core.errors import Conflict
+from core.events import DomainEvent
 from core.extensions import db
 from core.transaction import commit
-from notifications.models import DomainEvent
-from tenders import service as tenders
 from tenders.models import Tender
-from tenders.schemas import TenderCreate
-from tests.e2e.api_helpers import draft_body
-from tests.factories import make_org, make_supplier, make_user
+from tests.factories import make_supplier, published_tender, signed_submit
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 US = dt.timedelta(microseconds=1)
-
-
-def _tender(deadline: dt.datetime, criteria: bool = False, **policy) -> Tender:
-    org = make_org(is_customer=True, is_supplier=False)
-    user = make_user(org)
-    body = draft_body(bid_deadline=deadline.isoformat(), questions_until=None, **policy)
-    lot = body["lots"][0]
-    if not criteria:
-        lot.pop("criteria", None)
-        lot.pop("price_weight", None)
-    created = tenders.create_draft(user, org, TenderCreate().load(body))
-    tenders.publish(user, org, created.id)
-    commit()
-    return created
-
-
-def _submit(supplier, tender_id: int, prices: dict, note: str = "", criteria=None, docs=()):
-    """Prepare, sign and submit through the service, then commit (as the view does)."""
-    user, org, key, private = supplier
-    body = {
-        "lines": [{"position": n, "unit_price": p, "note": note} for n, p in prices.items()],
-        "criteria": criteria or [],
-        "documents": list(docs),
-    }
-    data = schemas.OfferIn().load(body)
-    prepared = service.prepare(user, org, tender_id, data)
-    message = base64.b64decode(prepared["canonical_b64"])
-    signature = base64.b64encode(private.sign(message, ec.ECDSA(hashes.SHA256()))).decode()
-    revision = service.submit(user, org, tender_id, data, key.id, signature)
-    commit()
-    return revision
 
 
 # -- the rule and the database agree ----------------------------------------------------------
@@ -107,7 +71,7 @@ def _moment(now, move, deadline, window):
 def test_a_stream_of_changes_gives_what_the_rule_gives(ctx, policy, stream, lead):
     clock.freeze(T0)
     deadline = T0 + dt.timedelta(minutes=lead)
-    tender = _tender(deadline, **policy)
+    tender = published_tender(deadline=deadline, criteria=False, **policy)
     rule = service.policy_of(tender)
     suppliers = [make_supplier() for _ in range(3)]
     offered: dict[int, str] = {}  # the price each supplier offers now
@@ -124,7 +88,7 @@ def test_a_stream_of_changes_gives_what_the_rule_gives(ctx, policy, stream, lead
         )
         note = f"{n}" if kind == "note" else ""
         try:
-            revision = _submit(suppliers[who], tender.id, {"1": price}, note=note)
+            revision = signed_submit(suppliers[who], tender.id, {"1": price}, note=note)
         except Conflict as refused:
             assert not decision.accepted, refused
             assert decision.refusal is not None and refused.code == decision.refusal.code
@@ -213,18 +177,18 @@ def _criteria(tender: Tender, warranty: str) -> list[dict]:
 
 def test_one_call_stores_what_the_locked_path_stores(app, postgresql, calls):
     clock.freeze(T0)
-    tender = _tender(T0 + dt.timedelta(days=3), criteria=True)
+    tender = published_tender(deadline=T0 + dt.timedelta(days=3))
     a = make_supplier()
-    first = _submit(a, tender.id, {"1": "90.00"}, criteria=_criteria(tender, "24"))
+    first = signed_submit(a, tender.id, {"1": "90.00"}, criteria=_criteria(tender, "24"))
     assert [c.revision_id for c in calls] == [first.id]  # a first bid, in one call too
     clock.freeze(T0 + dt.timedelta(minutes=1))
     prices = {"1": "89.50", "2": "110.00"}
-    fast = _submit(a, tender.id, prices, note="склад", criteria=_criteria(tender, "36"))
+    fast = signed_submit(a, tender.id, prices, note="склад", criteria=_criteria(tender, "36"))
     assert calls[-1].revision_id == fast.id
     app.config["BIDS_ONE_CALL_ACCEPT"] = False
     try:
         clock.freeze(T0 + dt.timedelta(minutes=2))
-        locked = _submit(a, tender.id, prices, note="склад", criteria=_criteria(tender, "36"))
+        locked = signed_submit(a, tender.id, prices, note="склад", criteria=_criteria(tender, "36"))
     finally:
         app.config["BIDS_ONE_CALL_ACCEPT"] = True
     assert len(calls) == 2
@@ -253,14 +217,14 @@ def test_one_call_reads_what_the_watchers_are_told(app, postgresql, calls, monke
     pushed: list = []
     monkeypatch.setattr(offers, "push_changes", lambda *args: pushed.append(args))
     clock.freeze(T0)
-    tender = _tender(T0 + dt.timedelta(days=3))
+    tender = published_tender(deadline=T0 + dt.timedelta(days=3), criteria=False)
     a, b, c = make_supplier(), make_supplier(), make_supplier()
-    _submit(a, tender.id, {"1": "90.00", "2": "120.00"})
-    _submit(b, tender.id, {"1": "95.00"})
-    _submit(c, tender.id, {"1": "80.00", "2": "100.00"})
+    signed_submit(a, tender.id, {"1": "90.00", "2": "120.00"})
+    signed_submit(b, tender.id, {"1": "95.00"})
+    signed_submit(c, tender.id, {"1": "80.00", "2": "100.00"})
     service.withdraw(c[0], c[1], tender.id)  # c's prices no longer count
     commit()
-    _submit(b, tender.id, {"2": "110.00"})  # drops position 1, prices position 2
+    signed_submit(b, tender.id, {"2": "110.00"})  # drops position 1, prices position 2
     stored = calls[-1]
     assert stored.revision_id is not None
     assert stored.best == {"1": Decimal("90.00"), "2": Decimal("110.00")}
@@ -268,19 +232,19 @@ def test_one_call_reads_what_the_watchers_are_told(app, postgresql, calls, monke
     assert stored.participants == 2
     assert pushed[-1][3] == {"1": None, "2": Decimal("110.00")}  # b's change
     assert pushed[-1][4] == (stored.best, 2)
-    _submit(b, tender.id, {"1": "94.00"})  # back to 1, drops 2: a's prices are the best
+    signed_submit(b, tender.id, {"1": "94.00"})  # back to 1, drops 2: a's prices are the best
     assert calls[-1].best == {"1": Decimal("90.00"), "2": Decimal("120.00")}
 
 
 def test_one_call_extends_the_deadline(app, postgresql, calls):
     clock.freeze(T0)
     deadline = T0 + dt.timedelta(minutes=10)
-    tender = _tender(deadline)
+    tender = published_tender(deadline=deadline, criteria=False)
     a = make_supplier()
-    _submit(a, tender.id, {"1": "90.00"})  # a first bid, in the window: D + 30 min
+    signed_submit(a, tender.id, {"1": "90.00"})  # a first bid, in the window: D + 30 min
     assert len(calls) == 1 and calls[0].event_id is not None
     clock.freeze(deadline + dt.timedelta(minutes=29))
-    revision = _submit(a, tender.id, {"1": "89.00"})
+    revision = signed_submit(a, tender.id, {"1": "89.00"})
     # A change that moves the deadline is decided under the lock: one call, never refused
     # for a deadline that moved meanwhile.
     assert len(calls) == 2
@@ -305,9 +269,9 @@ def test_one_call_extends_the_deadline(app, postgresql, calls):
 
 def test_a_deadline_moved_meanwhile_is_decided_again(app, postgresql, calls, monkeypatch):
     clock.freeze(T0)
-    tender = _tender(T0 + dt.timedelta(days=3))
+    tender = published_tender(deadline=T0 + dt.timedelta(days=3), criteria=False)
     a = make_supplier()
-    _submit(a, tender.id, {"1": "90.00"})
+    signed_submit(a, tender.id, {"1": "90.00"})
     real = accept_pg.store
     moves = []
 
@@ -320,7 +284,7 @@ def test_a_deadline_moved_meanwhile_is_decided_again(app, postgresql, calls, mon
         return real(t, *args, **kwargs)
 
     monkeypatch.setattr(accept_pg, "store", amended_meanwhile)
-    revision = _submit(a, tender.id, {"1": "89.00"})
+    revision = signed_submit(a, tender.id, {"1": "89.00"})
     assert [c.revision_id for c in calls[1:]] == [None, revision.id]  # after the first bid
     assert calls[1].deadline == T0 + dt.timedelta(days=4)
     assert revision.deadline_before == revision.deadline_after == T0 + dt.timedelta(days=4)
@@ -332,7 +296,7 @@ def test_a_deadline_moved_meanwhile_is_decided_again(app, postgresql, calls, mon
 
 def test_a_first_bid_numbered_again_when_another_came_first(app, postgresql, calls, monkeypatch):
     clock.freeze(T0)
-    tender = _tender(T0 + dt.timedelta(days=3))
+    tender = published_tender(deadline=T0 + dt.timedelta(days=3), criteria=False)
     a, b = make_supplier(), make_supplier()
     real = accept_pg.store
     others = []
@@ -343,16 +307,16 @@ def test_a_first_bid_numbered_again_when_another_came_first(app, postgresql, cal
                 db.session.execute(
                     text(
                         "INSERT INTO bids (tender_id, organization_id, participant_number, status,"
-                        " revision_count, first_bid_at) VALUES (:t, :o, 1, 'active', 0, now())"
-                        " RETURNING id"
+                        " revision_count, first_bid_at, responsible_id)"
+                        " VALUES (:t, :o, 1, 'active', 0, now(), :u) RETURNING id"
                     ),
-                    {"t": t.id, "o": b[1].id},
+                    {"t": t.id, "o": b[1].id, "u": b[0].id},
                 ).scalar_one()
             )
         return real(t, bid, *args, **kwargs)
 
     monkeypatch.setattr(accept_pg, "store", another_came_first)
-    revision = _submit(a, tender.id, {"1": "90.00"})
+    revision = signed_submit(a, tender.id, {"1": "90.00"})
     assert [(c.revision_id, c.bids) for c in calls] == [(None, 1), (revision.id, None)]
     assert db.session.get(Bid, revision.bid_id).participant_number == 2
     event = db.session.execute(
@@ -367,10 +331,10 @@ def test_a_moment_the_chain_passed_meanwhile_is_taken_again(app, postgresql, mon
     first: a's call stores nothing, and a is stamped again and stored, so the chain's order
     is the order of its moments (and of the revisions' accepted_at)."""
     clock.freeze(T0)
-    tender = _tender(T0 + dt.timedelta(days=3))
+    tender = published_tender(deadline=T0 + dt.timedelta(days=3), criteria=False)
     a, b = make_supplier(), make_supplier()
-    _submit(a, tender.id, {"1": "90.00"})
-    _submit(b, tender.id, {"1": "91.00"})
+    signed_submit(a, tender.id, {"1": "90.00"})
+    signed_submit(b, tender.id, {"1": "91.00"})
     real = accept_pg.store
     later = T0 + dt.timedelta(milliseconds=114)
     answers = []
@@ -379,13 +343,13 @@ def test_a_moment_the_chain_passed_meanwhile_is_taken_again(app, postgresql, mon
         if not answers:  # a's call, once: b, stamped later, stores its revision first
             monkeypatch.setattr(accept_pg, "store", real)
             clock.freeze(later)
-            _submit(b, tender.id, {"1": "89.00"})
+            signed_submit(b, tender.id, {"1": "89.00"})
             monkeypatch.setattr(accept_pg, "store", b_came_first)
         answers.append(real(*args, **kwargs))
         return answers[-1]
 
     monkeypatch.setattr(accept_pg, "store", b_came_first)
-    revision = _submit(a, tender.id, {"1": "88.00"})
+    revision = signed_submit(a, tender.id, {"1": "88.00"})
     assert answers == [accept_pg.Stored(None, moment_passed=True), answers[1]]
     assert answers[1].revision_id == revision.id and revision.accepted_at == later
     rows = db.session.execute(
@@ -399,7 +363,7 @@ def test_a_moment_the_chain_passed_meanwhile_is_taken_again(app, postgresql, mon
                 == func.cast(AuditEvent.payload["revision"].as_string(), db.Integer)
             ),
         )
-        .where(AuditEvent.chain == f"tender:{tender.id}")
+        .where(AuditEvent.chain == tender_chain(tender.id))
         .where(AuditEvent.action == "bid.revision_accepted")
         .order_by(AuditEvent.seq)
     ).all()
@@ -427,9 +391,9 @@ def test_a_tender_or_bid_moved_meanwhile_is_refused_by_the_locked_path(
     app, postgresql, monkeypatch, meanwhile, code, refusal
 ):
     clock.freeze(T0)
-    tender = _tender(T0 + dt.timedelta(days=3))
+    tender = published_tender(deadline=T0 + dt.timedelta(days=3), criteria=False)
     a = make_supplier()
-    first = _submit(a, tender.id, {"1": "90.00"})
+    first = signed_submit(a, tender.id, {"1": "90.00"})
     real = accept_pg.store
     answers = []
 
@@ -440,7 +404,7 @@ def test_a_tender_or_bid_moved_meanwhile_is_refused_by_the_locked_path(
 
     monkeypatch.setattr(accept_pg, "store", moved)
     with pytest.raises(Conflict, match=refusal) as refused:
-        _submit(a, tender.id, {"1": "89.00"})
+        signed_submit(a, tender.id, {"1": "89.00"})
     assert refused.value.code == code
     assert answers == [accept_pg.Stored(None)]  # nothing stored by the call
     numbers = db.session.execute(
@@ -453,14 +417,16 @@ def test_an_accepted_offer_is_remembered_as_the_database_holds_it(ctx, monkeypat
     """The next revision compares with the remembered offer (no read), which is exactly the
     offer read back from the database; a bid revised elsewhere (another process) is read."""
     clock.freeze(T0)
-    tender = _tender(T0 + dt.timedelta(days=3), criteria=True)
+    tender = published_tender(deadline=T0 + dt.timedelta(days=3))
     a = make_supplier()
-    _submit(a, tender.id, {"1": "90", "2": "110.5"}, note="склад", criteria=_criteria(tender, "24"))
+    signed_submit(
+        a, tender.id, {"1": "90", "2": "110.5"}, note="склад", criteria=_criteria(tender, "24")
+    )
     bid = service.own_bid(a[1], tender.id)
     specs = service.specs_of(tender)
-    remembered = service._OFFERS_CACHE.get((bid.id, bid.last_hash, specs.version))
+    remembered = caches.OFFERS.get((bid.id, bid.last_hash, specs.version))
     assert remembered is not None
-    service._OFFERS_CACHE.clear()
+    caches.OFFERS.clear()
     stored = service._offer_of(bid, specs)  # read from the database
     assert remembered == stored
     assert stored.lines["2"].unit_price == Decimal("110.50")
@@ -469,10 +435,10 @@ def test_an_accepted_offer_is_remembered_as_the_database_holds_it(ctx, monkeypat
     real = service._latest_offer_queries
     monkeypatch.setattr(service, "_latest_offer_queries", lambda: reads.append(1) or real())
     clock.freeze(T0 + dt.timedelta(minutes=1))
-    same = _submit(
+    same = signed_submit(
         a, tender.id, {"1": "90.00", "2": "110.50"}, note="склад", criteria=_criteria(tender, "24")
     )
     assert same.triggering is False and reads == [1]  # nothing remembered yet: read once
     clock.freeze(T0 + dt.timedelta(minutes=2))
-    again = _submit(a, tender.id, {"1": "89"}, note="склад", criteria=_criteria(tender, "24"))
+    again = signed_submit(a, tender.id, {"1": "89"}, note="склад", criteria=_criteria(tender, "24"))
     assert again.triggering is True and reads == [1]  # remembered from the revision before

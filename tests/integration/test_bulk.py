@@ -86,16 +86,21 @@ def test_a_copy_that_waits_for_a_lock_gives_way_to_an_insert(tables, green_drive
     with tables.app_context():
         holder = db.engine.connect()
         holder.execute(text("SELECT id FROM bulk_test_parents WHERE id = 1 FOR UPDATE"))
-        release = threading.Timer(1.0, holder.rollback)  # after the COPY gave up
-        release.start()
+        # Let go once the COPY gave up, while the insert waits. The timer starts after the
+        # COPY: started before it, a busy machine could reach the COPY after the release.
+        release = threading.Timer(1.0, holder.rollback)
         try:
             rows = [list(r.values()) for r in ROW_VALUES]
             assert not bulk.copy_csv(children.name, ["parent_id", "n", "label"], rows)
             assert db.session.execute(select(func.count()).select_from(children)).scalar() == 0
+            release.start()
             bulk.insert_rows(children, ROW_VALUES)  # waits for the lock, cooperatively
             db.session.commit()
         finally:
-            release.join()
+            if release.is_alive():
+                release.join()
+            else:
+                release.cancel()
             holder.close()
         assert len(_stored(db)) == ROWS
         db.session.remove()

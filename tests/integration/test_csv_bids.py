@@ -15,21 +15,16 @@ from audit.models import AuditEvent
 from bids import csv_service
 from bids.csv_models import BidCsvUpload
 from bids.models import Bid, BidLine, BidRevision
+from core.chains import tender_chain
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from signatures import canonical
-from tenders import service as tenders
-from tenders.schemas import TenderCreate
-from tests.e2e.api_helpers import draft_body
-from tests.factories import make_org, make_supplier, make_user
+from tests.factories import make_supplier, published_tender
 
 
 @pytest.fixture()
 def tender(ctx):
-    org = make_org(is_customer=True, is_supplier=False)
-    user = make_user(org)
-    body = draft_body(questions_until=None)
-    body["lots"] = [
+    lots = [
         {
             "title": "Подшипники",
             "award_mode": "per_position",
@@ -52,9 +47,7 @@ def tender(ctx):
             ],
         },
     ]
-    created = tenders.create_draft(user, org, TenderCreate().load(body))
-    tenders.publish(user, org, created.id)
-    return created
+    return published_tender(questions_until=None, lots=lots, commit=False)
 
 
 def _sign(private, payload: dict) -> str:
@@ -91,11 +84,46 @@ def test_valid_file_becomes_an_audited_revision(tender):
     assert db.session.get(BidCsvUpload, upload.id) is None  # forgotten once submitted
     event = db.session.execute(
         select(AuditEvent).where(
-            AuditEvent.action == "bid.csv_submitted", AuditEvent.chain == f"tender:{tender.id}"
+            AuditEvent.action == "bid.csv_submitted", AuditEvent.chain == tender_chain(tender.id)
         )
     ).scalar_one()
     assert event.payload["sha256"] == upload.sha256 and event.payload["file"] == "цены.csv"
     assert event.payload["revision"] == 1 and event.payload["rows"] == 200
+    assert event.payload["lots"] == [1]
+
+
+def test_a_lot_file_merges_with_the_current_revision_and_old_uploads_do_not(tender):
+    """Issue 19.7 in the services: the file of lot 2 keeps lot 1's 200 lines; an upload kept
+    before the change (its lines a JSON list) is still the whole offer it was."""
+    import json
+
+    user, org, key, private = make_supplier()
+    prices = {str(i): "10" for i in range(1, 201)} | {"201": "5", "202": "6"}
+    _submit(
+        user, org, key, private, tender, csv_service.upload(user, org, tender.id, _file(prices))
+    )
+    lot2 = csv_service.upload(user, org, tender.id, _file({"201": "7", "202": "8"}))
+    preview = csv_service.preview(user, org, tender.id, lot2.id, only="changes")
+    assert preview["covered_lots"] == [2] and preview["kept_lots"] == [1]
+    assert preview["counts"]["kept"] == 200 and preview["counts"]["up"] == 2
+    assert preview["offer_positions"] == 202 and len(preview["lines"]) == 2
+    revision = _submit(user, org, key, private, tender, lot2)
+    stored = dict(
+        db.session.execute(
+            select(BidLine.position_number, BidLine.unit_price).where(
+                BidLine.revision_id == revision.id
+            )
+        ).all()
+    )
+    assert len(stored) == 202 and stored["1"] == 10 and stored["201"] == 7
+
+    old = csv_service.upload(user, org, tender.id, _file({"201": "9", "202": "9"}))
+    old.lines = json.dumps([["201", "9.00", "", 2], ["202", "9.00", "", 2]])
+    db.session.flush()
+    preview = csv_service.preview(user, org, tender.id, old.id)
+    assert preview["counts"]["dropped"] == 200 and preview["offer_positions"] == 2
+    prepared = csv_service.prepare(user, org, tender.id, old.id)
+    assert [line["position"] for line in prepared["payload"]["lines"]] == ["201", "202"]
 
 
 def test_invalid_file_stores_nothing(tender):
@@ -126,10 +154,7 @@ def test_template_holds_the_current_revision_and_round_trips(tender):
 
 
 def test_criteria_of_the_current_revision_are_kept(ctx):
-    org = make_org(is_customer=True, is_supplier=False)
-    customer = make_user(org)
-    created = tenders.create_draft(customer, org, TenderCreate().load(draft_body()))
-    tenders.publish(customer, org, created.id)
+    created = published_tender(commit=False)
     user, supplier, key, private = make_supplier()
     ids = {c.name: c.id for c in created.lots[0].criteria}
     values = [
@@ -180,3 +205,62 @@ def test_revision_count(tender):
         _submit(user, org, key, private, tender, upload)
     count = db.session.execute(select(func.count()).select_from(BidRevision)).scalar_one()
     assert count == 2
+
+
+# -- Excel workbooks (issue 23) -----------------------------------------------------------------
+
+
+def test_xlsx_template_filled_by_openpyxl_becomes_an_audited_revision(tender):
+    import hashlib
+    import io
+
+    import openpyxl
+
+    user, org, key, private = make_supplier()
+    data, filename = csv_service.template(user, org, tender.id, lot=2, file_format="xlsx")
+    assert filename == f"{tender.number}-lot-2-unit-prices.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book["Предложение"]
+    assert sheet["G1"].value == "Цена за единицу"  # no maximum price column in this tender
+    sheet["G2"], sheet["G3"] = 1500.5, "2 000,25"
+    out = io.BytesIO()
+    book.save(out)
+    upload = csv_service.upload(user, org, tender.id, out.getvalue(), filename="цены.xlsx")
+    assert (upload.encoding, upload.delimiter, upload.positions) == ("xlsx", "", 2)
+    assert upload.sha256 == hashlib.sha256(out.getvalue()).hexdigest()
+    revision = _submit(user, org, key, private, tender, upload)
+    stored = dict(
+        db.session.execute(
+            select(BidLine.position_number, BidLine.unit_price).where(
+                BidLine.revision_id == revision.id
+            )
+        ).all()
+    )
+    assert stored == {"201": pytest.approx(1500.5), "202": pytest.approx(2000.25)}
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "bid.csv_submitted")
+    ).scalar_one()
+    assert event.payload["sha256"] == upload.sha256 and event.payload["encoding"] == "xlsx"
+    # The template now holds these prices and uploads back unchanged.
+    again, _ = csv_service.template(user, org, tender.id, file_format="xlsx")
+    kept = csv_service.upload(user, org, tender.id, again)
+    preview = csv_service.preview(user, org, tender.id, kept.id)
+    assert preview["counts"]["same"] == 2 and not preview["changes_prices"]
+
+
+def test_invalid_workbook_names_its_cells_and_stores_nothing(tender):
+    import io
+
+    import openpyxl
+
+    user, org, *_ = make_supplier()
+    book = openpyxl.Workbook()
+    book.active.title = "Лист1"
+    for row in (["№ позиции", "Цена за единицу"], ["1", "abc"], ["999", 5]):
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(csv_service.CsvInvalid) as refused:
+        csv_service.upload(user, org, tender.id, out.getvalue())
+    assert sorted(p.cell for p in refused.value.problems) == ["Лист1!A3", "Лист1!B2"]
+    assert db.session.execute(select(func.count()).select_from(BidCsvUpload)).scalar_one() == 0

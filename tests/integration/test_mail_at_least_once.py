@@ -7,12 +7,11 @@ from email.utils import make_msgid
 import pytest
 
 from core import clock
+from core import mail as outbox
 from core.extensions import db as database
+from core.mail import OutgoingEmail
+from core.mail_rules import SENDING_LEASE
 from core.transaction import commit, rollback
-from notifications import jobs as mail_jobs
-from notifications import service
-from notifications.models import OutgoingEmail
-from notifications.rules import SENDING_LEASE
 from tests.factories import make_user
 
 
@@ -43,9 +42,9 @@ def test_a_crash_between_smtp_and_the_record_resends_with_the_same_id(
     def worker_dies(mail_id, error):
         raise RuntimeError("worker killed after the SMTP server accepted the mail")
 
-    monkeypatch.setattr(service, "record", worker_dies)
+    monkeypatch.setattr(outbox, "record", worker_dies)
     with pytest.raises(RuntimeError):
-        mail_jobs.send_email(mail.id)
+        outbox.send_email(mail.id)
     rollback()  # what the dead worker had not committed is gone
     monkeypatch.undo()
     assert [m["Message-ID"] for m in mailbox.to(user.email)] == [mail.message_id]
@@ -53,13 +52,13 @@ def test_a_crash_between_smtp_and_the_record_resends_with_the_same_id(
     assert (mail.status, mail.attempts) == ("sending", 1)
 
     # While its lease runs, neither a duplicate job nor the relay sends it again.
-    assert mail_jobs.send_email(mail.id) == "sending"
-    assert mail.id not in service.stale_mail_ids()
+    assert outbox.send_email(mail.id) == "sending"
+    assert mail.id not in outbox.stale_mail_ids()
     assert len(mailbox.to(user.email)) == 1
 
     clock.advance(SENDING_LEASE + dt.timedelta(seconds=1))
-    assert mail.id in service.stale_mail_ids()
-    mail_jobs.relay_outbox()
+    assert mail.id in outbox.stale_mail_ids()
+    outbox.relay_outbox()
     database.session.refresh(mail)
     assert (mail.status, mail.attempts) == ("sent", 2)
     assert [m["Message-ID"] for m in mailbox.to(user.email)] == [mail.message_id] * 2
@@ -79,6 +78,6 @@ def test_the_state_is_committed_before_smtp_is_called(app, ctx, db, mailbox, mon
             ).scalar_one()
         )
 
-    monkeypatch.setattr(service, "transmit", transmit)
-    assert mail_jobs.send_email(mail.id) == "sent"
+    monkeypatch.setattr(outbox, "transmit", transmit)
+    assert outbox.send_email(mail.id) == "sent"
     assert seen == [False, "sending"]

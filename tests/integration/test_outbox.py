@@ -3,10 +3,9 @@
 import datetime as dt
 
 from core import clock, jobs
+from core.mail import OutgoingEmail, queue_mail
 from core.transaction import commit
 from notifications import jobs as mail_jobs
-from notifications.models import OutgoingEmail
-from notifications.service import queue_mail
 from tests.factories import make_user
 
 

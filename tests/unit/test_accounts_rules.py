@@ -649,3 +649,61 @@ def test_merge_pending_replaces_named_fields_and_keeps_the_others():
     assert merged == {"region_code": "77", "kpp": "501202001"}  # name set back: dropped
     assert rules.merge_pending(pending, {"is_sme"}, {}) == pending
     assert rules.merge_pending(pending, set(rules.PROFILE_FIELDS), {}) == {}
+
+
+# --- Roles of members -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "roles, allowed",
+    [
+        (["administrator"], {"administer", "see_all"}),
+        (["manager"], {"see_all", "prepare", "approve", "sign"}),
+        (["specialist"], {"prepare", "sign"}),
+        (["observer"], {"see_all"}),
+        (["administrator", "specialist"], {"administer", "see_all", "prepare", "sign"}),
+        ([], set()),
+    ],
+)
+def test_rights_follow_roles(roles, allowed):
+    assert {r for r in rules.RIGHTS if rules.may(roles, r)} == allowed
+
+
+def test_a_specialist_sees_only_what_they_are_responsible_for():
+    assert rules.sees(["specialist"], {7, 9}, 7)
+    assert not rules.sees(["specialist"], {9}, 7)
+    assert rules.sees(["observer"], set(), 7)
+
+
+def test_roles_are_checked_and_sorted():
+    assert rules.check_roles(["specialist", " manager", "specialist"]) == ["manager", "specialist"]
+    with pytest.raises(ValueError, match="at least one"):
+        rules.check_roles(["", " "])
+    with pytest.raises(ValueError, match="Unknown role: boss"):
+        rules.check_roles(["boss"])
+
+
+@pytest.mark.parametrize(
+    "roles, right, responsible, allowed",
+    [
+        (["manager"], "prepare", 9, True),  # a manager: every tender
+        (["specialist"], "prepare", 7, True),  # its own
+        (["specialist"], "prepare", 9, False),  # someone else's
+        (["specialist"], "prepare", None, True),  # a new one
+        (["specialist"], "sign", 9, False),
+        (["observer"], "prepare", 7, False),  # never, not even its own
+        (["administrator"], "sign", None, False),
+        (["administrator", "specialist"], "prepare", 9, False),  # administering is not managing
+        (["manager"], "administer", None, False),
+    ],
+)
+def test_a_specialist_acts_only_on_what_it_is_responsible_for(roles, right, responsible, allowed):
+    assert rules.acts_on(roles, right, responsible, 7) is allowed
+
+
+def test_the_last_administrator_keeps_the_role():
+    last = rules.roles_change_problem(["administrator", "manager"], ["manager"], 1)
+    assert last == rules.LAST_ADMINISTRATOR_MESSAGE
+    assert rules.roles_change_problem(["administrator"], ["manager"], 2) is None
+    assert rules.roles_change_problem(["specialist"], ["observer"], 1) is None
+    assert rules.roles_change_problem(["administrator"], ["administrator", "observer"], 1) is None

@@ -53,7 +53,7 @@ def _by_level(level):
 
 
 def test_file_is_utf8_semicolon_with_header():
-    with cl.OKPD2_FILE.open(encoding="utf-8", newline="") as fh:
+    with (cl.DATA_DIR / cl.OKPD2_NAME).open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh, delimiter=";"))
     assert rows[0] == ["code", "name", "parent"]
     assert rows[1] == ["A", "Продукция сельского, лесного и рыбного хозяйства", ""]
@@ -167,7 +167,8 @@ def test_categories_are_in_depth_first_tree_order():
 
 def test_children_and_ancestors():
     assert [c.code for c in cl.children("25.1")] == ["25.11", "25.12"]
-    assert cl.children("25.11") == []
+    assert [c.code for c in cl.children("25.94")] == ["25.94.1", "25.94.9"]
+    assert cl.children("25.94.11.110") == []
     assert cl.children("nope") == []
     assert [c.code for c in cl.ancestors("25.11")] == ["C", "25", "25.1"]
     assert [c.code for c in cl.ancestors("C")] == []
@@ -175,8 +176,9 @@ def test_children_and_ancestors():
 
 
 def test_subtree_codes():
-    sub = cl.subtree_codes("25.1")
-    assert sub == frozenset({"25.1", "25.11", "25.12"})
+    sub = cl.subtree_codes("25.12")
+    assert {"25.12", "25.12.1", "25.12.10", "25.12.10.121"} <= sub
+    assert all(code.startswith("25.12") for code in sub)
     assert "25" not in sub
     section_c = cl.subtree_codes("C")
     assert {"C", "10", "25", "25.11", "33.20"} <= section_c
@@ -199,13 +201,23 @@ def test_is_within():
     assert not cl.is_within("25.11", "nope")
 
 
-def test_deeper_codes_resolve_to_nearest_shipped_ancestor():
-    assert cl.category("25.11.23.119") is None
-    assert cl.is_within("25.11.23.119", "25.11")
-    assert cl.is_within("25.11.23.119", "C")
-    assert not cl.is_within("25.11.23.119", "25.12")
-    assert cl.section_of("25.11.23.119") == "C"
-    assert [c.code for c in cl.ancestors("25.11.23.119")] == ["C", "25", "25.1", "25.11"]
+def test_the_whole_classifier_is_shipped():
+    # real codes users type (issue 19.12) are known, every level down to the nine digits
+    assert cl.category("24.10.62").parent == "24.10.6"
+    assert cl.category("25.94.11").name.startswith("Изделия крепежные резьбовые")
+    assert cl.category("25.11.23.119") is not None
+    assert len(cl.categories()) > 20_000
+    assert {c.level for c in cl.categories()} == {0, 1, 2, 3, 4, 5, 6}
+
+
+def test_deeper_codes_resolve_to_nearest_known_ancestor():
+    assert cl.category("25.11.23.119.5") is None
+    assert cl.is_within("25.11.23.119.5", "25.11")
+    assert cl.is_within("25.11.23.119.5", "C")
+    assert not cl.is_within("25.11.23.119.5", "25.12")
+    assert cl.section_of("25.11.23.119.5") == "C"
+    chain = [c.code for c in cl.ancestors("25.11.23.119.5")]
+    assert chain == ["C", "25", "25.1", "25.11", "25.11.2", "25.11.23", "25.11.23.119"]
     with pytest.raises(KeyError):
         cl.section_of("not a code")
 
@@ -229,7 +241,7 @@ def test_search_by_name_in_russian():
 def test_search_several_words_and_word_prefixes():
     found = [c.code for c in cl.search_categories("услуги охран")]
     assert "80.1" in found
-    assert [c.code for c in cl.search_categories("металлоконструкции")] == ["25.1", "25.11"]
+    assert [c.code for c in cl.search_categories("металлоконструкции")][:2] == ["25.1", "25.11"]
 
 
 def test_search_treats_yo_as_ye():
@@ -241,7 +253,8 @@ def test_search_treats_yo_as_ye():
 
 def test_search_by_code_prefix_and_limit():
     found = [c.code for c in cl.search_categories("25.1")]
-    assert found == ["25.1", "25.11", "25.12"]
+    assert found[:3] == ["25.1", "25.11", "25.11.1"] and len(found) == 50
+    assert all(code.startswith("25.1") for code in found)
     assert [c.code for c in cl.search_categories("62")][:2] == ["62", "62.0"]
     assert len(cl.search_categories("услуги", limit=5)) == 5
     assert cl.search_categories("") == []
@@ -258,7 +271,7 @@ def test_data_loaded_once():
 
 
 def test_units_file_and_codes():
-    with cl.OKEI_FILE.open(encoding="utf-8", newline="") as fh:
+    with (cl.DATA_DIR / cl.OKEI_NAME).open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh, delimiter=";"))
     assert rows[0] == ["code", "name", "short", "short_en"]
     assert len(cl.units()) >= 50
@@ -355,3 +368,65 @@ def test_find_unit_unknown():
     assert cl.find_unit(None) is None
     assert cl.find_unit("попугай") is None
     assert cl.find_unit("12345") is None
+
+
+# --- loading an official edition ----------------------------------------------------------
+
+
+SECTION_NAMES = {"C": "Продукция обрабатывающих производств"}
+
+
+def test_read_okpd2_table_derives_parents_and_sections():
+    lines = [
+        "Код\tНаименование\n",
+        "25 \tИзделия металлические готовые, кроме машин и оборудования\n",
+        "25.1\tМеталлоконструкции строительные\n",
+        "25.11.23.119\t  Конструкции   прочие\n",  # parent 25.1: the levels between are absent
+        "25.11\tМеталлоконструкции строительные и их части\n",
+        "\n",
+    ]
+    rows = cl.read_okpd2_table(lines, SECTION_NAMES)
+    assert rows == [
+        ("C", "Продукция обрабатывающих производств", None),
+        ("25", "Изделия металлические готовые, кроме машин и оборудования", "C"),
+        ("25.1", "Металлоконструкции строительные", "25"),
+        ("25.11", "Металлоконструкции строительные и их части", "25.1"),
+        ("25.11.23.119", "Конструкции прочие", "25.11"),
+    ]
+
+
+def test_read_okpd2_table_reads_its_own_format_and_section_rows():
+    lines = ["code;name;parent", "С;Продукция обрабатывающих производств;", "25;Изделия;C"]
+    rows = cl.read_okpd2_table(lines, {})
+    assert [r[0] for r in rows] == ["C", "25"]
+
+
+def test_read_okpd2_table_names_every_bad_line():
+    lines = ["25;Изделия", "25.x;Плохой код", "25;Дважды", "26.1;Без раздела и класса", "25.2"]
+    with pytest.raises(cl.TableProblems) as caught:
+        cl.read_okpd2_table(lines, SECTION_NAMES)
+    assert caught.value.problems == [
+        "line 2: '25.x' is not an OKPD2 code",
+        "line 3: 25 appears twice",
+        "line 5: 25.2 has no name",
+        "26.1: no section or grouping above it in the file",
+    ]
+
+
+def test_read_okei_table():
+    lines = ["Код;Наименование;Условное обозначение;Международное", "6;Метр;м;m", "796;Штука;шт"]
+    assert cl.read_okei_table(lines) == [("006", "Метр", "м", "m"), ("796", "Штука", "шт", "шт")]
+    with pytest.raises(cl.TableProblems, match="line 2: 'x6' is not an OKEI code"):
+        cl.read_okei_table(["code;name;short", "x6;Метр;м"])
+
+
+def test_loaded_directory_takes_precedence(tmp_path):
+    rows = cl.read_okpd2_table(["25;Изделия металлические"], SECTION_NAMES)
+    cl.write_table(tmp_path / cl.OKPD2_NAME, ["code", "name", "parent"], rows)
+    try:
+        cl.use_directory(tmp_path)
+        assert [c.code for c in cl.categories()] == ["C", "25"]
+        assert cl.unit("796") is not None  # no loaded OKEI: the shipped one stays
+    finally:
+        cl.use_directory(None)
+    assert len(cl.categories()) > 20_000

@@ -32,6 +32,19 @@ def test_environment_overrides(tmp_path):
     assert values["SOCKETIO_ASYNC_MODE"] == "threading"
 
 
+def test_redis_waits_are_read_and_checked(tmp_path):
+    values = config.load("development", {}, str(tmp_path))
+    assert (values["REDIS_TIMEOUT"], values["REDIS_PAUSE"]) == (1.0, 5.0)
+    env = {"REDIS_TIMEOUT": "0.5", "REDIS_PAUSE": "12", "SCHEDULER_REDIS_TIMEOUT": "2"}
+    values = config.load("development", env, str(tmp_path))
+    assert (values["REDIS_TIMEOUT"], values["REDIS_PAUSE"]) == (0.5, 12.0)
+    assert values["SCHEDULER_REDIS_TIMEOUT"] == 2.0
+    with pytest.raises(RuntimeError, match="REDIS_TIMEOUT must be a number, got 'soon'"):
+        config.load("development", {"REDIS_TIMEOUT": "soon"}, str(tmp_path))
+    with pytest.raises(RuntimeError, match="REDIS_PAUSE must be positive, got '0'"):
+        config.load("development", {"REDIS_PAUSE": "0"}, str(tmp_path))
+
+
 def test_production_requires_secrets(tmp_path):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         config.load("production", {"DATABASE_URL": "postgresql://x/y"}, str(tmp_path))
@@ -79,3 +92,13 @@ def test_document_and_amendment_settings_come_from_the_environment(tmp_path):
 def test_bad_document_amendment_and_zone_settings_stop_the_start(tmp_path, name, raw, message):
     with pytest.raises(RuntimeError, match=f"{name} {message}"):
         config.load("development", {name: raw}, str(tmp_path))
+
+
+def test_cryptopro_plug_in_script_is_a_path_on_this_site(tmp_path):
+    assert config.load("development", {}, str(tmp_path))["CRYPTOPRO_PLUGIN_API_URL"] is None
+    path = "/static/vendor/cryptopro/cadesplugin_api.js"
+    env = {"CRYPTOPRO_PLUGIN_API_URL": path}
+    assert config.load("development", env, str(tmp_path))["CRYPTOPRO_PLUGIN_API_URL"] == path
+    for bad in ("https://cdn.example/cadesplugin_api.js", "//cdn.example/x.js", "x.js"):
+        with pytest.raises(RuntimeError, match="CRYPTOPRO_PLUGIN_API_URL must be a path"):
+            config.load("development", {"CRYPTOPRO_PLUGIN_API_URL": bad}, str(tmp_path))

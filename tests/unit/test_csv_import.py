@@ -362,8 +362,10 @@ def test_row_limit():
         parse(csv_bytes([*lines, "4;Болт;1;шт"]), max_rows=3)
 
 
-def test_xlsx_is_refused():
-    with pytest.raises(CsvRefused, match=r"Excel workbook \(\.xlsx\); save it as CSV"):
+def test_a_damaged_xlsx_is_refused():
+    # Workbooks are read since issue 23 (tests/unit/test_xlsx_positions.py); a ZIP that is
+    # not one is refused.
+    with pytest.raises(CsvRefused, match=r"damaged ZIP archive, not a readable Excel workbook"):
         parse(b"PK\x03\x04\x14\x00\x06\x00" + bytes(200))
 
 

@@ -11,8 +11,8 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from positions.evaluation import RankedOffer, UnitResult
 from reports import ocds
+from results.rules import RankedOffer, UnitResult
 from tests.ocds_schema import EXTENSIONS, field_sources, problems
 
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)

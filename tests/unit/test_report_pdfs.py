@@ -1,5 +1,6 @@
 """The protocol and receipt PDFs rendered from plain data: they open, carry the expected text
-(Cyrillic included, from the embedded DejaVu font) and are reproducible."""
+(Cyrillic included, from the embedded DejaVu font), are reproducible, and are written in the
+language they are rendered in (the service forces the tender's: Russian by default)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,31 @@ import datetime as dt
 import io
 from decimal import Decimal as D
 
+import pytest
+from flask import Flask
+from flask_babel import force_locale
 from pypdf import PdfReader
 
+from core import i18n
 from reports import pdf, protocol, receipt
 
 T = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+NBSP = "\u00a0"
+
+
+@pytest.fixture(scope="module")
+def babel_app():
+    """A bare application with the platform's catalogs (no database)."""
+    app = Flask(__name__)
+    i18n.init_app(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def english(babel_app):
+    """Render in English unless a test forces Russian (as the suite runs in English)."""
+    with babel_app.app_context(), force_locale("en"):
+        yield
 
 
 def _text(content: bytes) -> tuple[PdfReader, str]:
@@ -102,9 +123,9 @@ def test_protocol_has_every_section_in_cyrillic_with_the_zone():
         "Extension 1",
         "23.11.2026 14:30:00 MSK",  # the extended deadline, in the tender's zone
         "23.11.2026 13:55:00 MSK",  # when the extending bid came in
-        "135 000,00",
-        "97,5",  # a score as stored, without trailing zeros (not "97,5000")
-        "saving 15 000,00 (10 %)",
+        "135,000.00",
+        "97.5",  # a score as stored, without trailing zeros (not "97.5000")
+        "saving 15,000.00 RUB (10%)",
     ):
         assert expected in text, expected
     assert any("DejaVuSans" in name for name in _fonts(reader))
@@ -125,7 +146,12 @@ def test_savings_share_and_scores_read_as_on_the_pages():
         (offer,),
     )
     _, text = _text(protocol.render(_protocol(results=(cheaper,))))
-    assert "saving 18 690,00 (12,46 %)" in text  # 12.46 %, not 12.5
+    assert "saving 18,690.00 RUB (12.46%)" in text  # 12.46 %, not 12.5
+    assert "87.654321" in text and "100.000000" not in text
+    with force_locale("ru"):
+        _, text = _text(protocol.render(_protocol(results=(cheaper,))))
+    flat = text.replace(NBSP, " ")
+    assert "экономия 18 690,00 ₽ (12,46 %)" in flat
     assert "87,654321" in text and "100,000000" not in text
 
 
@@ -172,8 +198,48 @@ def test_text_is_escaped_not_interpreted():
     assert "<b>ООО</b> & <font>x" in text
 
 
-def test_receipt():
-    data = receipt.ReceiptData(
+def test_protocol_in_russian():
+    """The tender's language: every heading, label and status in Russian, money and moments
+    in Russian formats (МСК), the Cyrillic font embedded."""
+    with force_locale("ru"):
+        reader, text = _text(protocol.render(_protocol()))
+    flat = " ".join(text.replace(NBSP, " ").split())  # cells wrap
+    for expected in (
+        "Протокол подведения итогов — закупка T-2026-000007",
+        "Заказчик",
+        "ПАО «Энергосбыт» (ИНН 7700000001)",
+        "цены с НДС",
+        "Ход процедуры",
+        "Извещение опубликовано",
+        "Первоначальный срок окончания подачи заявок",
+        "Продление 1",
+        "23.11.2026 14:30:00 МСК",
+        "Подача заявок завершена",
+        "Итоги опубликованы",
+        "Участники",
+        "допущена",
+        "отклонена",
+        "Итоги по позициям",
+        "Победитель",
+        "нет допущенных предложений: не состоялась",
+        "Рейтинг предложений",
+        "Место",
+        "Отклонённые заявки",
+        "Основание",
+        "Не представлена лицензия",
+        "135 000,00",
+        "97,5",
+        "экономия 15 000,00 ₽ (10 %)",
+        "Стр. 1",
+    ):
+        assert expected in flat, expected
+    for english in ("Results protocol", "Participant", "Winner", "Page ", "MSK", "INN"):
+        assert english not in text, english
+    assert any("DejaVuSans" in name for name in _fonts(reader))
+
+
+def _receipt() -> receipt.ReceiptData:
+    return receipt.ReceiptData(
         tender_number="T-2026-000007",
         tender_title="Поставка кабеля",
         customer_name="ПАО «Энергосбыт»",
@@ -201,17 +267,21 @@ def test_receipt():
         receipt_signature="MEQCIB" + "B" * 88,
         platform_fingerprint="d" * 64,
     )
+
+
+def test_receipt():
+    data = _receipt()
     _, text = _text(receipt.render(data))
     flat = text.replace("\n", "")
     for expected in (
         "Bid receipt — tender T-2026-000007, revision 2",
         "ООО «Альфа»",
         "Муфта концевая",
-        "23.11.2026 17:00:00 +05",  # Yekaterinburg time, zone named
+        "23.11.2026 17:00:00 UTC+5",  # Yekaterinburg time, zone named by its offset
         "(extended by this revision)",
-        "173 000,00 RUB",
-        "135 000,00",
-        "38 000,00",
+        "173,000.00 RUB",
+        "135,000.00",
+        "38,000.00",
         "Гарантия",
         "36 мес",
         "a" * 64,
@@ -221,8 +291,35 @@ def test_receipt():
     assert receipt.lot_totals(data.lines) == {1: D("135000"), 2: D("38000")}
 
 
+def test_receipt_in_russian():
+    with force_locale("ru"):
+        _, text = _text(receipt.render(_receipt()))
+    flat = " ".join(text.replace(NBSP, " ").split())
+    for expected in (
+        "Квитанция о приёме заявки — закупка T-2026-000007, редакция 2",
+        "ООО «Альфа» (ИНН 7700000002)",
+        "Принята",
+        "23.11.2026 17:30:00 UTC+5 (продлён этой редакцией)",
+        "173 000,00 ₽",
+        "Итого по лотам",
+        "Сумма, ₽",
+        "Лот 2",
+        "Значения критериев",
+        "Подписи",
+        "Хеш редакции (SHA-256)",
+        "Подпись площадки",
+    ):
+        assert expected in flat, expected
+    assert "Bid receipt" not in flat and "Supplier" not in flat
+
+
 def test_formatting():
-    assert pdf.money(D("1234567.5")) == "1\u00a0234\u00a0567,50"
-    assert pdf.qty(D("1500.000")) == "1\u00a0500"
+    assert pdf.money(D("1234567.5")) == "1,234,567.50"
     assert pdf.local_time(T, "Europe/Moscow") == "23.11.2026 15:00:00 MSK"
     assert pdf.local_time(None, "Europe/Moscow") == "—"
+    with force_locale("ru"):
+        assert pdf.money(D("1234567.5")) == "1\u00a0234\u00a0567,50"
+        assert pdf.qty(D("1500.000")) == "1\u00a0500"
+        assert pdf.amount(D("1234.5"), "RUB") == "1\u00a0234,50\u00a0₽"
+        assert pdf.percent(D("12.46")) == "12,46\u00a0%"
+        assert pdf.local_time(T, "Europe/Moscow") == "23.11.2026 15:00:00 МСК"

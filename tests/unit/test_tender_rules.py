@@ -182,3 +182,25 @@ def test_questions_close_at_their_deadline():
     assert not rules.questions_open("published", until, None, until)
     assert not rules.questions_open("draft", until, None, NOW)
     assert rules.questions_open("published", None, NOW + dt.timedelta(days=1), NOW)
+
+
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [
+        ("lots.1.price_weight", "Lot 1, price weight, %"),
+        ("positions.0.category_code", "Position 0, OKPD2 code"),
+        ("positions.1.2.max_unit_price", "Position 1.2, max unit price"),
+        ("lots.2.criteria.0.direction", "Lot 2, criterion 1, better"),
+        ("lots.2.criteria.1.options.0.score", "Lot 2, criterion 2, option 1, score"),
+        ("lots.1.positions", "Lot 1, positions"),
+        ("options.1.score", "Option 2, score"),
+        ("max_unit_price", "Max unit price"),
+        ("price_weight", "Price weight, %"),
+        ("timezone", "Time zone of the deadlines"),
+        ("categories", "Categories (OKPD2)"),
+        ("row 3, quantity", "Row 3, quantity"),
+        ("_form", ""),
+    ],
+)
+def test_problem_label_speaks_the_users_words(key, label):
+    assert rules.problem_label(key) == label

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from accounts.rules import TOKEN_PREFIX, hash_token, new_token_text
-from notifications.rules import SENDING_LEASE, may_send, next_state, retry_delay
+from core.mail_rules import SENDING_LEASE, may_send, next_state, retry_delay
 
 
 def test_tokens_are_random_prefixed_and_long():

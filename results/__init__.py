@@ -1,0 +1,1 @@
+"""Results: evaluation at the close, review, disqualification, publication, correction."""

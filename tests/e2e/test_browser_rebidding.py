@@ -1,0 +1,87 @@
+"""The re-bidding round in real Chromium: an invitee watching the notice of a closed tender
+sees the round appear live when the customer announces it (through another client), with a
+countdown from the server's time, and its link to the improved-offer form; at 390 px too."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import requests
+
+from core import clock
+from core.transaction import commit
+from tests.e2e.api_helpers import caller
+from tests.e2e.bidding_helpers import bidder, submit_to_server, tender_in_window
+from tests.e2e.browser import TIMEOUT_MS, chromium, login, watch
+from tests.e2e.test_browser_pages import _seconds
+
+pytestmark = [pytest.mark.live, pytest.mark.database_agnostic]
+
+
+def _closed(app, client):
+    """A tender closed and evaluated in-process, with two bids made through the server."""
+    from results import jobs as result_jobs
+    from tenders import closing
+    from tenders.models import Tender
+
+    customer = caller(app)
+    tender = tender_in_window(app, client, minutes=40, customer=customer)
+    a, b = bidder(app, client), bidder(app, client)
+    return customer, tender, a, b, (closing, result_jobs, Tender)
+
+
+@pytest.mark.parametrize("server", ["eventlet"], indirect=True)
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_round_appears_live_with_its_countdown(app, server, width):
+    base, _ = server
+    client = app.test_client()
+    customer, tender, a, b, (closing, result_jobs, Tender) = _closed(app, client)
+    assert submit_to_server(base, a, tender["id"], {"1": "100.00"}).status_code == 201
+    assert submit_to_server(base, b, tender["id"], {"1": "90.00"}).status_code == 201
+    with app.app_context():
+        from core.extensions import db
+
+        db.session.get(Tender, tender["id"]).bid_deadline = clock.now() - dt.timedelta(seconds=1)
+        commit()
+        assert closing.close(tender["id"]) == "closed"
+        commit()
+    with app.app_context():
+        assert result_jobs.evaluate(tender["id"]) is True
+    problems: list[str] = []
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        watch(page, problems)
+        login(page, base, a.who.email)
+        page.goto(f"{base}/tenders/{tender['number']}")
+        # closed, no round yet: the page listens for one (the tender's room)
+        page.wait_for_selector("#rebidding[hidden][data-watching='1']", state="attached")
+        deadline = clock.now() + dt.timedelta(hours=2)
+        resp = requests.post(
+            f"{base}/api/v1/tenders/{tender['id']}/rebidding/rounds",
+            json={"lots": [1], "deadline": deadline.isoformat()},
+            headers=customer.headers,
+            timeout=30,
+        )
+        assert resp.status_code == 201, resp.text
+        page.wait_for_selector("#rebidding .countdown[data-round-of]")
+        assert (
+            "Re-bidding round 1 announced" in page.locator(".rebidding-notice").first.text_content()
+        )
+        page.wait_for_function(
+            "() => / left$/.test(document.querySelector('#rebidding .countdown').textContent)"
+        )
+        left = _seconds(page.locator("#rebidding .countdown").text_content())
+        assert 2 * 3600 - 120 < left <= 2 * 3600
+        link = page.locator("#rebidding-offer-link")
+        assert link.is_visible()
+        link.click()
+        page.wait_for_selector("#rebidding-offer tr.rebid-line[data-position='1']")
+        page.wait_for_selector("#rebid-submit[data-ready='1']", state="attached")
+        # No key of this supplier is stored in this browser: the form says so and waits.
+        assert page.locator("#no-local-key").is_visible()
+        assert page.locator("#rebid-submit").is_disabled()
+        context.close()
+    assert problems == []

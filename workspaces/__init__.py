@@ -1,0 +1,1 @@
+"""The supplier's workspaces: "My bids" and followed tenders (issue 22)."""
