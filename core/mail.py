@@ -171,10 +171,12 @@ def send(message: EmailMessage) -> str | None:
     return None
 
 
-def record(mail_id: int, error: str | None) -> str:
+def record(mail_id: int, error: str | None) -> str | None:
     """Record the outcome of a try: sent, or pending again (retried with backoff), or failed
-    after the last try; returns the new status."""
+    after the last try; returns the new status (None: the mail was deleted meanwhile)."""
     mail = db.session.get(OutgoingEmail, mail_id, populate_existing=True)
+    if mail is None:
+        return None
     if error is None:
         mail.status, mail.sent_at, mail.last_error = "sent", clock.now(), None
         return mail.status

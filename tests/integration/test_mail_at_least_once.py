@@ -81,3 +81,22 @@ def test_the_state_is_committed_before_smtp_is_called(app, ctx, db, mailbox, mon
     monkeypatch.setattr(outbox, "transmit", transmit)
     assert outbox.send_email(mail.id) == "sent"
     assert seen == [False, "sending"]
+
+
+def test_a_mail_deleted_while_smtp_talks_is_not_an_error(app, ctx, db, mailbox, monkeypatch):
+    """An operator (or a test's cleanup) may delete a mail while its job is at SMTP: the job
+    finishes quietly instead of failing on the missing row."""
+    user = make_user()
+    mail = _stored_mail(user)
+    mail_id, message_id = mail.id, mail.message_id
+    real_transmit = outbox.transmit
+
+    def transmit_then_delete(message):
+        real_transmit(message)
+        database.session.execute(database.delete(OutgoingEmail).where(OutgoingEmail.id == mail_id))
+        commit()
+
+    monkeypatch.setattr(outbox, "transmit", transmit_then_delete)
+    assert outbox.send_email(mail_id) is None
+    assert [m["Message-ID"] for m in mailbox.to(user.email)] == [message_id]
+    assert outbox.status_of(mail_id) is None
