@@ -60,10 +60,25 @@ def chromium():
     before = set(browser.contexts)
     try:
         yield browser
+    except BaseException:
+        _show_pages([c for c in browser.contexts if c not in before])
+        raise
     finally:
         for context in browser.contexts:
             if context not in before:
                 context.close()
+
+
+def _show_pages(contexts) -> None:
+    """When a browser test fails: where each of its pages was and what it showed (printed,
+    so pytest shows it with the failure: a timeout alone does not say which page answered)."""
+    for context in contexts:
+        for page in context.pages:
+            try:
+                text = page.locator("body").inner_text(timeout=2000)
+            except Exception as exc:  # noqa: BLE001 - a crashed or closed page
+                text = f"(no text: {exc})"
+            print(f"--- page {page.url} ---\n{text[:3000]}")
 
 
 def watch(page, problems: list[str]) -> None:
@@ -78,9 +93,12 @@ def watch(page, problems: list[str]) -> None:
 
 
 def login(page, base: str, email: str, password: str = PASSWORD) -> None:
-    """Log in through the form."""
+    """Log in through the form (and fail here, saying why, if the form refused)."""
     page.goto(base + "/login")
     page.fill("#f-email", email)
     page.fill("#f-password", password)
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+    if page.url.split("?")[0].endswith("/login"):
+        refusal = page.locator("main").inner_text()
+        raise AssertionError(f"logging in as {email} was refused: {refusal[:500]}")
