@@ -18,7 +18,7 @@ from marshmallow import Schema, ValidationError, fields
 from wtforms import ValidationError as WTFValidationError
 
 from core import formats, i18n
-from core.errors import CODES, Invalid, Unauthorized
+from core.errors import CODES, Forbidden, Invalid, Unauthorized
 from core.extensions import csrf, db
 from core.messages import N_, Moment, Text
 from core.transaction import commit
@@ -153,6 +153,7 @@ def _authenticate(unsafe: bool) -> None:
         if db.session.dirty:
             commit()  # the token's last-used time, before (and whatever) the call does
         g.api_user, g.org, g.api_token = api_token.user, api_token.organization, api_token
+        _require_token_organization(api_token)
         return
     if not current_user.is_authenticated:
         raise Unauthorized(N_("Authentication required: send an API token or log in."))
@@ -164,6 +165,15 @@ def _authenticate(unsafe: bool) -> None:
                 "Missing or invalid X-CSRFToken header for a session request."
             ) from None
     g.api_user = current_user._get_current_object()
+
+
+def _require_token_organization(api_token) -> None:
+    """A token acts for its own organization only: a path naming another one (its profile,
+    members, categories, dashboard) is refused, even when the token's user is a member there
+    too (that needs a token of that organization, or the browser session)."""
+    named = (request.view_args or {}).get("org_id")
+    if api_token.scope == "organization" and named not in (None, api_token.organization_id):
+        raise Forbidden(N_("This API token acts for another organization."))
 
 
 def _check_auth(auth: bool | str, method: str) -> None:

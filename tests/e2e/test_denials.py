@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from accounts.models import ApiToken, Organization
+from accounts.models import ApiToken, Membership, Organization
 from accounts.service import create_token, revoke_token
 from bids.models import Bid, BidRevision
 from core.transaction import commit
@@ -123,6 +123,49 @@ def test_someone_elses_organization(app, client, db):
         "/switch-org", data={"org_id": theirs.id, "csrf_token": csrf_of(client, "/cabinet")}
     )
     assert resp.status_code == 403
+
+
+def test_a_token_acts_for_its_own_organization_only(app, client, db):
+    """The user administers two organizations; a token made for the first may not touch the
+    second (a leaked integration token reaches one organization, not every one its user
+    belongs to), while the first's own paths answer as before."""
+    first, second = make_org(), make_org(name="OOO Vtoraya", is_supplier=True)
+    user = make_user(first)
+    db.session.add(Membership(user_id=user.id, organization_id=second.id, roles=["administrator"]))
+    commit()
+    with app.test_request_context():
+        _, token = create_token(user, first.id, "t")
+        commit()
+    headers = _bearer(token)
+    assert client.get(f"/api/v1/organizations/{first.id}", headers=headers).status_code == 200
+    assert (
+        client.get(f"/api/v1/organizations/{first.id}/members", headers=headers).status_code == 200
+    )
+    attempts = [
+        client.get(f"/api/v1/organizations/{second.id}", headers=headers),
+        client.patch(
+            f"/api/v1/organizations/{second.id}", json={"name": "Renamed"}, headers=headers
+        ),
+        client.get(f"/api/v1/organizations/{second.id}/members", headers=headers),
+        client.patch(
+            f"/api/v1/organizations/{second.id}/members/{user.id}",
+            json={"roles": ["manager"]},
+            headers=headers,
+        ),
+        client.put(
+            f"/api/v1/organizations/{second.id}/categories",
+            json={"categories": ["26.20"]},
+            headers=headers,
+        ),
+        client.get(f"/api/v1/organizations/{second.id}/dashboard", headers=headers),
+    ]
+    for resp in attempts:
+        _refused(resp, "another organization")
+    login(client, user.email)  # the browser session acts for any organization of the user
+    assert client.get(f"/api/v1/organizations/{second.id}/members").status_code == 200
+    db.session.refresh(second)
+    assert second.name == "OOO Vtoraya"
+    assert {m.roles[0] for m in second.memberships} == {"administrator"}
 
 
 def test_member_who_is_not_admin_cannot_edit_or_invite(app, client, db):
