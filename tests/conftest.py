@@ -216,6 +216,13 @@ class MailBox:
     def to(self, address: str) -> list:
         return [m for m in self.messages if m["To"] == address]
 
+    def among(self, addresses) -> list:
+        """The mails to any of these addresses. Tests assert on their own people's mail, not
+        on the whole box: a server process of an earlier test may still deliver a late mail
+        (a retry, a digest) to an address of that test while this one runs."""
+        wanted = set(addresses)
+        return [m for m in self.messages if m["To"] in wanted]
+
     def link(self, address: str, pattern: str) -> str:
         """The first link matching a pattern in the latest mail to an address."""
         mails = self.to(address)

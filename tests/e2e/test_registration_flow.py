@@ -235,7 +235,8 @@ def test_api_registration_names_every_bad_field_and_stores_nothing(client, db, m
         "/api/v1/registrations", json={**API_REGISTRATION, "password": "Roman-secret-77"}
     )  # contains the email's name
     assert resp.status_code == 422 and "password" in resp.get_json()["error"]["fields"]
-    assert (_count(db, Organization), _count(db, User)) == before and mailbox.messages == []
+    assert (_count(db, Organization), _count(db, User)) == before
+    assert mailbox.among(["roman@romashka.example", "Roman@Romashka.example", "not-an-email"]) == []
 
 
 def test_api_registration_does_not_tell_what_exists(client, db, mailbox):
@@ -289,7 +290,9 @@ def test_api_confirmation_mail_again(client, db, mailbox):
     known = client.post(url, json={"email": "roman@romashka.example"})
     unknown = client.post(url, json={"email": "nobody@romashka.example"})
     assert known.status_code == unknown.status_code == 202
-    assert [m["To"] for m in mailbox.messages] == ["roman@romashka.example"]
+    assert [
+        m["To"] for m in mailbox.among(["roman@romashka.example", "nobody@romashka.example"])
+    ] == ["roman@romashka.example"]
     assert client.post(url, json={"email": "nope"}).status_code == 422
 
 
