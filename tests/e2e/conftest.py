@@ -36,11 +36,33 @@ def _env(database_url, redis_url, smtp_port, workdir, async_mode, channel) -> di
     }
 
 
+_SERVER_LOGS: dict[Path, str] = {}  # the log of each running web process -> its label
+
+
+@pytest.fixture(autouse=True)
+def _server_tracebacks():
+    """What the web processes logged with a traceback during a test, printed after it (pytest
+    shows it with a failure: a 500 or a failed job is then named, not only the timeout it
+    caused in the test)."""
+    before = {path: path.stat().st_size for path in _SERVER_LOGS if path.exists()}
+    yield
+    for path, label in list(_SERVER_LOGS.items()):
+        if not path.exists():
+            continue
+        with open(path, errors="replace") as log:
+            log.seek(before.get(path, 0))
+            text = log.read()
+        if "Traceback" in text:
+            print(f"--- what server {label} logged during the test ---\n{text[-20000:]}")
+
+
 @contextlib.contextmanager
 def serving(env: dict, workdir: Path, label: str = ""):
     """A serve.py process with this environment on a free port; yields its base URL."""
     port = free_port()
-    log = open(workdir / f"server-{port}.log", "w+")  # noqa: SIM115
+    path = workdir / f"server-{port}.log"
+    log = open(path, "w+")  # noqa: SIM115
+    _SERVER_LOGS[path] = f"{label} on port {port}"
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "serve.py"), "--port", str(port)],
         cwd=ROOT,
@@ -63,6 +85,7 @@ def serving(env: dict, workdir: Path, label: str = ""):
             time.sleep(0.2)
         yield base
     finally:
+        _SERVER_LOGS.pop(path, None)
         proc.terminate()
         try:
             proc.wait(timeout=10)
