@@ -72,7 +72,10 @@ def test_supplier_signs_the_downloaded_file_and_uploads_the_signature(app, serve
         page.locator("#receipt-revision", has_text="1").wait_for()
         shown = page.locator("#receipt-signed-with").inner_text()
         assert "Qualified electronic signature" in shown and "112-233-445 95" in shown
-        # The page fits the screen (no sideways scrolling on a phone).
+        # The reloaded page fits the screen (no sideways scrolling on a phone), measured once
+        # it is laid out with its style sheet (its script starts after the load): the receipt
+        # shows as soon as the HTML is parsed.
+        page.wait_for_selector("#bid-form[data-ready='1']", state="attached")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, overflow
         context.close()
