@@ -41,9 +41,9 @@ _SERVER_LOGS: dict[Path, str] = {}  # the log of each running web process -> its
 
 @pytest.fixture(autouse=True)
 def _server_tracebacks():
-    """What the web processes logged with a traceback during a test, printed after it (pytest
-    shows it with a failure: a 500 or a failed job is then named, not only the timeout it
-    caused in the test)."""
+    """What the web processes logged during a test, printed after it (pytest shows it with a
+    failure: a 500, a failed job or a live push Redis did not take is then named, not only
+    the timeout it caused in the test)."""
     before = {path: path.stat().st_size for path in _SERVER_LOGS if path.exists()}
     yield
     for path, label in list(_SERVER_LOGS.items()):
@@ -52,7 +52,7 @@ def _server_tracebacks():
         with open(path, errors="replace") as log:
             log.seek(before.get(path, 0))
             text = log.read()
-        if "Traceback" in text:
+        if text.strip():
             print(f"--- what server {label} logged during the test ---\n{text[-20000:]}")
 
 
