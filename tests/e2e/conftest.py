@@ -40,7 +40,7 @@ _SERVER_LOGS: dict[Path, str] = {}  # the log of each running web process -> its
 
 
 @pytest.fixture(autouse=True)
-def _server_tracebacks():
+def _server_logs():
     """What the web processes logged during a test, printed after it (pytest shows it with a
     failure: a 500, a failed job or a live push Redis did not take is then named, not only
     the timeout it caused in the test)."""
