@@ -341,6 +341,19 @@ def _criteria() -> tuple[dict, dict]:
     return warranty, deferral
 
 
+def _terms(months: str, days: str):
+    """A bid plan's criterion values on lot 1 (the demo's two criteria, _criteria())."""
+
+    def values(tender):
+        ids = {c.name: c.id for c in tender.lots[0].criteria}
+        return [
+            {"lot": 1, "criterion": ids["Гарантия"], "value": months},
+            {"lot": 1, "criterion": ids["Отсрочка платежа"], "value": days},
+        ]
+
+    return values
+
+
 def _tenders(customer: Organization, buyer: User, other: Organization, other_buyer: User) -> list:
     from tenders import service as tenders
 
@@ -748,16 +761,6 @@ def load_results() -> int:
     buyer, buyer2 = users["buyer@demo.tenders"], users["buyer2@demo.tenders"]
     warranty, deferral = _criteria()
 
-    def terms(months: str, days: str):
-        def values(tender):
-            ids = {c.name: c.id for c in tender.lots[0].criteria}
-            return [
-                {"lot": 1, "criterion": ids["Гарантия"], "value": months},
-                {"lot": 1, "criterion": ids["Отсрочка платежа"], "value": days},
-            ]
-
-        return values
-
     real_now = clock.now()
     try:
         published = _finished_tender(
@@ -794,17 +797,17 @@ def load_results() -> int:
                 (
                     "supplier1@demo.tenders",
                     {"1": "78.40", "2": "182.00", "3": "101.00", "4": "7900", "5": "231"},
-                    terms("36", "30 дней"),
+                    _terms("36", "30 дней"),
                 ),
                 (
                     "supplier2@demo.tenders",
                     {"1": "74.90", "3": "99.50", "4": "8100", "5": "198"},
-                    terms("24", "60 дней"),
+                    _terms("24", "60 дней"),
                 ),
                 (
                     "supplier3@demo.tenders",
                     {"1": "81.00", "2": "176.50", "4": "7400", "5": "215"},
-                    terms("24", "нет"),
+                    _terms("24", "нет"),
                 ),
             ],
             real_now - dt.timedelta(days=12),
@@ -900,7 +903,10 @@ def load_results() -> int:
             buyer2,
             {
                 "title": rebidding_demo.RUNNING_ON,
-                "description": "Попозиционная закупка, только цена. Идёт переторжка по лоту 1.",
+                "description": (
+                    "Попозиционная закупка с параметрами (гарантия, отсрочка платежа). "
+                    "Идёт переторжка по лоту 1: улучшаются цены и параметры."
+                ),
                 "region_code": "66",
                 "categories": ["26.20"],
                 "lots": [
@@ -911,13 +917,15 @@ def load_results() -> int:
                             (1, "Ноутбук 15,6 дюйма", 20, "796", "78000.00", "26.20", ""),
                             (2, "Монитор 27 дюймов", 20, "796", "24500.00", "26.20", ""),
                         ],
+                        "75",
+                        list(_criteria()),
                     )
                 ],
             },
             [
-                ("supplier1@demo.tenders", {"1": "74100", "2": "23300"}, None),
-                ("supplier2@demo.tenders", {"1": "72800", "2": "23900"}, None),
-                ("supplier3@demo.tenders", {"1": "75500"}, None),
+                ("supplier1@demo.tenders", {"1": "74100", "2": "23300"}, _terms("12", "нет")),
+                ("supplier2@demo.tenders", {"1": "72800", "2": "23900"}, _terms("24", "30 дней")),
+                ("supplier3@demo.tenders", {"1": "75500"}, _terms("36", "нет")),
             ],
             real_now - dt.timedelta(days=2),
         )

@@ -59,13 +59,14 @@ def _improve(email: str, tender: Tender, prices: dict[str, str]) -> None:
 
 
 def load_running() -> bool:
-    """A round running for two hours on the closed computer tender (lot 1, everyone)."""
+    """A round running for two hours on the closed computer tender (lot 1, everyone), which
+    takes prices and criterion values (supplier1 may extend its 12-month warranty)."""
     tender = db.session.execute(
         select(Tender).where(Tender.title == RUNNING_ON)
     ).scalar_one_or_none()
     if tender is None or tender.status != "closed" or service.rounds_of(tender.id):
         return False
-    _announce(tender, "buyer2@demo.tenders", [1], hours=2)
+    _announce(tender, "buyer2@demo.tenders", [1], hours=2, scope="prices_and_criteria")
     return True
 
 

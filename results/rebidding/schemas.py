@@ -86,9 +86,17 @@ class OwnPositionOut(Schema):
     unit_price = ExactDecimal(places=2)
 
 
+class OwnCriterionOut(Schema):
+    lot = fields.Integer()
+    criterion = fields.Integer()
+    value = fields.Raw()
+
+
 class OwnInvitationOut(Schema):
     lots = fields.List(fields.Integer())
     positions = fields.List(fields.Nested(OwnPositionOut))
+    # The invitee's current criterion values of its lots, when the round takes criteria.
+    criteria = fields.List(fields.Nested(OwnCriterionOut))
 
 
 class RoundOut(Schema):

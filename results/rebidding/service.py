@@ -667,7 +667,8 @@ def reports(tender_id: int) -> list[dict]:
 
 
 def invitation_of(round_: RebiddingRound, org: Organization | None) -> dict | None:
-    """What an invitee sees of its invitation: its lots and its current prices there."""
+    """What an invitee sees of its invitation: its lots, its current prices there and, when
+    the round takes criteria, its current criterion values of those lots."""
     if org is None:
         return None
     bid = bids.own_bid(org, round_.tender_id)
@@ -690,7 +691,18 @@ def invitation_of(round_: RebiddingRound, org: Organization | None) -> dict | No
         for p in sorted(lot.positions, key=lambda p: p.sort_key)
         if p.number in current["lines"]
     ]
-    return {"lots": sorted(i.lot_number for i in mine), "positions": positions}
+    numbers = sorted(i.lot_number for i in mine)
+    criteria = [
+        {"lot": lot, "criterion": criterion, "value": value}
+        for key, value in sorted(current["criteria"].items())
+        for lot, criterion in [tuple(int(part) for part in key.split(":"))]
+        if lot in numbers
+    ]
+    return {
+        "lots": numbers,
+        "positions": positions,
+        "criteria": criteria if round_.criteria_allowed else [],
+    }
 
 
 def shown(tender: Tender, org: Organization | None) -> list[dict]:

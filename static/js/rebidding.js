@@ -5,11 +5,12 @@
  *   the rounds section is fetched again as the server renders it for this viewer, and the
  *   round's countdown follows its deadline (the server's time corrects this computer's clock);
  *   an invitee also gets rebidding_invited in its own room, with the link to its form;
- * - on the invitee's form: "Sign and submit" prepares the improved offer
- *   (POST .../rebidding/offer/prepare), signs the exact bytes with a key stored in this
- *   browser (window.TenderKeys) and submits them (POST .../rebidding/offer); a qualified
- *   signature goes through the shared panel (qualified-sign.js: CryptoPro's plug-in or a
- *   signed file), the only route on a tender that requires one.
+ * - on the invitee's form: "Sign and submit" prepares the improved offer (new prices and,
+ *   when the round takes criteria, new criterion values: POST .../rebidding/offer/prepare),
+ *   signs the exact bytes with a key stored in this browser (window.TenderKeys) and submits
+ *   them (POST .../rebidding/offer); a qualified signature goes through the shared panel
+ *   (qualified-sign.js: CryptoPro's plug-in or a signed file), the only route on a tender
+ *   that requires one.
  */
 (function () {
   "use strict";
@@ -130,14 +131,24 @@
     });
   }
 
-  // The improved offer on the form: the prices changed from the previous ones.
-  function improvedLines(form) {
+  // The improved offer on the form: the prices changed from the previous ones and, when the
+  // round takes criteria, the criterion values changed from the bid's (the rest are kept).
+  function improvedOffer(form) {
     const lines = [];
     form.querySelectorAll("tr.rebid-line").forEach((row) => {
       const value = row.querySelector("input.price").value.trim().replace(/\s/g, "").replace(",", ".");
       if (value && value !== row.dataset.previous) lines.push({ position: row.dataset.position, unit_price: value });
     });
-    return lines;
+    const criteria = [];
+    form.querySelectorAll(".criterion-input").forEach((el) => {
+      const raw = el.value.trim();
+      if (!raw || raw === el.dataset.initial) return;
+      let value = raw;
+      if (el.dataset.kind === "boolean") value = raw === "true";
+      else if (el.dataset.kind === "number") value = raw.replace(/\s/g, "").replace(",", ".");
+      criteria.push({ lot: Number(el.dataset.lot), criterion: Number(el.dataset.criterion), value });
+    });
+    return { lines, criteria };
   }
 
   async function onForm(form) {
@@ -148,6 +159,7 @@
     const errors = document.getElementById("rebid-errors");
     const result = document.getElementById("rebid-result");
     let working = false;
+    form.querySelectorAll(".criterion-input").forEach((el) => (el.dataset.initial = el.value.trim()));
 
     function clear() {
       errors.classList.add("hidden");
@@ -173,19 +185,19 @@
     if (window.QualifiedSign) {
       window.QualifiedSign.start({
         open: () => !working,
-        currentKey: () => JSON.stringify(improvedLines(form)),
+        currentKey: () => JSON.stringify(improvedOffer(form)),
         clear,
         fail,
         prepare: async () => {
-          const lines = improvedLines(form);
-          const prepared = await P.api("POST", `/tenders/${tenderId}/rebidding/offer/prepare`, { lines });
+          const offer = improvedOffer(form);
+          const prepared = await P.api("POST", `/tenders/${tenderId}/rebidding/offer/prepare`, offer);
           return {
             bytes: P.base64ToBytes(prepared.canonical_b64),
             name: `bid-${form.dataset.tenderNumber}-r${prepared.revision}.json`,
-            key: JSON.stringify(lines),
+            key: JSON.stringify(offer),
           };
         },
-        submit: (signature) => submitSigned({ lines: improvedLines(form), signature }),
+        submit: (signature) => submitSigned({ ...improvedOffer(form), signature }),
       });
     }
     if (!select || !button) return; // qualified signatures only
@@ -209,13 +221,13 @@
       ev.preventDefault();
       if (working) return;
       clear();
-      const lines = improvedLines(form);
+      const offer = improvedOffer(form);
       const record = local.get(select.value);
       button.disabled = true;
       try {
-        const prepared = await P.api("POST", `/tenders/${tenderId}/rebidding/offer/prepare`, { lines });
+        const prepared = await P.api("POST", `/tenders/${tenderId}/rebidding/offer/prepare`, offer);
         const signature = await window.TenderKeys.sign(select.value, P.base64ToBytes(prepared.canonical_b64));
-        await submitSigned({ lines, key_id: Number(record.keyId), signature });
+        await submitSigned({ ...offer, key_id: Number(record.keyId), signature });
       } catch (err) {
         fail(err);
         button.disabled = false;

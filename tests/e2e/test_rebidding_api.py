@@ -310,3 +310,66 @@ def test_a_specialist_not_in_charge_of_the_bid_may_not_improve_it(app, client, c
     assert login(page, other.who.email).status_code == 302
     assert page.get(f"/tenders/{number}/rebidding").status_code == 404
     assert _improve(client, tid, closed["a"], {"1": "80.00"})["number"] == 2
+
+
+def _criterion_id(app, tender_id: int, name: str) -> int:
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from positions.models import Criterion
+    from tenders.models import Lot
+
+    with app.app_context():
+        return db.session.execute(
+            select(Criterion.id)
+            .join(Lot, Lot.id == Criterion.lot_id)
+            .where(Lot.tender_id == tender_id, Criterion.name == name)
+        ).scalar_one()
+
+
+def closed_with_criteria(app, client) -> dict:
+    """A closed tender whose lot 1 has criteria: a (90.00, warranty 24 months) and b (95.00,
+    warranty 12 months)."""
+    from tenders import jobs
+    from tests.factories import draft_body
+
+    tender = published(app, deadline=dt.timedelta(minutes=90), lots=draft_body()["lots"][:1])
+    warranty = _criterion_id(app, tender["id"], "Гарантия")
+    a, b = bidder(app, client), bidder(app, client)
+    months = lambda n: [{"lot": 1, "criterion": warranty, "value": n}]  # noqa: E731
+    bid(app, a, tender["id"], {"1": "90.00", "2": "100.00"}, criteria=months("24"))
+    bid(app, b, tender["id"], {"1": "95.00"}, criteria=months("12"))
+    clock.advance(dt.timedelta(minutes=91))
+    with app.app_context():
+        assert jobs.close_at_deadline(tender["id"]) == "closed"
+    return {"tender": tender, "customer": tender["customer"], "a": a, "b": b, "warranty": warranty}
+
+
+def test_the_round_form_offers_the_criteria_when_the_round_takes_them(app, client):
+    """A prices-only round shows prices alone; a round that takes criteria shows the lot's
+    criteria with the invitee's current values (the API's invitation gives them too)."""
+    from results.rebidding import jobs as rebidding_jobs
+    from tests.e2e.helpers import login
+
+    closed = closed_with_criteria(app, client)
+    number, warranty = closed["tender"]["number"], closed["warranty"]
+    supplier = app.test_client()
+    assert login(supplier, closed["b"].who.email).status_code == 302
+    rounds = f"/api/v1/tenders/{closed['tender']['id']}/rebidding/rounds"
+
+    _round(client, closed, scope="prices")
+    page = supplier.get(f"/tenders/{number}/rebidding").get_data(as_text=True)
+    assert 'data-previous="95.00"' in page and 'id="round-criteria"' not in page
+    [shown] = client.get(rounds, headers=closed["b"].who.headers).get_json()["rounds"]
+    assert shown["invitation"]["criteria"] == []
+
+    clock.advance(dt.timedelta(hours=3))
+    with app.app_context():
+        rebidding_jobs.close_overdue()
+    _round(client, closed, scope="prices_and_criteria")
+    page = supplier.get(f"/tenders/{number}/rebidding").get_data(as_text=True)
+    assert 'id="round-criteria"' in page
+    assert f'id="crit-1-{warranty}"' in page and 'value="12"' in page
+    assert f'data-field="criteria.1.{warranty}"' in page  # where a refusal is shown
+    shown = client.get(rounds, headers=closed["b"].who.headers).get_json()["rounds"][-1]
+    assert shown["invitation"]["criteria"] == [{"lot": 1, "criterion": warranty, "value": "12"}]
