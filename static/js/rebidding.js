@@ -159,6 +159,9 @@
     const errors = document.getElementById("rebid-errors");
     const result = document.getElementById("rebid-result");
     let working = false;
+    // The stored prices ("74100.00") as the page's language writes them ("74100,00" in
+    // Russian, as the bid form does); improvedOffer reads either.
+    if (P.lang === "ru") form.querySelectorAll("input.price").forEach((el) => (el.value = el.value.replace(".", ",")));
     form.querySelectorAll(".criterion-input").forEach((el) => (el.dataset.initial = el.value.trim()));
 
     function clear() {
