@@ -13,6 +13,7 @@ import pytest
 from core import clock
 from core.transaction import commit
 from tests.e2e.browser import TIMEOUT_MS, chromium, login, watch
+from tests.e2e.test_browser_bidding import _generate_key
 from tests.factories import draft_body, make_org, make_user
 
 pytestmark = [pytest.mark.live, pytest.mark.database_agnostic]  # the API tests run on both
@@ -135,13 +136,7 @@ def test_a_bid_is_signed_once_a_manager_approved_it(app, server):
             page.set_default_timeout(TIMEOUT_MS)
             watch(page, problems)
             login(page, base, specialist)
-            page.goto(base + "/cabinet/keys")
-            page.wait_for_selector("#generate-key:enabled")
-            page.fill("#new-key-label", "Bidding key")
-            page.click("#generate-key")
-            page.locator("#keys-table tr", has_text="Bidding key").locator(
-                ".local-mark", has_text="in this browser"
-            ).wait_for()
+            _generate_key(page, base)
             page.goto(f"{base}/tenders/{number}/bid")
             page.wait_for_selector("#submit-bid:enabled")
             page.fill("#price-1", "90,50")

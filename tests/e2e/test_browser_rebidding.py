@@ -14,21 +14,34 @@ from core.transaction import commit
 from tests.e2e.api_helpers import caller
 from tests.e2e.bidding_helpers import bidder, submit_to_server, tender_in_window
 from tests.e2e.browser import TIMEOUT_MS, chromium, login, watch
+from tests.e2e.test_browser_bidding import _generate_key
 from tests.e2e.test_browser_pages import _seconds
 
 pytestmark = [pytest.mark.live, pytest.mark.database_agnostic]
 
 
-def _closed(app, client):
-    """A tender closed and evaluated in-process, with two bids made through the server."""
+def _tender_and_bidders(app, client):
+    """A customer and a tender closing in 40 minutes, with two bidders."""
+    customer = caller(app)
+    tender = tender_in_window(app, client, minutes=40, customer=customer)
+    a, b = bidder(app, client), bidder(app, client)
+    return customer, tender, a, b
+
+
+def _close_now(app, tender_id: int) -> None:
+    """Close the tender now (its deadline moved to the past) and evaluate it, in-process."""
+    from core.extensions import db
     from results import jobs as result_jobs
     from tenders import closing
     from tenders.models import Tender
 
-    customer = caller(app)
-    tender = tender_in_window(app, client, minutes=40, customer=customer)
-    a, b = bidder(app, client), bidder(app, client)
-    return customer, tender, a, b, (closing, result_jobs, Tender)
+    with app.app_context():
+        db.session.get(Tender, tender_id).bid_deadline = clock.now() - dt.timedelta(seconds=1)
+        commit()
+        assert closing.close(tender_id) == "closed"
+        commit()
+    with app.app_context():
+        assert result_jobs.evaluate(tender_id) is True
 
 
 @pytest.mark.parametrize("server", ["eventlet"], indirect=True)
@@ -36,18 +49,10 @@ def _closed(app, client):
 def test_the_round_appears_live_with_its_countdown(app, server, width):
     base, _ = server
     client = app.test_client()
-    customer, tender, a, b, (closing, result_jobs, Tender) = _closed(app, client)
+    customer, tender, a, b = _tender_and_bidders(app, client)
     assert submit_to_server(base, a, tender["id"], {"1": "100.00"}).status_code == 201
     assert submit_to_server(base, b, tender["id"], {"1": "90.00"}).status_code == 201
-    with app.app_context():
-        from core.extensions import db
-
-        db.session.get(Tender, tender["id"]).bid_deadline = clock.now() - dt.timedelta(seconds=1)
-        commit()
-        assert closing.close(tender["id"]) == "closed"
-        commit()
-    with app.app_context():
-        assert result_jobs.evaluate(tender["id"]) is True
+    _close_now(app, tender["id"])
     problems: list[str] = []
     with chromium() as browser:
         context = browser.new_context(viewport={"width": width, "height": 900})
@@ -94,8 +99,6 @@ def test_an_improved_criterion_signed_with_a_key_of_this_browser(app, server):
     lower price is signed in the browser and becomes the bid's new revision."""
     from bids.service import current_offer, own_bid
     from core.extensions import db
-    from results import jobs as result_jobs
-    from tenders import closing
     from tenders.models import Tender
     from tests.e2e.api_helpers import published
     from tests.e2e.bidding_helpers import bid
@@ -113,13 +116,7 @@ def test_an_improved_criterion_signed_with_a_key_of_this_browser(app, server):
     months = lambda n: [{"lot": 1, "criterion": warranty, "value": n}]  # noqa: E731
     bid(app, a, tender["id"], {"1": "90.00", "2": "100.00"}, criteria=months("24"))
     bid(app, b, tender["id"], {"1": "95.00"}, criteria=months("12"))
-    with app.app_context():
-        db.session.get(Tender, tender["id"]).bid_deadline = clock.now() - dt.timedelta(seconds=1)
-        commit()
-        assert closing.close(tender["id"]) == "closed"
-        commit()
-    with app.app_context():
-        assert result_jobs.evaluate(tender["id"]) is True
+    _close_now(app, tender["id"])
     resp = requests.post(
         f"{base}/api/v1/tenders/{tender['id']}/rebidding/rounds",
         json={
@@ -138,13 +135,7 @@ def test_an_improved_criterion_signed_with_a_key_of_this_browser(app, server):
         page = context.new_page()
         watch(page, problems)
         login(page, base, b.who.email)
-        page.goto(f"{base}/cabinet/keys")
-        page.wait_for_selector("#generate-key:enabled")
-        page.fill("#new-key-label", "Round key")
-        page.click("#generate-key")
-        page.locator("#keys-table tr", has_text="Round key").locator(
-            ".local-mark", has_text="in this browser"
-        ).wait_for()
+        _generate_key(page, base)
         page.goto(f"{base}/tenders/{tender['number']}/rebidding")
         page.wait_for_selector("#rebid-submit[data-ready='1']:enabled")
         field = page.locator(f"#crit-1-{warranty}")
