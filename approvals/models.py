@@ -59,6 +59,7 @@ class ApprovalRequest(db.Model):
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     requested_by = relationship("User", foreign_keys=[requested_by_id])
+    tender = relationship("Tender", viewonly=True)
     steps: Mapped[list[ApprovalStep]] = relationship(
         back_populates="request", order_by="ApprovalStep.id", cascade="all, delete-orphan"
     )

@@ -648,18 +648,25 @@ def bid_timeline(user: User, org: Organization | None, tender_id: int) -> list[A
     return requests_of(org.id, tender_id, ("bid",))
 
 
-def waiting_for(user: User, org: Organization | None) -> list[ApprovalRequest]:
-    """Requests of the organization waiting for this manager's decision."""
+def waiting_for(
+    user: User, org: Organization | None, listed: bool = False
+) -> list[ApprovalRequest]:
+    """Requests of the organization waiting for this manager's decision; `listed`: with their
+    tenders and senders loaded in the same round trip (the list shows them; the header's
+    counter needs only how many)."""
     if org is None:
         return []
     member = membership(user, org.id)
     if member is None or not member.may("approve"):
         return []
+    loads = [selectinload(ApprovalRequest.steps)]  # read below for each request
+    if listed:
+        loads += [selectinload(ApprovalRequest.tender), selectinload(ApprovalRequest.requested_by)]
     found = db.session.execute(
         select(ApprovalRequest)
         .where(ApprovalRequest.organization_id == org.id, ApprovalRequest.state == "pending")
         .order_by(ApprovalRequest.id)
-        .options(selectinload(ApprovalRequest.steps))  # read below for each request
+        .options(*loads)
     ).scalars()
     return [
         r
@@ -669,10 +676,23 @@ def waiting_for(user: User, org: Organization | None) -> list[ApprovalRequest]:
     ]
 
 
-def signed_revision(req: ApprovalRequest) -> BidRevision | None:
-    """The bid revision signed from an approved payload, if it was submitted."""
-    if req.action != "bid":
-        return None
-    return db.session.execute(
-        select(BidRevision).where(BidRevision.payload_hash == req.version)
-    ).scalar_one_or_none()
+def signed_revisions(requests: list[ApprovalRequest]) -> dict[int, BidRevision]:
+    """The bid revisions signed from these approved payloads, by request id: one query over
+    the organization's bid on the tender (the requests are one organization's on one tender)."""
+    approved = [r for r in requests if r.action == "bid" and r.state == "approved"]
+    if not approved:
+        return {}
+    first = approved[0]
+    found = {
+        rev.payload_hash: rev
+        for rev in db.session.execute(
+            select(BidRevision)
+            .join(Bid, Bid.id == BidRevision.bid_id)
+            .where(
+                Bid.organization_id == first.organization_id,
+                Bid.tender_id == first.tender_id,
+                BidRevision.payload_hash.in_({r.version for r in approved}),
+            )
+        ).scalars()
+    }
+    return {r.id: found.get(r.version) for r in approved}

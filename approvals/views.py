@@ -96,7 +96,7 @@ def api_save_settings(body: dict):
 )
 def api_waiting():
     """The organization's pending requests that the caller (a manager) may decide."""
-    return service.waiting_for(*actor())
+    return service.waiting_for(*actor(), listed=True)
 
 
 @route(
@@ -275,7 +275,7 @@ def settings_page():
         values=values,
         errors=errors,
         may_administer=bool(member and member.may("administer")),
-        waiting=service.waiting_for(current_user, g.org),
+        waiting=service.waiting_for(current_user, g.org, listed=True),
         max_approvers=rules.MAX_APPROVERS,
     ), status
 
@@ -398,12 +398,6 @@ def approvals_waiting() -> int | None:
     return len(service.waiting_for(current_user, g.org))
 
 
-@bp.app_template_filter("approval_tender")
-def approval_tender(tender_id: int):
-    """The tender a request is about (the list of requests waiting for a decision)."""
-    return tenders.get_tender(tender_id)
-
-
 # -- the panels of the draft editor and of the bid form ----------------------------------------
 
 
@@ -465,7 +459,7 @@ def bid_approval(tender) -> dict | None:
         "required": settings.bids,
         "history": history,
         "open": [r for r in history if r.state in rules.OPEN_STATES],
-        "signed": {r.id: service.signed_revision(r) for r in history if r.state == "approved"},
+        "signed": service.signed_revisions(history),
         "left": rules.time_left(tender.bid_deadline, now),
         "close": rules.deadline_close(tender.bid_deadline, now),
         "may_prepare": _may("prepare"),

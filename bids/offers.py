@@ -59,6 +59,19 @@ def viewer_level(tender: Tender, org: Organization | None, has_own_bid: bool) ->
     )
 
 
+def page_positions(tender: Tender, page: int, per_page: int) -> list[Position]:
+    """One page of the tender's positions in the offers tables' order (lot, then position)."""
+    return list(
+        db.session.execute(
+            select(Position)
+            .where(Position.tender_id == tender.id)
+            .order_by(Position.lot_id, Position.sort_key)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).scalars()
+    )
+
+
 def table(tender: Tender, org: Organization | None, page: int = 1, per_page: int = 100) -> dict:
     """The offers of one page of positions, cut to what this viewer may see. Once results
     are published the results decide (level "results" or "count", `published_offers`)."""
@@ -79,17 +92,7 @@ def table(tender: Tender, org: Organization | None, page: int = 1, per_page: int
     }
     if level == "count":
         return out
-    positions = (
-        db.session.execute(
-            select(Position)
-            .where(Position.tender_id == tender.id)
-            .order_by(Position.lot_id, Position.sort_key)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-        .scalars()
-        .all()
-    )
+    positions = page_positions(tender, page, per_page)
     prices = _prices(active, [p.id for p in positions])
     if level == "rank":
         out["rows"] = [_rank_row(p, prices.get(p.id, {}), mine) for p in positions]

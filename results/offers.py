@@ -60,17 +60,7 @@ def published_table(
         }
         for p in people
     ]
-    positions = (
-        db.session.execute(
-            select(Position)
-            .where(Position.tender_id == tender.id)
-            .order_by(Position.lot_id, Position.sort_key)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-        .scalars()
-        .all()
-    )
+    positions = offers.page_positions(tender, page, per_page)
     if not positions:
         return out
     prices = offers.unit_prices(tender, [p.id for p in positions])

@@ -396,7 +396,7 @@ def api_publish(tender_id: int):
 def api_results(tender_id: int, query: dict):
     """404 until published; then a summary for everyone, and every award with its ranked
     offers (names revealed) for the customer and the participants."""
-    org = getattr(g, "org", None) if getattr(g, "api_user", None) else None
+    org = _viewer_org()
     tender = service.visible_tender(service.get_tender(tender_id), org)
     level = results.view_level(tender, org)
     if level == "none":
